@@ -1,0 +1,166 @@
+/*
+ * The call table: control connections, the calls in them, and the alias
+ * allocator.  Records are plain data referring to each other by slot index,
+ * never by pointer, so the table can be saved and restored, and each call's
+ * translation exported as it is (see call_xlat).  Pure: time comes in as a
+ * parameter, randomness from a seed.
+ *
+ * "Inside" is the host behind the NAT whose Call IDs are aliased; "outside"
+ * is its peer; "pub" is the public address the NAT gave the inside host.
+ * Aliases are unique per (pub, outside): that is the only scope in which the
+ * outside peer and the GRE coming back can tell calls apart.
+ */
+#ifndef PPTPGW_CALLTAB_H
+#define PPTPGW_CALLTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctlstream.h"
+
+#define SLOT_NONE UINT32_MAX
+
+enum call_state {
+	CALL_FREE,
+	CALL_REQUESTED,     /* inside asked (OCRQ/ICRQ); no answer yet */
+	CALL_ESTABLISHED,
+	CALL_CLEARING,      /* Call-Clear-Request seen */
+	CALL_REFUSED,       /* table full: answered with an error */
+	CALL_STATE_COUNT
+};
+
+enum call_end {
+	END_CLEAR,          /* clearing finished or timed out */
+	END_CDN,            /* Call-Disconnect-Notify */
+	END_STOP,           /* Stop-Control-Connection */
+	END_TCP,            /* control connection closed (FIN/RST) */
+	END_IDLE,
+	END_FAILED,         /* the reply's result was not "connected" */
+	END_CONN_GONE,      /* conntrack destroyed the control connection */
+	END_REPLACED,       /* the inside host reused its Call ID */
+	END_ADMIN,
+	END_PROTOCOL,       /* the control stream broke (malformed message) */
+	END_COUNT
+};
+
+enum conn_state { CONN_FREE, CONN_OPEN, CONN_CLOSING };
+
+/* Direction index for counters: out = inside to outside. */
+enum { DIR_OUT = 0, DIR_IN = 1 };
+
+struct call {
+	uint8_t state;          /* enum call_state */
+	uint8_t peer_known;
+	uint8_t inside_pns;     /* inside host is the PNS (client) of this call */
+	uint16_t inside_id, peer_id, alias;
+	uint32_t conn;          /* slot of its control connection */
+	uint32_t inside, outside, pub;
+	uint32_t next_in_conn, prev_in_conn;
+	uint64_t created, last_seen, state_since;  /* ms */
+	uint64_t pkts[2], bytes[2];
+};
+
+struct conn {
+	uint8_t state;          /* enum conn_state */
+	uint8_t inside_opened;  /* the inside host opened the TCP connection */
+	uint8_t fin_seen;       /* bit per direction */
+	uint16_t inside_port, outside_port, pub_port;
+	uint16_t max_channels;  /* from the outside peer's Start-Control reply */
+	uint32_t inside, outside, pub;
+	uint32_t ncalls, first_call;
+	uint64_t created, last_seen, state_since;
+	struct ctlstream stream[2];   /* DIR_OUT, DIR_IN */
+};
+
+/* What a call looks like to a stateless translator (nftables maps). */
+struct call_xlat {
+	/* in: (pub, outside, alias) -> (inside, inside_id) */
+	uint32_t pub, outside, inside;
+	uint16_t alias, inside_id;
+	/* out: (inside, outside, peer_id) -> source pub */
+	uint16_t peer_id;
+	uint8_t peer_known;
+};
+
+struct calltab_cfg {
+	uint32_t max_calls;      /* calls in use at once */
+	uint32_t max_conns;
+	uint32_t holddown_ms;    /* an alias is not reused before this */
+	uint64_t seed;
+};
+
+struct calltab_stats {
+	uint64_t calls_created, calls_ended[END_COUNT];
+	uint64_t refused_full, alias_exhausted, holddown_evicted;
+	uint64_t conns_created, conns_refused;
+};
+
+struct hidx;
+
+struct calltab {
+	struct calltab_cfg cfg;
+	struct call *calls;
+	struct conn *conns;
+	uint32_t ncalls_cap, ncalls_used, nrefused;
+	uint32_t nconns_used;
+	uint32_t *call_free, ncall_free;
+	uint32_t *conn_free, nconn_free;
+	struct hold *holds;
+	uint32_t hold_cap, hold_head, hold_n;
+	struct hidx *idx;
+	uint64_t rng;
+	struct calltab_stats st;
+};
+
+enum calltab_err { CT_OK = 0, CT_FULL, CT_NO_ALIAS, CT_NOMEM };
+
+const char *call_state_name(unsigned s);
+const char *call_end_name(unsigned e);
+
+int calltab_init(struct calltab *t, const struct calltab_cfg *cfg);
+void calltab_destroy(struct calltab *t);
+
+/* Control connections, keyed by the inside and outside TCP endpoints. */
+struct conn *conn_find(struct calltab *t, uint32_t inside, uint16_t iport,
+		       uint32_t outside, uint16_t oport);
+struct conn *conn_add(struct calltab *t, uint32_t inside, uint16_t iport,
+		      uint32_t outside, uint16_t oport, uint64_t now);
+uint32_t conn_slot(const struct calltab *t, const struct conn *c);
+/* Ends every call of the connection with reason, then frees it. */
+void conn_del(struct calltab *t, struct conn *c, enum call_end reason,
+	      uint64_t now, void (*on_end)(void *, const struct call *,
+					   enum call_end), void *arg);
+
+/*
+ * A new call announced by the inside host with its own Call ID.  Takes a
+ * random alias unused and not held down in (pub, outside).  refusal: the
+ * call only reserves an alias so the peer's answer can be recognised and
+ * turned into an error (it does not count against max_calls).
+ */
+struct call *call_add(struct calltab *t, struct conn *c, uint16_t inside_id,
+		      int refusal, uint64_t now, enum calltab_err *err);
+
+struct call *call_by_alias(struct calltab *t, uint32_t pub, uint32_t outside,
+			   uint16_t alias);
+struct call *call_by_peer(struct calltab *t, uint32_t inside, uint32_t outside,
+			  uint16_t peer_id);
+struct call *call_by_inside(struct calltab *t, const struct conn *c,
+			    uint16_t inside_id);
+
+/* Record the outside peer's Call ID (the one its GRE expects). */
+void call_set_peer(struct calltab *t, struct call *call, uint16_t peer_id);
+void call_set_state(struct call *call, enum call_state s, uint64_t now);
+
+/* End a call: leave every index, hold its alias down, free the slot. */
+void call_end(struct calltab *t, struct call *call, enum call_end reason,
+	      uint64_t now);
+
+/* Release aliases whose hold-down has passed. */
+void calltab_expire_holds(struct calltab *t, uint64_t now);
+
+struct call_xlat call_xlat(const struct call *c);
+uint32_t calltab_holds(const struct calltab *t);
+int alias_held(struct calltab *t, uint32_t pub, uint32_t outside,
+	       uint16_t alias);
+
+#endif

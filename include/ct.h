@@ -1,0 +1,34 @@
+/* Conntrack glue: destroy events for control connections, helper checks. */
+#ifndef PPTPGW_CT_H
+#define PPTPGW_CT_H
+
+#include <stdint.h>
+
+struct event_base;
+struct nf_conntrack;
+
+/* A TCP flow's tuples, host byte order. */
+struct ct_tuple {
+	uint32_t orig_src, orig_dst, reply_src, reply_dst;
+	uint16_t orig_sport, orig_dport, reply_sport, reply_dport;
+	uint8_t proto;
+};
+
+typedef void (*ct_gone_handler)(void *arg, const struct ct_tuple *t);
+
+struct ctev;
+
+/* Listen for destroyed TCP flows to or from port 1723. */
+struct ctev *ctev_start(struct event_base *base, ct_gone_handler h, void *arg);
+void ctev_stop(struct ctev *c);
+
+/* Read the tuples of a conntrack object. */
+void ct_tuple_get(const struct nf_conntrack *ct, struct ct_tuple *t);
+
+/*
+ * Count conntrack entries on TCP port 1723 that have the kernel PPTP
+ * helper attached; -1 if the table cannot be read.
+ */
+int ct_count_pptp_helper(void);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * One direction of a PPTP control connection, reassembled by TCP sequence
+ * number.  The stream finds message boundaries across segment borders,
+ * validates each header as soon as its 12 bytes are in, and asks the caller
+ * what to rewrite once the first 18 bytes of a message (every Call ID
+ * field, and the result of a call reply) are in.  Rewrites are returned as patches by stream sequence
+ * number, so the caller can apply them to whichever queued segment holds the
+ * bytes, and they are remembered so a retransmission is rewritten the same
+ * way.  The state is plain data: no pointers, serializable as is.
+ */
+#ifndef PPTPGW_CTLSTREAM_H
+#define PPTPGW_CTLSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pptp_msg.h"
+
+/* Call IDs end by byte 16, the OCRP/ICRP result and error by 18. */
+#define CS_DECIDE_LEN 18
+#define CS_HIST 32
+
+enum cs_state { CS_UNSYNCED, CS_SYNCED, CS_BROKEN };
+
+enum cs_result {
+	CS_PASS,         /* forward the segment (after applying patches) */
+	CS_HOLD,         /* segment ends before a message's ID fields: keep it */
+	CS_OOO,          /* starts beyond the next expected byte: keep it */
+	CS_DROP,         /* drop it (and any held segment); the stream rewound */
+	CS_ERROR         /* framing error: the stream is broken for good */
+};
+
+struct cs_rewrite {
+	uint16_t off;    /* from the start of the message */
+	uint16_t value;
+};
+
+struct cs_patch {
+	uint32_t seq;    /* stream position of the first of two bytes */
+	uint8_t val[2];
+};
+
+struct cs_hooks {
+	/*
+	 * The first min(length, CS_DECIDE_LEN) bytes of a message are in msg.  Fill up to
+	 * max rewrites and return how many, or -1 to drop the message.
+	 */
+	int (*decide)(void *ctx, const uint8_t *msg, size_t have,
+		      struct cs_rewrite *rw, int max);
+	/* The whole message, as the sender wrote it. */
+	void (*complete)(void *ctx, const uint8_t *msg, size_t len);
+};
+
+struct cs_hist {
+	uint32_t seq;
+	uint8_t val[2];
+};
+
+struct ctlstream {
+	uint8_t state;          /* enum cs_state */
+	uint8_t decided;        /* the current message's rewrites are known */
+	uint16_t msg_len;       /* 0 until the header is validated */
+	uint16_t msg_have;
+	uint16_t hist_n, hist_pos;
+	uint8_t err;            /* enum pptp_err when broken */
+	uint32_t next;          /* first sequence number not yet parsed */
+	uint32_t msg_start;     /* sequence number of the current message */
+	uint32_t hist_floor;    /* history below this may be forgotten */
+	uint32_t msgs;          /* messages completed */
+	uint8_t msg[PPTP_MAX_LEN];
+	struct cs_hist hist[CS_HIST];
+};
+
+#define CS_MAX_PATCH (2 * CS_HIST)
+
+/* Start parsing at sequence number seq (the byte after the SYN). */
+void cs_sync(struct ctlstream *s, uint32_t seq);
+
+/*
+ * Feed one segment.  Patches to apply (to this segment or to segments held
+ * earlier) are stored in patches[], their count in *npatch.
+ */
+enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
+		       size_t len, const struct cs_hooks *h, void *ctx,
+		       struct cs_patch *patches, int *npatch);
+
+/*
+ * Forget the partly received current message, so that the sender's
+ * retransmission of it is parsed afresh.  Used when held segments are dropped.
+ */
+void cs_rewind(struct ctlstream *s);
+
+/*
+ * Apply patches to a segment holding bytes [seq, seq+len).  With a write
+ * callback, the callback changes each byte (and can fix a checksum).
+ */
+void cs_apply(const struct cs_patch *patches, int n, uint32_t seq,
+	      uint8_t *data, size_t len,
+	      void (*write)(void *arg, size_t off, uint8_t old, uint8_t val),
+	      void *arg);
+
+#endif

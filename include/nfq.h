@@ -1,0 +1,33 @@
+/* NFQUEUE glue over libmnl: bind a queue, hand packets up, send verdicts. */
+#ifndef PPTPGW_NFQ_H
+#define PPTPGW_NFQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct nf_conntrack;
+
+struct nfq_packet {
+	uint32_t id;
+	uint8_t hook;
+	uint32_t indev, outdev;
+	uint8_t *data;
+	size_t len;
+	struct nf_conntrack *ct;   /* NULL when the kernel sent none */
+};
+
+typedef void (*nfq_handler)(void *arg, const struct nfq_packet *p);
+
+struct nfq;
+
+/* Bind queue num and watch it on base; packets go to h. NULL on failure. */
+struct nfq *nfq_start(struct event_base *base, uint16_t num, uint32_t maxlen,
+		      nfq_handler h, void *arg);
+/* data is the packet to send instead of the original, or NULL. */
+int nfq_verdict(struct nfq *q, uint32_t id, int accept, uint32_t mark,
+		const uint8_t *data, size_t len);
+uint64_t nfq_errors(const struct nfq *q);
+void nfq_stop(struct nfq *q);
+
+#endif

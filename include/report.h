@@ -1,0 +1,31 @@
+/*
+ * Text and JSON views of the gateway state, for the control socket.  Pure:
+ * writes to a FILE (a memory stream in the daemon, a file in tests).
+ */
+#ifndef PPTPGW_REPORT_H
+#define PPTPGW_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gw.h"
+
+struct report_info {
+	const char *version;
+	uint64_t started_ms, now_ms;
+	int rules_installed;
+	uint64_t queue_errors;
+	const char *wan;
+};
+
+void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
+		   int json);
+void report_calls(FILE *f, const struct gw *g, uint64_t now, int json);
+void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
+		  int json);
+
+/* Run one control command line; writes the answer, returns 0 or -1. */
+int report_command(FILE *f, struct gw *g, const struct report_info *ri,
+		   const char *line);
+
+#endif

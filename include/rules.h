@@ -1,0 +1,39 @@
+/*
+ * The netfilter rules pptpgw needs.  One generator prints them for
+ * iptables-restore and for nft; the daemon installs the iptables form (this
+ * kernel generation has no nft queue statement everywhere) and removes it.
+ */
+#ifndef PPTPGW_RULES_H
+#define PPTPGW_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define RULES_MAX_WAN 8
+
+struct rules_cfg {
+	const char *wan[RULES_MAX_WAN];
+	int nwan;
+	uint16_t queue;
+	uint32_t mark;
+};
+
+void rules_print_iptables(FILE *f, const struct rules_cfg *c);
+void rules_print_nft(FILE *f, const struct rules_cfg *c);
+
+/* Remove leftovers, then install; -1 with a logged reason on failure. */
+int rules_install(const struct rules_cfg *c);
+/* Remove our chains and the jumps to them; harmless when absent. */
+void rules_remove(void);
+
+/*
+ * Is the kernel PPTP helper attached to TCP 1723 flows on this host?
+ * Returns 1 and a reason in why, 0 if not.
+ */
+int rules_helper_conflict(char *why, size_t n);
+
+/* Run argv, feed it input (may be NULL), keep up to outn bytes of stdout. */
+int run_cmd(char *const argv[], const char *input, char *out, size_t outn);
+
+#endif

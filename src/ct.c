@@ -1,0 +1,145 @@
+#include "ct.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include "log.h"
+#include "pptp_msg.h"
+
+struct ctev {
+	struct mnl_socket *nl;
+	struct event *ev;
+	ct_gone_handler handler;
+	void *arg;
+	char buf[32768];
+};
+
+void ct_tuple_get(const struct nf_conntrack *ct, struct ct_tuple *t)
+{
+	t->proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
+	t->orig_src = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC));
+	t->orig_dst = ntohl(nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST));
+	t->reply_src = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC));
+	t->reply_dst = ntohl(nfct_get_attr_u32(ct, ATTR_REPL_IPV4_DST));
+	t->orig_sport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
+	t->orig_dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+	t->reply_sport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+	t->reply_dport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
+}
+
+static int on_event(const struct nlmsghdr *nlh, void *data)
+{
+	struct ctev *c = data;
+	struct nf_conntrack *ct = nfct_new();
+	struct ct_tuple t;
+
+	if (!ct)
+		return MNL_CB_OK;
+	if (nfct_nlmsg_parse(nlh, ct) >= 0 &&
+	    nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO) == AF_INET) {
+		ct_tuple_get(ct, &t);
+		if (t.proto == IPPROTO_TCP &&
+		    (t.orig_dport == PPTP_PORT || t.reply_sport == PPTP_PORT ||
+		     t.orig_sport == PPTP_PORT))
+			c->handler(c->arg, &t);
+	}
+	nfct_destroy(ct);
+	return MNL_CB_OK;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctev *c = arg;
+	int i;
+
+	(void)what;
+	for (i = 0; i < 32; i++) {
+		int n = (int)recv(fd, c->buf, sizeof(c->buf), MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				/* Missed events: idle timeouts still clean up. */
+				log_warn("conntrack events lost (ENOBUFS)");
+				continue;
+			}
+			break;
+		}
+		mnl_cb_run(c->buf, (size_t)n, 0, 0, on_event, c);
+	}
+}
+
+struct ctev *ctev_start(struct event_base *base, ct_gone_handler h, void *arg)
+{
+	struct ctev *c = calloc(1, sizeof(*c));
+	int rcv = 4 << 20;
+
+	if (!c)
+		return NULL;
+	c->handler = h;
+	c->arg = arg;
+	c->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!c->nl ||
+	    mnl_socket_bind(c->nl, NF_NETLINK_CONNTRACK_DESTROY,
+			    MNL_SOCKET_AUTOPID) < 0) {
+		log_err("conntrack events: %s", strerror(errno));
+		ctev_stop(c);
+		return NULL;
+	}
+	setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
+		   sizeof(rcv));
+	c->ev = event_new(base, mnl_socket_get_fd(c->nl), EV_READ | EV_PERSIST,
+			  on_readable, c);
+	if (!c->ev || event_add(c->ev, NULL) < 0) {
+		ctev_stop(c);
+		return NULL;
+	}
+	return c;
+}
+
+void ctev_stop(struct ctev *c)
+{
+	if (!c)
+		return;
+	if (c->ev)
+		event_free(c->ev);
+	if (c->nl)
+		mnl_socket_close(c->nl);
+	free(c);
+}
+
+static int count_helper(enum nf_conntrack_msg_type type,
+			struct nf_conntrack *ct, void *data)
+{
+	int *n = data;
+	const char *helper;
+
+	(void)type;
+	if (nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO) != IPPROTO_TCP ||
+	    !nfct_attr_is_set(ct, ATTR_HELPER_NAME))
+		return NFCT_CB_CONTINUE;
+	helper = nfct_get_attr(ct, ATTR_HELPER_NAME);
+	if (helper && strcmp(helper, "pptp") == 0)
+		(*n)++;
+	return NFCT_CB_CONTINUE;
+}
+
+int ct_count_pptp_helper(void)
+{
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+	uint32_t family = AF_INET;
+	int n = 0, r;
+
+	if (!h)
+		return -1;
+	nfct_callback_register(h, NFCT_T_ALL, count_helper, &n);
+	r = nfct_query(h, NFCT_Q_DUMP, &family);
+	nfct_close(h);
+	return r < 0 ? -1 : n;
+}

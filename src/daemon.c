@@ -1,0 +1,426 @@
+#include "daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "ct.h"
+#include "log.h"
+#include "nfq.h"
+#include "pkt.h"
+#include "report.h"
+
+struct daemon {
+	const struct daemon_cfg *cfg;
+	struct event_base *base;
+	struct gw gw;
+	struct nfq *nfq;
+	struct ctev *ctev;
+	struct evconnlistener *ctl;
+	struct event *tick, *sig_term, *sig_int, *sig_hup;
+	unsigned wan_ifindex[RULES_MAX_WAN];
+	char wan_list[128];
+	int rules_installed;
+	uint64_t started;
+};
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void daemon_default_cfg(struct daemon_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->queue = 1723;
+	c->queue_maxlen = 4096;
+	c->ctl_path = PPTPGW_CTL_PATH;
+	c->tab.max_calls = 4096;
+	c->tab.max_conns = 4096;
+	c->tab.holddown_ms = 60000;
+	gw_default_cfg(&c->gw);
+}
+
+/* ---- translator hooks ------------------------------------------------------ */
+
+static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
+		       uint32_t mark)
+{
+	struct daemon *d = arg;
+
+	nfq_verdict(d->nfq, p->id, v == GW_ACCEPT, mark,
+		    p->modified ? p->data : NULL, p->len);
+	free(p);
+}
+
+static void on_event(void *arg, enum gw_event ev, const struct call *c,
+		     const struct conn *conn, int detail)
+{
+	struct daemon *d = arg;
+	char a[16], b[16];
+
+	if (ev == GWE_CONN_BROKEN) {
+		log_warn("control connection %s:%u - %s:%u: %s; its data is "
+			 "dropped from now on", ip4_str(conn->inside, a),
+			 conn->inside_port, ip4_str(conn->outside, b),
+			 conn->outside_port, pptp_strerror(detail));
+		return;
+	}
+	ip4_str(c->inside, a);
+	ip4_str(c->outside, b);
+	switch (ev) {
+	case GWE_CALL_NEW:
+		log_info("call %s:%u -> %s alias %u new", a, c->inside_id, b,
+			 c->alias);
+		break;
+	case GWE_CALL_UP:
+		log_info("call %s:%u -> %s:%u alias %u up", a, c->inside_id,
+			 b, c->peer_id, c->alias);
+		break;
+	case GWE_CALL_END:
+		log_info("call %s:%u -> %s:%u alias %u ended (%s), %llu/%llu "
+			 "packets out/in", a, c->inside_id, b, c->peer_id,
+			 c->alias, call_end_name(detail),
+			 (unsigned long long)c->pkts[DIR_OUT],
+			 (unsigned long long)c->pkts[DIR_IN]);
+		break;
+	case GWE_CALL_REFUSED:
+		log_warn("call %s:%u -> %s refused: call table full (%u calls)",
+			 a, c->inside_id, b, d->cfg->tab.max_calls);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- queue ------------------------------------------------------------------ */
+
+static int is_wan(const struct daemon *d, unsigned ifindex)
+{
+	int i;
+
+	for (i = 0; i < d->cfg->nwan; i++)
+		if (ifindex && d->wan_ifindex[i] == ifindex)
+			return 1;
+	return 0;
+}
+
+static void on_packet(void *arg, const struct nfq_packet *np)
+{
+	struct daemon *d = arg;
+	struct gw_meta m;
+	struct gw_pkt *p;
+
+	memset(&m, 0, sizeof(m));
+	if (is_wan(d, np->outdev))
+		m.dir = DIR_OUT;
+	else if (is_wan(d, np->indev))
+		m.dir = DIR_IN;
+	else {
+		/* Not crossing a WAN interface: not ours to translate. */
+		nfq_verdict(d->nfq, np->id, 1, 0, NULL, 0);
+		return;
+	}
+	p = malloc(sizeof(*p) + np->len);
+	if (!p) {
+		/* Out of memory: drop, which never leaks anything. */
+		nfq_verdict(d->nfq, np->id, 0, 0, NULL, 0);
+		return;
+	}
+	memset(p, 0, sizeof(*p));
+	p->id = np->id;
+	p->data = (uint8_t *)(p + 1);
+	p->len = np->len;
+	memcpy(p->data, np->data, np->len);
+	if (np->ct) {
+		struct ct_tuple t;
+
+		ct_tuple_get(np->ct, &t);
+		m.has_ct = 1;
+		m.orig_src = t.orig_src;
+		m.orig_dst = t.orig_dst;
+		m.reply_src = t.reply_src;
+		m.reply_dst = t.reply_dst;
+		m.orig_sport = t.orig_sport;
+		m.orig_dport = t.orig_dport;
+		m.reply_sport = t.reply_sport;
+		m.reply_dport = t.reply_dport;
+	}
+	gw_input(&d->gw, p, &m, now_ms());
+}
+
+static void on_ct_gone(void *arg, const struct ct_tuple *t)
+{
+	struct daemon *d = arg;
+	uint64_t now = now_ms();
+
+	/* Inside host opened it (SNAT) or the outside did (port forward). */
+	gw_conn_gone(&d->gw, t->orig_src, t->orig_sport, t->orig_dst,
+		     t->orig_dport, now);
+	gw_conn_gone(&d->gw, t->reply_src, t->reply_sport, t->orig_src,
+		     t->orig_sport, now);
+}
+
+/* ---- control socket ---------------------------------------------------------- */
+
+static void ctl_written(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	bufferevent_free(bev);
+}
+
+static void ctl_read(struct bufferevent *bev, void *arg)
+{
+	struct daemon *d = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char *line = evbuffer_readln(in, NULL, EVBUFFER_EOL_LF);
+	struct report_info ri;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!line) {
+		if (evbuffer_get_length(in) > 1024)
+			bufferevent_free(bev);
+		return;
+	}
+	memset(&ri, 0, sizeof(ri));
+	ri.version = PPTPGW_VERSION;
+	ri.started_ms = d->started;
+	ri.now_ms = now_ms();
+	ri.rules_installed = d->rules_installed;
+	ri.queue_errors = nfq_errors(d->nfq);
+	ri.wan = d->wan_list;
+	f = open_memstream(&text, &len);
+	if (f) {
+		report_command(f, &d->gw, &ri, line);
+		fclose(f);
+		bufferevent_write(bev, text, len);
+		free(text);
+	}
+	free(line);
+	bufferevent_setcb(bev, NULL, ctl_written, NULL, d);
+	bufferevent_disable(bev, EV_READ);
+}
+
+static void ctl_error(struct bufferevent *bev, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	bufferevent_free(bev);
+}
+
+static void ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
+		       struct sockaddr *sa, int len, void *arg)
+{
+	struct daemon *d = arg;
+	struct bufferevent *bev;
+
+	(void)l;
+	(void)sa;
+	(void)len;
+	bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		close(fd);
+		return;
+	}
+	bufferevent_setcb(bev, ctl_read, NULL, ctl_error, d);
+	bufferevent_enable(bev, EV_READ);
+}
+
+static int ctl_open(struct daemon *d)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(d->cfg->ctl_path) >= sizeof(sun.sun_path)) {
+		log_err("control socket path too long: %s", d->cfg->ctl_path);
+		return -1;
+	}
+	strcpy(sun.sun_path, d->cfg->ctl_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		log_err("another pptpgw answers on %s", d->cfg->ctl_path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	unlink(d->cfg->ctl_path);
+	d->ctl = evconnlistener_new_bind(d->base, ctl_accept, d,
+					 LEV_OPT_CLOSE_ON_FREE |
+					 LEV_OPT_CLOSE_ON_EXEC, 16,
+					 (struct sockaddr *)&sun, sizeof(sun));
+	if (!d->ctl) {
+		log_err("control socket %s: %s", d->cfg->ctl_path,
+			strerror(errno));
+		return -1;
+	}
+	/* Root and the pptpgw group only: the socket can clear calls. */
+	chmod(d->cfg->ctl_path, 0660);
+	return 0;
+}
+
+/* ---- loop ------------------------------------------------------------------- */
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	gw_tick(&d->gw, now_ms());
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: nothing to reload (no config file in use)");
+		return;
+	}
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static void libevent_log(int severity, const char *msg)
+{
+	log_msg(severity >= EVENT_LOG_ERR ? LOG_ERR : LOG_DEBUG, "libevent: %s",
+		msg);
+}
+
+static int resolve_wans(struct daemon *d)
+{
+	int i;
+	size_t off = 0;
+
+	for (i = 0; i < d->cfg->nwan; i++) {
+		d->wan_ifindex[i] = if_nametoindex(d->cfg->wan[i]);
+		if (!d->wan_ifindex[i]) {
+			log_err("WAN interface %s: no such interface",
+				d->cfg->wan[i]);
+			return -1;
+		}
+		off += (size_t)snprintf(d->wan_list + off,
+					sizeof(d->wan_list) - off, "%s%s",
+					i ? "," : "", d->cfg->wan[i]);
+		if (off >= sizeof(d->wan_list))
+			off = sizeof(d->wan_list) - 1;
+	}
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	/* Rules first: from then on packets take the host's normal path. */
+	if (d->rules_installed)
+		rules_remove();
+	if (d->nfq)
+		gw_destroy(&d->gw);
+	if (d->ctl) {
+		evconnlistener_free(d->ctl);
+		unlink(d->cfg->ctl_path);
+	}
+	ctev_stop(d->ctev);
+	nfq_stop(d->nfq);
+	if (d->tick)
+		event_free(d->tick);
+	if (d->sig_term)
+		event_free(d->sig_term);
+	if (d->sig_int)
+		event_free(d->sig_int);
+	if (d->sig_hup)
+		event_free(d->sig_hup);
+	if (d->base)
+		event_base_free(d->base);
+}
+
+int daemon_run(const struct daemon_cfg *cfg)
+{
+	struct daemon dd, *d = &dd;
+	struct gw_hooks hooks = { on_verdict, on_event, d };
+	struct calltab_cfg tab = cfg->tab;
+	struct timeval tv = { 0, 250000 };
+	struct rules_cfg rc;
+	char why[256];
+	int i, rc_exit = 1;
+
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+	d->started = now_ms();
+	event_set_log_callback(libevent_log);
+	if (resolve_wans(d) < 0)
+		return 1;
+	if (rules_helper_conflict(why, sizeof(why))) {
+		log_err("refusing to start: the kernel PPTP helper is in use on "
+			"this host: %s. Both would rewrite the same Call IDs; "
+			"remove the helper rule first.", why);
+		return 1;
+	}
+	if (getrandom(&tab.seed, sizeof(tab.seed), 0) != sizeof(tab.seed))
+		tab.seed = (uint64_t)now_ms() ^ (uint64_t)getpid() << 32;
+	d->base = event_base_new();
+	if (!d->base || gw_init(&d->gw, &cfg->gw, &tab, &hooks) < 0) {
+		log_err("out of memory");
+		goto out;
+	}
+	d->nfq = nfq_start(d->base, cfg->queue, cfg->queue_maxlen, on_packet,
+			   d);
+	if (!d->nfq) {
+		gw_destroy(&d->gw);
+		goto out;
+	}
+	d->ctev = ctev_start(d->base, on_ct_gone, d);
+	if (!d->ctev)
+		log_warn("no conntrack events: dead connections end by timeout");
+	if (ctl_open(d) < 0)
+		goto out;
+	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+	if (!d->tick || !d->sig_term || !d->sig_int || !d->sig_hup ||
+	    event_add(d->tick, &tv) < 0 || event_add(d->sig_term, NULL) < 0 ||
+	    event_add(d->sig_int, NULL) < 0 || event_add(d->sig_hup, NULL) < 0)
+		goto out;
+	if (!cfg->no_rules) {
+		memset(&rc, 0, sizeof(rc));
+		for (i = 0; i < cfg->nwan; i++)
+			rc.wan[i] = cfg->wan[i];
+		rc.nwan = cfg->nwan;
+		rc.queue = cfg->queue;
+		rc.mark = cfg->gw.mark;
+		if (rules_install(&rc) < 0)
+			goto out;
+		d->rules_installed = 1;
+	}
+	log_info("pptpgw %s running: WAN %s, queue %u, rules %s, control %s",
+		 PPTPGW_VERSION, d->wan_list, cfg->queue,
+		 d->rules_installed ? "installed" : "left to the admin",
+		 cfg->ctl_path);
+	event_base_dispatch(d->base);
+	rc_exit = 0;
+out:
+	teardown(d);
+	return rc_exit;
+}

@@ -1,0 +1,788 @@
+#include "gw.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gre.h"
+#include "pkt.h"
+#include "pptp_msg.h"
+#include "rd.h"
+
+/* Segments waiting for a verdict: transient, never part of saved state. */
+struct gw_dirpend {
+	struct gw_pkt *held[GW_HOLD_MAX];
+	int nheld;
+	struct gw_pkt *ooo[GW_OOO_MAX];
+	uint32_t ooo_seq[GW_OOO_MAX];
+	int nooo;
+};
+
+struct gw_pend {
+	struct gw_dirpend d[2];
+};
+
+static const char *const counter_names[GC_COUNT] = {
+	[GC_CTRL_PKTS] = "ctrl_packets",
+	[GC_CTRL_MSGS] = "ctrl_messages",
+	[GC_CTRL_REWRITES] = "ctrl_rewrites",
+	[GC_CTRL_MALFORMED] = "ctrl_malformed",
+	[GC_CTRL_UNSYNCED] = "ctrl_unsynced",
+	[GC_CTRL_RETRANS_DROP] = "ctrl_retransmit_dropped",
+	[GC_CTRL_HOLD_OVERFLOW] = "ctrl_hold_overflow",
+	[GC_CTRL_HOLD_TIMEOUT] = "ctrl_hold_timeout",
+	[GC_CTRL_OOO_DROP] = "ctrl_out_of_order_dropped",
+	[GC_CTRL_UNKNOWN_CALL] = "ctrl_unknown_call",
+	[GC_CTRL_UNKNOWN_ALIAS] = "ctrl_unknown_alias",
+	[GC_CTRL_CONN_FULL] = "ctrl_conn_table_full",
+	[GC_CALLS_REFUSED] = "calls_refused",
+	[GC_GRE_OUT] = "gre_out_packets",
+	[GC_GRE_IN] = "gre_in_packets",
+	[GC_GRE_OUT_BYTES] = "gre_out_bytes",
+	[GC_GRE_IN_BYTES] = "gre_in_bytes",
+	[GC_GRE_OUT_NOCALL] = "gre_out_no_call_dropped",
+	[GC_GRE_IN_NOCALL] = "gre_in_no_call_passed",
+	[GC_GRE_MALFORMED] = "gre_malformed",
+	[GC_PKT_MALFORMED] = "packet_malformed",
+};
+
+const char *gw_counter_name(unsigned c)
+{
+	return c < GC_COUNT ? counter_names[c] : "?";
+}
+
+void gw_default_cfg(struct gw_cfg *c)
+{
+	c->call_idle_ms = 300000;
+	c->conn_idle_ms = 900000;
+	c->request_ms = 60000;
+	c->clearing_ms = 10000;
+	c->closing_ms = 10000;
+	c->hold_ms = 1000;
+	c->mark = 0x10000000;
+}
+
+int gw_init(struct gw *g, const struct gw_cfg *cfg,
+	    const struct calltab_cfg *tcfg, const struct gw_hooks *hooks)
+{
+	memset(g, 0, sizeof(*g));
+	g->cfg = *cfg;
+	g->hooks = *hooks;
+	if (calltab_init(&g->tab, tcfg) < 0)
+		return -1;
+	g->pend = calloc(tcfg->max_conns ? tcfg->max_conns : 1,
+			 sizeof(*g->pend));
+	if (!g->pend) {
+		calltab_destroy(&g->tab);
+		return -1;
+	}
+	return 0;
+}
+
+static void emit(struct gw *g, struct gw_pkt *p, enum gw_verdict v, int mark)
+{
+	g->hooks.verdict(g->hooks.arg, p, v, mark ? g->cfg.mark : 0);
+}
+
+static void event(struct gw *g, enum gw_event ev, const struct call *c,
+		  const struct conn *conn, int detail)
+{
+	if (g->hooks.event)
+		g->hooks.event(g->hooks.arg, ev, c, conn, detail);
+}
+
+static void drop_pending(struct gw *g, struct gw_dirpend *d)
+{
+	int i;
+
+	for (i = 0; i < d->nheld; i++)
+		emit(g, d->held[i], GW_DROP, 0);
+	for (i = 0; i < d->nooo; i++)
+		emit(g, d->ooo[i], GW_DROP, 0);
+	d->nheld = d->nooo = 0;
+}
+
+void gw_destroy(struct gw *g)
+{
+	uint32_t i;
+
+	for (i = 0; g->pend && i < g->tab.cfg.max_conns; i++) {
+		drop_pending(g, &g->pend[i].d[0]);
+		drop_pending(g, &g->pend[i].d[1]);
+	}
+	free(g->pend);
+	calltab_destroy(&g->tab);
+}
+
+static void on_call_end(void *arg, const struct call *c, enum call_end why)
+{
+	struct gw *g = arg;
+
+	event(g, GWE_CALL_END, c, &g->tab.conns[c->conn], why);
+}
+
+static void end_call(struct gw *g, struct call *c, enum call_end why,
+		     uint64_t now)
+{
+	on_call_end(g, c, why);
+	call_end(&g->tab, c, why, now);
+}
+
+static void end_conn_calls(struct gw *g, struct conn *conn, enum call_end why,
+			   uint64_t now)
+{
+	while (conn->first_call != SLOT_NONE)
+		end_call(g, &g->tab.calls[conn->first_call], why, now);
+}
+
+static void del_conn(struct gw *g, struct conn *conn, enum call_end why,
+		     uint64_t now)
+{
+	struct gw_pend *p = &g->pend[conn_slot(&g->tab, conn)];
+
+	drop_pending(g, &p->d[0]);
+	drop_pending(g, &p->d[1]);
+	conn_del(&g->tab, conn, why, now, on_call_end, g);
+}
+
+/* ---- control messages ---------------------------------------------------- */
+
+struct msg_ctx {
+	struct gw *g;
+	struct conn *conn;
+	int dir;
+	uint64_t now;
+};
+
+static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
+{
+	struct calltab *t = &x->g->tab;
+	struct call *c = call_by_inside(t, x->conn, own);
+	enum calltab_err err;
+
+	/* The inside host reused an ID the table still holds: start afresh. */
+	if (c)
+		end_call(x->g, c, END_REPLACED, x->now);
+	if (!x->conn->pub)
+		x->conn->pub = x->conn->inside;
+	c = call_add(t, x->conn, own, 0, x->now, &err);
+	if (!c && err == CT_FULL) {
+		c = call_add(t, x->conn, own, 1, x->now, &err);
+		if (c) {
+			x->g->ctr[GC_CALLS_REFUSED]++;
+			event(x->g, GWE_CALL_REFUSED, c, x->conn, 0);
+		}
+		return c;
+	}
+	if (c) {
+		c->inside_pns = (uint8_t)inside_pns;
+		event(x->g, GWE_CALL_NEW, c, x->conn, 0);
+	}
+	return c;
+}
+
+static struct call *by_alias(struct msg_ctx *x, uint16_t alias)
+{
+	struct call *c = call_by_alias(&x->g->tab, x->conn->pub,
+				       x->conn->outside, alias);
+
+	if (!c || c->conn != conn_slot(&x->g->tab, x->conn)) {
+		x->g->ctr[GC_CTRL_UNKNOWN_ALIAS]++;
+		return NULL;
+	}
+	c->last_seen = x->now;
+	return c;
+}
+
+static struct call *by_peer(struct msg_ctx *x, uint16_t peer)
+{
+	struct call *c = call_by_peer(&x->g->tab, x->conn->inside,
+				      x->conn->outside, peer);
+
+	if (!c || c->conn != conn_slot(&x->g->tab, x->conn))
+		return NULL;
+	c->last_seen = x->now;
+	return c;
+}
+
+static void rw_put(struct cs_rewrite *rw, int *n, uint16_t off, uint16_t v)
+{
+	rw[*n].off = off;
+	rw[*n].value = v;
+	(*n)++;
+}
+
+#define OCRP_RESULT_ERROR 2   /* General error */
+#define PPTP_ERROR_NO_RESOURCE 4
+
+/* The inside host speaks: its own Call IDs become aliases. */
+static int decide_out(struct msg_ctx *x, unsigned type, const uint8_t *m,
+		      struct cs_rewrite *rw)
+{
+	uint16_t id = be16_get(m + 12);
+	struct call *c;
+	int n = 0;
+
+	switch (type) {
+	case PPTP_OCRQ:
+	case PPTP_ICRQ:
+	case PPTP_OCRP:
+	case PPTP_ICRP:
+		c = new_call(x, id, type == PPTP_OCRQ || type == PPTP_ICRP);
+		if (!c)
+			return -1;
+		if (type == PPTP_OCRP || type == PPTP_ICRP)
+			call_set_peer(&x->g->tab, c, be16_get(m + 14));
+		rw_put(rw, &n, 12, c->alias);
+		break;
+	case PPTP_CCRQ:
+	case PPTP_CDN:
+		c = call_by_inside(&x->g->tab, x->conn, id);
+		if (!c) {
+			/* Never let an un-aliased inside ID out. */
+			x->g->ctr[GC_CTRL_UNKNOWN_CALL]++;
+			rw_put(rw, &n, 12, 0);
+			break;
+		}
+		rw_put(rw, &n, 12, c->alias);
+		if (type == PPTP_CDN)
+			end_call(x->g, c, END_CDN, x->now);
+		else
+			call_set_state(c, CALL_CLEARING, x->now);
+		break;
+	case PPTP_ICCN:
+		c = by_peer(x, id);
+		if (c && c->state == CALL_REQUESTED) {
+			call_set_state(c, CALL_ESTABLISHED, x->now);
+			event(x->g, GWE_CALL_UP, c, x->conn, 0);
+		}
+		break;
+	default:
+		/* WEN and SLI from the inside carry the peer's ID: untouched. */
+		break;
+	}
+	return n;
+}
+
+/* The outside peer speaks: aliases it names go back to inside IDs. */
+static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
+		     struct cs_rewrite *rw)
+{
+	uint16_t id12 = be16_get(m + 12), id14 = be16_get(m + 14);
+	struct call *c;
+	int n = 0;
+
+	switch (type) {
+	case PPTP_OCRP:
+	case PPTP_ICRP:
+		c = by_alias(x, id14);
+		if (!c)
+			break;
+		rw_put(rw, &n, 14, c->inside_id);
+		call_set_peer(&x->g->tab, c, id12);
+		/* A refused call: the peer said yes, the inside host hears no. */
+		if (c->state == CALL_REFUSED)
+			rw_put(rw, &n, 16, OCRP_RESULT_ERROR << 8 |
+				       PPTP_ERROR_NO_RESOURCE);
+		break;
+	case PPTP_ICCN:
+	case PPTP_WEN:
+	case PPTP_SLI:
+		c = by_alias(x, id12);
+		if (!c)
+			break;
+		rw_put(rw, &n, 12, c->inside_id);
+		if (type == PPTP_ICCN && c->state == CALL_REQUESTED) {
+			call_set_state(c, CALL_ESTABLISHED, x->now);
+			event(x->g, GWE_CALL_UP, c, x->conn, 0);
+		}
+		break;
+	case PPTP_CCRQ:
+		c = by_peer(x, id12);
+		if (c)
+			call_set_state(c, CALL_CLEARING, x->now);
+		break;
+	case PPTP_CDN:
+		/* CDN carries the sender's own ID: never rewritten. */
+		c = by_peer(x, id12);
+		if (c)
+			end_call(x->g, c, END_CDN, x->now);
+		break;
+	default:
+		break;
+	}
+	return n;
+}
+
+static int on_decide(void *arg, const uint8_t *m, size_t have,
+		     struct cs_rewrite *rw, int max)
+{
+	struct msg_ctx *x = arg;
+	unsigned type = be16_get(m + 8);
+	int n;
+
+	(void)max;
+	if (have < 16)
+		return 0;   /* 12-byte messages do not exist; nothing to do */
+	n = x->dir == DIR_OUT ? decide_out(x, type, m, rw)
+			      : decide_in(x, type, m, rw);
+	if (n > 0)
+		x->g->ctr[GC_CTRL_REWRITES] += (uint64_t)n;
+	return n;
+}
+
+static void on_complete(void *arg, const uint8_t *m, size_t len)
+{
+	struct msg_ctx *x = arg;
+	unsigned type = be16_get(m + 8);
+	struct call *c = NULL;
+
+	x->g->ctr[GC_CTRL_MSGS]++;
+	switch (type) {
+	case PPTP_SCCRQ:
+	case PPTP_SCCRP:
+		if (x->dir == DIR_IN)
+			x->conn->max_channels = be16_get(m + 24);
+		break;
+	case PPTP_OCRP:
+	case PPTP_ICRP:
+		/* The reply names the call by the receiver's ID at 14. */
+		if (x->dir == DIR_IN)
+			c = call_by_alias(&x->g->tab, x->conn->pub,
+					  x->conn->outside, be16_get(m + 14));
+		else
+			c = call_by_inside(&x->g->tab, x->conn,
+					   be16_get(m + 12));
+		if (!c || c->conn != conn_slot(&x->g->tab, x->conn))
+			break;
+		if (c->state == CALL_REFUSED || m[16] != 1)
+			end_call(x->g, c, END_FAILED, x->now);
+		else if (type == PPTP_OCRP && c->state == CALL_REQUESTED) {
+			call_set_state(c, CALL_ESTABLISHED, x->now);
+			event(x->g, GWE_CALL_UP, c, x->conn, 0);
+		}
+		break;
+	case PPTP_STOPCCRQ:
+	case PPTP_STOPCCRP:
+		end_conn_calls(x->g, x->conn, END_STOP, x->now);
+		break;
+	default:
+		break;
+	}
+	(void)len;
+}
+
+static const struct cs_hooks msg_hooks = { on_decide, on_complete };
+
+/* ---- TCP segments --------------------------------------------------------- */
+
+struct seg_write {
+	struct gw_pkt *p;
+	size_t csum_off, payload_off, tcp_off;
+};
+
+static void seg_write_byte(void *arg, size_t off, uint8_t old, uint8_t val)
+{
+	struct seg_write *w = arg;
+	uint8_t *b = w->p->data + w->payload_off + off;
+
+	(void)old;
+	csum_replace_bytes(w->p->data + w->csum_off, b, &val, 1,
+			   w->payload_off - w->tcp_off + off);
+	w->p->modified = 1;
+}
+
+/* Segment geometry, re-read from the packet (held packets keep no parse). */
+static int seg_parse(struct gw_pkt *p, struct ip4_info *ip, struct tcp_info *t)
+{
+	return ip4_parse(p->data, p->len, ip) != PKT_OK ||
+	       tcp_parse(p->data, ip, t) != PKT_OK ? -1 : 0;
+}
+
+static void seg_patch(struct gw_pkt *p, const struct cs_patch *pt, int n)
+{
+	struct ip4_info ip;
+	struct tcp_info t;
+	struct seg_write w;
+
+	if (n == 0 || seg_parse(p, &ip, &t) < 0)
+		return;
+	w.p = p;
+	w.tcp_off = t.off;
+	w.csum_off = t.off + 16;
+	w.payload_off = t.payload_off;
+	cs_apply(pt, n, t.seq, p->data + t.payload_off, t.payload_len,
+		 seg_write_byte, &w);
+}
+
+static void release_held(struct gw *g, struct gw_dirpend *d,
+			 const struct cs_patch *pt, int n)
+{
+	int i;
+
+	for (i = 0; i < d->nheld; i++) {
+		seg_patch(d->held[i], pt, n);
+		emit(g, d->held[i], GW_ACCEPT, 0);
+	}
+	d->nheld = 0;
+}
+
+static void drop_held(struct gw *g, struct gw_dirpend *d)
+{
+	int i;
+
+	for (i = 0; i < d->nheld; i++)
+		emit(g, d->held[i], GW_DROP, 0);
+	d->nheld = 0;
+}
+
+/* Feed one segment: every path gives it a verdict or keeps it pending. */
+static void feed_segment(struct gw *g, struct conn *conn, int dir,
+			 struct gw_pkt *p, const struct tcp_info *t,
+			 uint64_t now)
+{
+	struct ctlstream *s = &conn->stream[dir];
+	struct gw_dirpend *d = &g->pend[conn_slot(&g->tab, conn)].d[dir];
+	struct cs_patch pt[CS_MAX_PATCH];
+	struct msg_ctx x = { g, conn, dir, now };
+	int npt = 0, was_broken = s->state == CS_BROKEN;
+	enum cs_result r;
+
+	r = cs_feed(s, t->seq, p->data + t->payload_off, t->payload_len,
+		    &msg_hooks, &x, pt, &npt);
+	switch (r) {
+	case CS_PASS:
+		release_held(g, d, pt, npt);
+		seg_patch(p, pt, npt);
+		emit(g, p, GW_ACCEPT, 0);
+		break;
+	case CS_HOLD:
+		if (d->nheld == GW_HOLD_MAX) {
+			g->ctr[GC_CTRL_HOLD_OVERFLOW]++;
+			drop_held(g, d);
+			cs_rewind(s);
+			emit(g, p, GW_DROP, 0);
+			break;
+		}
+		seg_patch(p, pt, npt);
+		d->held[d->nheld++] = p;
+		break;
+	case CS_OOO:
+		if (d->nooo == GW_OOO_MAX) {
+			g->ctr[GC_CTRL_OOO_DROP]++;
+			emit(g, p, GW_DROP, 0);
+			break;
+		}
+		d->ooo_seq[d->nooo] = t->seq;
+		d->ooo[d->nooo++] = p;
+		break;
+	case CS_DROP:
+		g->ctr[GC_CTRL_RETRANS_DROP]++;
+		drop_held(g, d);
+		emit(g, p, GW_DROP, 0);
+		break;
+	case CS_ERROR:
+		g->ctr[GC_CTRL_MALFORMED]++;
+		drop_held(g, d);
+		emit(g, p, GW_DROP, 0);
+		/* A desynchronised stream cannot carry its calls any more. */
+		if (!was_broken) {
+			event(g, GWE_CONN_BROKEN, NULL, conn, s->err);
+			end_conn_calls(g, conn, END_PROTOCOL, now);
+		}
+		break;
+	}
+}
+
+/* Out-of-order segments whose turn has come. */
+static void feed_ooo(struct gw *g, struct conn *conn, int dir, uint64_t now)
+{
+	struct gw_dirpend *d = &g->pend[conn_slot(&g->tab, conn)].d[dir];
+	int progress = 1;
+
+	while (progress && d->nooo > 0 && conn->state != CONN_FREE) {
+		int i;
+
+		progress = 0;
+		for (i = 0; i < d->nooo; i++) {
+			struct ip4_info ip;
+			struct tcp_info t;
+			struct gw_pkt *p = d->ooo[i];
+
+			if ((int32_t)(d->ooo_seq[i] - conn->stream[dir].next) > 0)
+				continue;
+			d->ooo[i] = d->ooo[--d->nooo];
+			d->ooo_seq[i] = d->ooo_seq[d->nooo];
+			if (seg_parse(p, &ip, &t) < 0)
+				emit(g, p, GW_DROP, 0);
+			else
+				feed_segment(g, conn, dir, p, &t, now);
+			progress = 1;
+			break;
+		}
+	}
+}
+
+static void learn_pub(struct conn *conn, const struct gw_meta *m,
+		      const struct tcp_info *t)
+{
+	uint32_t pub;
+	uint16_t port;
+
+	/* Before the handshake completes NAT may not have bound the flow. */
+	if (!m->has_ct || (t->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN ||
+	    conn->ncalls > 0)
+		return;
+	if (conn->inside_opened) {
+		pub = m->reply_dst;
+		port = m->reply_dport;
+	} else {
+		pub = m->orig_dst;
+		port = m->orig_dport;
+	}
+	if (pub) {
+		conn->pub = pub;
+		conn->pub_port = port;
+	}
+}
+
+static int looks_like_header(const uint8_t *p, size_t len)
+{
+	uint16_t type, mlen;
+
+	return len >= PPTP_HDR_LEN &&
+	       pptp_hdr_check(p, len, &type, &mlen) == PPTP_OK;
+}
+
+static void tcp_input(struct gw *g, struct gw_pkt *p,
+		      const struct ip4_info *ip, const struct gw_meta *m,
+		      uint64_t now)
+{
+	struct tcp_info t;
+	struct conn *conn;
+	uint32_t inside, outside;
+	uint16_t iport, oport;
+	int dir = m->dir, syn_only;
+
+	if (tcp_parse(p->data, ip, &t) != PKT_OK) {
+		g->ctr[GC_PKT_MALFORMED]++;
+		emit(g, p, GW_DROP, 0);
+		return;
+	}
+	g->ctr[GC_CTRL_PKTS]++;
+	if (dir == DIR_OUT) {
+		inside = ip->src, iport = t.sport;
+		outside = ip->dst, oport = t.dport;
+	} else {
+		inside = ip->dst, iport = t.dport;
+		outside = ip->src, oport = t.sport;
+	}
+	syn_only = (t.flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+	conn = conn_find(&g->tab, inside, iport, outside, oport);
+	if (conn && syn_only && conn->state == CONN_CLOSING) {
+		del_conn(g, conn, END_TCP, now);   /* the 4-tuple is reused */
+		conn = NULL;
+	}
+	if (!conn) {
+		if (!syn_only && !(t.payload_len &&
+		    looks_like_header(p->data + t.payload_off, t.payload_len))) {
+			if (t.payload_len)
+				g->ctr[GC_CTRL_UNSYNCED]++;
+			/* No payload: nothing to translate or leak. */
+			emit(g, p, t.payload_len ? GW_DROP : GW_ACCEPT, 0);
+			return;
+		}
+		conn = conn_add(&g->tab, inside, iport, outside, oport, now);
+		if (!conn) {
+			g->ctr[GC_CTRL_CONN_FULL]++;
+			emit(g, p, GW_DROP, 0);
+			return;
+		}
+		conn->inside_opened = (uint8_t)(syn_only ? dir == DIR_OUT : 1);
+	}
+	conn->last_seen = now;
+	learn_pub(conn, m, &t);
+	if (t.flags & TCPF_SYN)
+		cs_sync(&conn->stream[dir], t.seq + 1);
+	else if (conn->stream[dir].state == CS_UNSYNCED && t.payload_len &&
+		 looks_like_header(p->data + t.payload_off, t.payload_len))
+		cs_sync(&conn->stream[dir], t.seq);
+	if (t.flags & TCPF_RST) {
+		end_conn_calls(g, conn, END_TCP, now);
+		conn->state = CONN_CLOSING;
+		conn->state_since = now;
+		emit(g, p, GW_ACCEPT, 0);
+		return;
+	}
+	if (t.payload_len && conn->stream[dir].state == CS_UNSYNCED) {
+		g->ctr[GC_CTRL_UNSYNCED]++;
+		emit(g, p, GW_DROP, 0);
+		return;
+	}
+	if (t.flags & TCPF_FIN) {
+		/* PPTP has no half-close: a FIN ends every call on it. */
+		if (t.payload_len)
+			feed_segment(g, conn, dir, p, &t, now);
+		else
+			emit(g, p, GW_ACCEPT, 0);
+		if (conn->state != CONN_FREE) {
+			end_conn_calls(g, conn, END_TCP, now);
+			conn->fin_seen |= (uint8_t)(1u << dir);
+			if (conn->state == CONN_OPEN) {
+				conn->state = CONN_CLOSING;
+				conn->state_since = now;
+			}
+		}
+		return;
+	}
+	feed_segment(g, conn, dir, p, &t, now);
+	feed_ooo(g, conn, dir, now);
+}
+
+/* ---- GRE ------------------------------------------------------------------ */
+
+static void gre_input(struct gw *g, struct gw_pkt *p,
+		      const struct ip4_info *ip, const struct gw_meta *m,
+		      uint64_t now)
+{
+	struct gre_info gr;
+	struct call *c;
+	uint8_t *gh = p->data + ip->hlen;
+
+	if (gre_parse(gh, ip->tot_len - ip->hlen, &gr) != GRE_OK) {
+		g->ctr[GC_GRE_MALFORMED]++;
+		/* Inbound it is not ours to judge; outbound it could leak. */
+		emit(g, p, m->dir == DIR_IN ? GW_ACCEPT : GW_DROP, 0);
+		return;
+	}
+	if (m->dir == DIR_OUT) {
+		c = call_by_peer(&g->tab, ip->src, ip->dst, gr.call_id);
+		if (!c || c->state == CALL_REFUSED) {
+			g->ctr[GC_GRE_OUT_NOCALL]++;
+			emit(g, p, GW_DROP, 0);
+			return;
+		}
+		ip4_set_src(p->data, ip, c->pub);
+	} else {
+		uint8_t id[2];
+
+		c = call_by_alias(&g->tab, ip->dst, ip->src, gr.call_id);
+		if (!c || c->state == CALL_REFUSED) {
+			/* Addressed to this host (or routed): never inside. */
+			g->ctr[GC_GRE_IN_NOCALL]++;
+			emit(g, p, GW_ACCEPT, 0);
+			return;
+		}
+		ip4_set_dst(p->data, ip, c->inside);
+		be16_put(id, c->inside_id);
+		memcpy(gh + GRE_CALLID_OFF, id, 2);
+	}
+	p->modified = 1;
+	c->last_seen = now;
+	c->pkts[m->dir]++;
+	c->bytes[m->dir] += ip->tot_len;
+	g->ctr[m->dir == DIR_OUT ? GC_GRE_OUT : GC_GRE_IN]++;
+	g->ctr[m->dir == DIR_OUT ? GC_GRE_OUT_BYTES : GC_GRE_IN_BYTES] +=
+		ip->tot_len;
+	emit(g, p, GW_ACCEPT, 1);
+}
+
+void gw_input(struct gw *g, struct gw_pkt *p, const struct gw_meta *m,
+	      uint64_t now)
+{
+	struct ip4_info ip;
+
+	p->arrived = now;
+	if (ip4_parse(p->data, p->len, &ip) != PKT_OK) {
+		g->ctr[GC_PKT_MALFORMED]++;
+		emit(g, p, m->dir == DIR_IN ? GW_ACCEPT : GW_DROP, 0);
+		return;
+	}
+	if (ip.proto == IPPROTO_TCP_)
+		tcp_input(g, p, &ip, m, now);
+	else if (ip.proto == IPPROTO_GRE_)
+		gre_input(g, p, &ip, m, now);
+	else
+		emit(g, p, GW_ACCEPT, 0);   /* not queued by our rules */
+}
+
+/* ---- time ----------------------------------------------------------------- */
+
+static void tick_pending(struct gw *g, struct conn *conn, uint64_t now)
+{
+	struct gw_pend *pe = &g->pend[conn_slot(&g->tab, conn)];
+	int dir, i;
+
+	for (dir = 0; dir < 2; dir++) {
+		struct gw_dirpend *d = &pe->d[dir];
+
+		if (d->nheld && d->held[0]->arrived + g->cfg.hold_ms <= now) {
+			g->ctr[GC_CTRL_HOLD_TIMEOUT]++;
+			drop_held(g, d);
+			cs_rewind(&conn->stream[dir]);
+		}
+		for (i = 0; i < d->nooo; i++) {
+			if (d->ooo[i]->arrived + g->cfg.hold_ms > now)
+				continue;
+			g->ctr[GC_CTRL_OOO_DROP]++;
+			emit(g, d->ooo[i], GW_DROP, 0);
+			d->ooo[i] = d->ooo[--d->nooo];
+			d->ooo_seq[i] = d->ooo_seq[d->nooo];
+			i--;
+		}
+	}
+}
+
+static void tick_call(struct gw *g, struct call *c, uint64_t now)
+{
+	const struct gw_cfg *cf = &g->cfg;
+
+	if (c->state == CALL_REQUESTED || c->state == CALL_REFUSED) {
+		if (c->state_since + cf->request_ms <= now)
+			end_call(g, c, END_FAILED, now);
+	} else if (c->state == CALL_CLEARING) {
+		if (c->state_since + cf->clearing_ms <= now)
+			end_call(g, c, END_CLEAR, now);
+	} else if (c->last_seen + cf->call_idle_ms <= now) {
+		end_call(g, c, END_IDLE, now);
+	}
+}
+
+void gw_tick(struct gw *g, uint64_t now)
+{
+	struct calltab *t = &g->tab;
+	uint32_t i;
+
+	for (i = 0; i < t->cfg.max_conns; i++) {
+		struct conn *conn = &t->conns[i];
+
+		if (conn->state == CONN_FREE)
+			continue;
+		tick_pending(g, conn, now);
+		if (conn->state == CONN_CLOSING &&
+		    conn->state_since + g->cfg.closing_ms <= now)
+			del_conn(g, conn, END_TCP, now);
+		else if (conn->last_seen + g->cfg.conn_idle_ms <= now)
+			del_conn(g, conn, END_IDLE, now);
+	}
+	for (i = 0; i < t->ncalls_cap; i++)
+		if (t->calls[i].state != CALL_FREE)
+			tick_call(g, &t->calls[i], now);
+	calltab_expire_holds(t, now);
+}
+
+void gw_conn_gone(struct gw *g, uint32_t inside, uint16_t iport,
+		  uint32_t outside, uint16_t oport, uint64_t now)
+{
+	struct conn *conn = conn_find(&g->tab, inside, iport, outside, oport);
+
+	if (conn)
+		del_conn(g, conn, END_CONN_GONE, now);
+}
+
+int gw_call_clear(struct gw *g, uint32_t slot, uint64_t now)
+{
+	if (slot >= g->tab.ncalls_cap || g->tab.calls[slot].state == CALL_FREE)
+		return -1;
+	end_call(g, &g->tab.calls[slot], END_ADMIN, now);
+	return 0;
+}

@@ -1,0 +1,87 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static int log_lvl = LOG_INFO;
+static int log_syslog;
+
+void log_init(const char *ident, int level, int use_syslog)
+{
+	log_lvl = level;
+	log_syslog = use_syslog;
+	if (use_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_set_level(int level)
+{
+	log_lvl = level;
+}
+
+int log_level_parse(const char *s)
+{
+	static const struct { const char *n; int v; } t[] = {
+		{ "err", LOG_ERR }, { "error", LOG_ERR },
+		{ "warning", LOG_WARNING }, { "warn", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
+		{ "debug", LOG_DEBUG },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcasecmp(s, t[i].n) == 0)
+			return t[i].v;
+	return -1;
+}
+
+static void log_v(int prio, const char *fmt, va_list ap)
+{
+	static const char *const names[] = { "emerg", "alert", "crit", "error",
+					     "warning", "notice", "info",
+					     "debug" };
+
+	if (prio > log_lvl)
+		return;
+	if (log_syslog) {
+		vsyslog(prio, fmt, ap);
+		return;
+	}
+	fprintf(stderr, "pptpgw: %s: ", names[prio & 7]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(prio, fmt, ap);
+	va_end(ap);
+}
+
+void log_limited(struct log_rl *rl, int prio, const char *fmt, ...)
+{
+	uint64_t minute = (uint64_t)time(NULL) / 60;
+	va_list ap;
+
+	if (rl->window != minute) {
+		if (rl->suppressed)
+			log_msg(prio, "(%u similar messages suppressed)",
+				rl->suppressed);
+		rl->window = minute;
+		rl->n = rl->suppressed = 0;
+	}
+	if (rl->n >= 10) {
+		rl->suppressed++;
+		return;
+	}
+	rl->n++;
+	va_start(ap, fmt);
+	log_v(prio, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,164 @@
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkt.h"
+
+static void status_counts(const struct gw *g, unsigned n[CALL_STATE_COUNT])
+{
+	uint32_t i;
+
+	memset(n, 0, sizeof(unsigned) * CALL_STATE_COUNT);
+	for (i = 0; i < g->tab.ncalls_cap; i++)
+		n[g->tab.calls[i].state]++;
+}
+
+void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
+		   int json)
+{
+	unsigned n[CALL_STATE_COUNT];
+	uint64_t up = (ri->now_ms - ri->started_ms) / 1000;
+
+	status_counts(g, n);
+	if (json) {
+		fprintf(f, "{\"version\":\"%s\",\"uptime_s\":%llu,"
+			"\"wan\":\"%s\",\"rules_installed\":%s,"
+			"\"connections\":%u,\"calls\":%u,"
+			"\"calls_established\":%u,\"max_calls\":%u,"
+			"\"held_aliases\":%u,\"queue_errors\":%llu}\n",
+			ri->version, (unsigned long long)up, ri->wan,
+			ri->rules_installed ? "true" : "false",
+			g->tab.nconns_used, g->tab.ncalls_used + g->tab.nrefused,
+			n[CALL_ESTABLISHED], g->tab.cfg.max_calls,
+			calltab_holds(&g->tab),
+			(unsigned long long)ri->queue_errors);
+		return;
+	}
+	fprintf(f, "pptpgw %s, up %llus, WAN %s, rules %s\n", ri->version,
+		(unsigned long long)up, ri->wan,
+		ri->rules_installed ? "installed" : "left to the admin");
+	fprintf(f, "connections %u, calls %u (established %u) of %u, "
+		"aliases held down %u\n", g->tab.nconns_used,
+		g->tab.ncalls_used + g->tab.nrefused, n[CALL_ESTABLISHED],
+		g->tab.cfg.max_calls, calltab_holds(&g->tab));
+}
+
+void report_calls(FILE *f, const struct gw *g, uint64_t now, int json)
+{
+	uint32_t i;
+	int first = 1;
+
+	if (json)
+		fputc('[', f);
+	else
+		fprintf(f, "%-5s %-21s %-21s %-5s %-15s %-11s %6s %9s %9s\n",
+			"CALL", "INSIDE", "SERVER", "ALIAS", "PUBLIC", "STATE",
+			"AGE", "PKTS_OUT", "PKTS_IN");
+	for (i = 0; i < g->tab.ncalls_cap; i++) {
+		const struct call *c = &g->tab.calls[i];
+		char a[16], b[16], p[16], in[24], out[24];
+
+		if (c->state == CALL_FREE)
+			continue;
+		ip4_str(c->inside, a);
+		ip4_str(c->outside, b);
+		ip4_str(c->pub, p);
+		if (c->peer_known)
+			snprintf(out, sizeof(out), "%u", c->peer_id);
+		else
+			snprintf(out, sizeof(out), "null");
+		if (json) {
+			fprintf(f, "%s{\"call\":%u,\"inside\":\"%s\","
+				"\"inside_call_id\":%u,\"server\":\"%s\","
+				"\"server_call_id\":%s,\"alias\":%u,"
+				"\"public\":\"%s\",\"mode\":\"translate\","
+				"\"state\":\"%s\",\"age_s\":%llu,"
+				"\"packets_out\":%llu,\"packets_in\":%llu,"
+				"\"bytes_out\":%llu,\"bytes_in\":%llu}",
+				first ? "" : ",", i, a, c->inside_id, b,
+				out, c->alias, p,
+				call_state_name(c->state),
+				(unsigned long long)((now - c->created) / 1000),
+				(unsigned long long)c->pkts[DIR_OUT],
+				(unsigned long long)c->pkts[DIR_IN],
+				(unsigned long long)c->bytes[DIR_OUT],
+				(unsigned long long)c->bytes[DIR_IN]);
+		} else {
+			snprintf(in, sizeof(in), "%s:%u", a, c->inside_id);
+			if (c->peer_known)
+				snprintf(out, sizeof(out), "%s:%u", b,
+					 c->peer_id);
+			else
+				snprintf(out, sizeof(out), "%s:-", b);
+			fprintf(f, "%-5u %-21s %-21s %-5u %-15s %-11s %5llus "
+				"%9llu %9llu\n", i, in, out, c->alias, p,
+				call_state_name(c->state),
+				(unsigned long long)((now - c->created) / 1000),
+				(unsigned long long)c->pkts[DIR_OUT],
+				(unsigned long long)c->pkts[DIR_IN]);
+		}
+		first = 0;
+	}
+	if (json)
+		fputs("]\n", f);
+}
+
+void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
+		  int json)
+{
+	const struct calltab_stats *s = &g->tab.st;
+	unsigned i;
+
+	if (json)
+		fputc('{', f);
+	for (i = 0; i < GC_COUNT; i++)
+		fprintf(f, json ? "%s\"%s\":%llu" : "%s%s %llu\n",
+			json && i ? "," : "", gw_counter_name(i),
+			(unsigned long long)g->ctr[i]);
+	fprintf(f, json ? ",\"calls_created\":%llu" : "calls_created %llu\n",
+		(unsigned long long)s->calls_created);
+	for (i = 0; i < END_COUNT; i++)
+		fprintf(f, json ? ",\"calls_ended_%s\":%llu"
+				: "calls_ended_%s %llu\n",
+			call_end_name(i), (unsigned long long)s->calls_ended[i]);
+	fprintf(f, json ? ",\"queue_errors\":%llu}\n" : "queue_errors %llu\n",
+		(unsigned long long)ri->queue_errors);
+}
+
+int report_command(FILE *f, struct gw *g, const struct report_info *ri,
+		   const char *line)
+{
+	char cmd[32] = "", arg[32] = "", arg2[32] = "";
+	int json, n = sscanf(line, "%31s %31s %31s", cmd, arg, arg2);
+
+	json = (n >= 2 && strcmp(arg, "json") == 0) ||
+	       (n >= 3 && strcmp(arg2, "json") == 0);
+	if (n < 1) {
+		fprintf(f, "error: empty command\n");
+		return -1;
+	}
+	if (strcmp(cmd, "status") == 0)
+		report_status(f, g, ri, json);
+	else if (strcmp(cmd, "calls") == 0)
+		report_calls(f, g, ri->now_ms, json);
+	else if (strcmp(cmd, "stats") == 0)
+		report_stats(f, g, ri, json);
+	else if (strcmp(cmd, "clear") == 0) {
+		char *end;
+		unsigned long slot = strtoul(arg, &end, 10);
+
+		if (n < 2 || *end || gw_call_clear(g, (uint32_t)slot,
+						   ri->now_ms) < 0) {
+			fprintf(f, "error: no call %s\n", n < 2 ? "given" : arg);
+			return -1;
+		}
+		fprintf(f, json ? "{\"cleared\":%lu}\n" : "cleared call %lu\n",
+			slot);
+	} else {
+		fprintf(f, "error: unknown command '%s' (status, calls, stats, "
+			"clear CALL)\n", cmd);
+		return -1;
+	}
+	return 0;
+}

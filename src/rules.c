@@ -1,0 +1,268 @@
+#include "rules.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "ct.h"
+#include "log.h"
+
+/*
+ * Enhanced GRE only (K set, version 1, protocol PPP, S and A free): other
+ * GRE on the host, tunnels included, keeps its usual conntrack and NAT.
+ */
+#define U32_EGRE "0>>22&0x3C@0&0xEF7FFFFF=0x2001880B"
+
+void rules_print_iptables(FILE *f, const struct rules_cfg *c)
+{
+	int i;
+
+	fprintf(f, "# pptpgw rules for iptables-restore --noflush\n");
+	fprintf(f, "*raw\n:PPTPGW-PRE - [0:0]\n");
+	fprintf(f, "-I PREROUTING -j PPTPGW-PRE\n");
+	fprintf(f, "-A PPTPGW-PRE -p gre -m u32 --u32 \"%s\" -j CT --notrack\n",
+		U32_EGRE);
+	fprintf(f, "COMMIT\n*mangle\n:PPTPGW-PRE - [0:0]\n:PPTPGW-FWD - [0:0]\n");
+	fprintf(f, "-I PREROUTING -j PPTPGW-PRE\n-I FORWARD -j PPTPGW-FWD\n");
+	for (i = 0; i < c->nwan; i++) {
+		const char *w = c->wan[i];
+		unsigned q = c->queue;
+
+		fprintf(f, "-A PPTPGW-PRE -i %s -p gre -m u32 --u32 \"%s\" "
+			"-j NFQUEUE --queue-num %u\n", w, U32_EGRE, q);
+		fprintf(f, "-A PPTPGW-FWD -o %s -p gre -m u32 --u32 \"%s\" "
+			"-j NFQUEUE --queue-num %u\n", w, U32_EGRE, q);
+		fprintf(f, "-A PPTPGW-FWD -o %s -p tcp --dport 1723 "
+			"-j NFQUEUE --queue-num %u\n", w, q);
+		fprintf(f, "-A PPTPGW-FWD -i %s -p tcp --sport 1723 "
+			"-j NFQUEUE --queue-num %u\n", w, q);
+		fprintf(f, "-A PPTPGW-FWD -i %s -p tcp --dport 1723 "
+			"-j NFQUEUE --queue-num %u\n", w, q);
+		fprintf(f, "-A PPTPGW-FWD -o %s -p tcp --sport 1723 "
+			"-j NFQUEUE --queue-num %u\n", w, q);
+	}
+	fprintf(f, "COMMIT\n*filter\n:PPTPGW-FWD - [0:0]\n");
+	fprintf(f, "-I FORWARD -j PPTPGW-FWD\n");
+	fprintf(f, "-A PPTPGW-FWD -m mark --mark 0x%x/0x%x -j ACCEPT\n",
+		c->mark, c->mark);
+	fprintf(f, "COMMIT\n");
+}
+
+void rules_print_nft(FILE *f, const struct rules_cfg *c)
+{
+	const char *egre = "meta l4proto gre @th,0,32 & 0xef7fffff == 0x2001880b";
+	int i;
+
+	fprintf(f, "# pptpgw rules for nft -f (needs the nft queue statement)\n");
+	fprintf(f, "table ip pptpgw {\n");
+	fprintf(f, "\tchain raw_pre {\n\t\ttype filter hook prerouting "
+		"priority raw; policy accept;\n\t\t%s notrack\n\t}\n", egre);
+	fprintf(f, "\tchain mangle_pre {\n\t\ttype filter hook prerouting "
+		"priority mangle; policy accept;\n");
+	for (i = 0; i < c->nwan; i++)
+		fprintf(f, "\t\tiifname \"%s\" %s queue num %u\n", c->wan[i],
+			egre, c->queue);
+	fprintf(f, "\t}\n\tchain mangle_fwd {\n\t\ttype filter hook forward "
+		"priority mangle; policy accept;\n");
+	for (i = 0; i < c->nwan; i++) {
+		const char *w = c->wan[i];
+
+		fprintf(f, "\t\toifname \"%s\" %s queue num %u\n", w, egre,
+			c->queue);
+		fprintf(f, "\t\toifname \"%s\" tcp dport 1723 queue num %u\n",
+			w, c->queue);
+		fprintf(f, "\t\tiifname \"%s\" tcp sport 1723 queue num %u\n",
+			w, c->queue);
+		fprintf(f, "\t\tiifname \"%s\" tcp dport 1723 queue num %u\n",
+			w, c->queue);
+		fprintf(f, "\t\toifname \"%s\" tcp sport 1723 queue num %u\n",
+			w, c->queue);
+	}
+	fprintf(f, "\t}\n\tchain filter_fwd {\n\t\ttype filter hook forward "
+		"priority filter; policy accept;\n");
+	fprintf(f, "\t\tmeta mark & 0x%x == 0x%x accept\n\t}\n}\n", c->mark,
+		c->mark);
+}
+
+int run_cmd(char *const argv[], const char *input, char *out, size_t outn)
+{
+	int in[2] = { -1, -1 }, op[2] = { -1, -1 }, status = 0;
+	size_t got = 0;
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
+		goto fail;
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(in[0], 0);
+		dup2(out ? op[1] : null, 1);
+		if (out)
+			dup2(null, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(op[1]);
+	if (input) {
+		/* A dead child must not kill us with SIGPIPE. */
+		void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+
+		if (write(in[1], input, strlen(input)) < 0)
+			log_debug("%s: write: %s", argv[0], strerror(errno));
+		signal(SIGPIPE, old);
+	}
+	close(in[1]);
+	for (;;) {
+		char tmp[4096];
+		ssize_t n = read(op[0], tmp, sizeof(tmp));
+
+		if (n <= 0)
+			break;
+		if (out && got + 1 < outn) {
+			size_t k = (size_t)n < outn - 1 - got ? (size_t)n
+							       : outn - 1 - got;
+			memcpy(out + got, tmp, k);
+			got += k;
+		}
+	}
+	if (out)
+		out[got] = 0;
+	close(op[0]);
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+fail:
+	if (in[0] >= 0) {
+		close(in[0]);
+		close(in[1]);
+	}
+	if (op[0] >= 0) {
+		close(op[0]);
+		close(op[1]);
+	}
+	return -1;
+}
+
+static int ipt(const char *table, const char *a1, const char *a2,
+	       const char *a3, const char *a4)
+{
+	char *argv[] = { "iptables", "-w", "-t", (char *)table, (char *)a1,
+			 (char *)a2, (char *)a3, (char *)a4, NULL };
+	char sink[64];
+
+	if (!a3)
+		argv[6] = NULL;
+	return run_cmd(argv, NULL, sink, sizeof(sink));
+}
+
+static void remove_chain(const char *table, const char *builtin,
+			 const char *chain)
+{
+	int guard = 16;
+
+	while (guard-- && ipt(table, "-D", builtin, "-j", chain) == 0)
+		;
+	ipt(table, "-F", chain, NULL, NULL);
+	ipt(table, "-X", chain, NULL, NULL);
+}
+
+void rules_remove(void)
+{
+	remove_chain("raw", "PREROUTING", "PPTPGW-PRE");
+	remove_chain("mangle", "PREROUTING", "PPTPGW-PRE");
+	remove_chain("mangle", "FORWARD", "PPTPGW-FWD");
+	remove_chain("filter", "FORWARD", "PPTPGW-FWD");
+}
+
+int rules_install(const struct rules_cfg *c)
+{
+	char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+	char *text = NULL, err[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return -1;
+	rules_print_iptables(f, c);
+	fclose(f);
+	rules_remove();
+	r = run_cmd(argv, text, err, sizeof(err));
+	free(text);
+	if (r != 0) {
+		log_err("installing rules with iptables-restore failed (exit %d); "
+			"is iptables installed?", r);
+		rules_remove();
+		return -1;
+	}
+	return 0;
+}
+
+static int text_has_pptp_helper(const char *text)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+		char buf[512];
+
+		if (n >= sizeof(buf))
+			n = sizeof(buf) - 1;
+		memcpy(buf, line, n);
+		buf[n] = 0;
+		if (strstr(buf, "helper") && strstr(buf, "pptp"))
+			return 1;
+		line = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+int rules_helper_conflict(char *why, size_t n)
+{
+	static char out[1 << 20];
+	char *nft[] = { "nft", "list", "ruleset", NULL };
+	char *legacy[] = { "iptables-legacy-save", "-t", "raw", NULL };
+	FILE *f;
+	int k;
+
+	if (run_cmd(nft, NULL, out, sizeof(out)) == 0 &&
+	    text_has_pptp_helper(out)) {
+		snprintf(why, n, "a ruleset rule attaches the pptp helper "
+			 "(see 'nft list ruleset', e.g. 'CT --helper pptp')");
+		return 1;
+	}
+	if (run_cmd(legacy, NULL, out, sizeof(out)) == 0 &&
+	    text_has_pptp_helper(out)) {
+		snprintf(why, n, "an iptables-legacy raw rule attaches the "
+			 "pptp helper");
+		return 1;
+	}
+	f = fopen("/proc/sys/net/netfilter/nf_conntrack_helper", "r");
+	if (f) {
+		int v = 0;
+
+		if (fscanf(f, "%d", &v) == 1 && v == 1) {
+			fclose(f);
+			snprintf(why, n, "net.netfilter.nf_conntrack_helper=1 "
+				 "assigns the pptp helper automatically");
+			return 1;
+		}
+		fclose(f);
+	}
+	k = ct_count_pptp_helper();
+	if (k > 0) {
+		snprintf(why, n, "%d tracked connections already use the pptp "
+			 "helper", k);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,304 @@
+/*
+ * The reassembler on its own: a stream of messages cut into segments in
+ * every way must yield the same messages and the same rewrites.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "ctlstream.h"
+#include "pptp_msg.h"
+#include "rd.h"
+
+/* Hooks that rewrite the Call ID at offset 12 of OCRQ to id + 1000. */
+struct rec {
+	int decided, completed, refuse;
+	uint16_t types[64];
+};
+
+static int rec_decide(void *ctx, const uint8_t *m, size_t have,
+		      struct cs_rewrite *rw, int max)
+{
+	struct rec *r = ctx;
+
+	(void)max;
+	r->decided++;
+	if (r->refuse)
+		return -1;
+	if (have >= 14 && be16_get(m + 8) == PPTP_OCRQ) {
+		rw[0].off = 12;
+		rw[0].value = (uint16_t)(be16_get(m + 12) + 1000);
+		return 1;
+	}
+	return 0;
+}
+
+static void rec_complete(void *ctx, const uint8_t *m, size_t len)
+{
+	struct rec *r = ctx;
+
+	(void)len;
+	if (r->completed < 64)
+		r->types[r->completed] = be16_get(m + 8);
+	r->completed++;
+}
+
+static const struct cs_hooks hooks = { rec_decide, rec_complete };
+
+static size_t put_msg(uint8_t *out, unsigned type, uint16_t id)
+{
+	struct pptp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = (uint16_t)type;
+	m.num[PF_CALL_ID] = id;
+	m.num[PF_IDENTIFIER] = 0xabcd;
+	return pptp_build(&m, out, PPTP_MAX_LEN);
+}
+
+/* The stream SCCRQ, OCRQ(7), Echo-Request, OCRQ(9): 156+168+16+168. */
+static size_t make_stream(uint8_t *buf)
+{
+	size_t n = 0;
+
+	n += put_msg(buf + n, PPTP_SCCRQ, 0);
+	n += put_msg(buf + n, PPTP_OCRQ, 7);
+	n += put_msg(buf + n, PPTP_ECHORQ, 0);
+	n += put_msg(buf + n, PPTP_OCRQ, 9);
+	return n;
+}
+
+/* Expected: the same bytes with both OCRQ Call IDs rewritten. */
+static void expect_stream(uint8_t *buf)
+{
+	make_stream(buf);
+	be16_put(buf + 156 + 12, 1007);
+	be16_put(buf + 156 + 168 + 16 + 12, 1009);
+}
+
+/*
+ * Feed buf cut at the given offsets, the way the gateway does: held
+ * segments get later patches applied too.  Returns 0 if every segment was
+ * released; out holds the bytes as forwarded.
+ */
+static int feed_cut(const uint8_t *src, size_t n, const size_t *cuts, int ncut,
+		    uint8_t *out, struct rec *r)
+{
+	struct ctlstream s;
+	struct cs_patch pt[CS_MAX_PATCH];
+	size_t held_from = SIZE_MAX, pos = 0;
+	uint32_t isn = 0xfffffff0u;   /* wraps inside the stream */
+	int i, np;
+
+	memcpy(out, src, n);
+	cs_sync(&s, isn);
+	for (i = 0; i <= ncut; i++) {
+		size_t end = i < ncut ? cuts[i] : n;
+		enum cs_result res = cs_feed(&s, isn + (uint32_t)pos, out + pos,
+					     end - pos, &hooks, r, pt, &np);
+		size_t from = held_from != SIZE_MAX ? held_from : pos;
+
+		cs_apply(pt, np, isn + (uint32_t)from, out + from, end - from,
+			 NULL, NULL);
+		if (res == CS_HOLD) {
+			if (held_from == SIZE_MAX)
+				held_from = pos;
+		} else if (res == CS_PASS) {
+			held_from = SIZE_MAX;
+		} else {
+			return -1;
+		}
+		pos = end;
+	}
+	return held_from == SIZE_MAX ? 0 : -1;
+}
+
+static void test_every_split(void)
+{
+	uint8_t src[600], want[600], out[600];
+	size_t n = make_stream(src), c;
+	int bad = 0;
+
+	expect_stream(want);
+	for (c = 1; c < n; c++) {
+		struct rec r = { 0 };
+
+		if (feed_cut(src, n, &c, 1, out, &r) != 0 ||
+		    memcmp(out, want, n) != 0 || r.completed != 4) {
+			if (!bad)
+				fprintf(stderr, "split at %zu failed\n", c);
+			bad++;
+		}
+	}
+	CHECK_EQ(0, bad);
+}
+
+static void test_one_byte_segments(void)
+{
+	uint8_t src[600], want[600], out[600];
+	size_t n = make_stream(src), cuts[600], i;
+	struct rec r = { 0 };
+
+	expect_stream(want);
+	for (i = 0; i < n - 1; i++)
+		cuts[i] = i + 1;
+	CHECK_EQ(0, feed_cut(src, n, cuts, (int)(n - 1), out, &r));
+	CHECK_MEM(want, out, n);
+	CHECK_EQ(4, r.completed);
+	CHECK_EQ(PPTP_SCCRQ, r.types[0]);
+	CHECK_EQ(PPTP_OCRQ, r.types[3]);
+}
+
+static void test_coalesced(void)
+{
+	uint8_t src[600], want[600], out[600];
+	size_t n = make_stream(src);
+	struct rec r = { 0 };
+
+	expect_stream(want);
+	CHECK_EQ(0, feed_cut(src, n, NULL, 0, out, &r));
+	CHECK_MEM(want, out, n);
+	CHECK_EQ(4, r.completed);
+	CHECK_EQ(4, r.decided);
+}
+
+static void test_retransmission(void)
+{
+	uint8_t src[600], seg[600];
+	size_t n = make_stream(src);
+	struct ctlstream s;
+	struct cs_patch pt[CS_MAX_PATCH];
+	struct rec r = { 0 };
+	int np;
+
+	cs_sync(&s, 1000);
+	memcpy(seg, src, n);
+	CHECK_EQ(CS_PASS, cs_feed(&s, 1000, seg, n, &hooks, &r, pt, &np));
+	CHECK_EQ(2, np);
+	/* The whole stream again: same rewrites, no new decisions. */
+	memcpy(seg, src, n);
+	CHECK_EQ(CS_PASS, cs_feed(&s, 1000, seg, n, &hooks, &r, pt, &np));
+	CHECK_EQ(2, np);
+	cs_apply(pt, np, 1000, seg, n, NULL, NULL);
+	CHECK_EQ(1007, be16_get(seg + 156 + 12));
+	CHECK_EQ(4, r.decided);
+	/* A retransmission that runs into new data parses only the new part. */
+	{
+		uint8_t more[200 + PPTP_MAX_LEN];
+		size_t m = put_msg(more + 200, PPTP_OCRQ, 5);
+		uint32_t at = 1000 + (uint32_t)n - 200;
+
+		memcpy(more, src + n - 200, 200);
+		CHECK_EQ(CS_PASS, cs_feed(&s, at, more, 200 + m, &hooks, &r,
+					  pt, &np));
+		cs_apply(pt, np, at, more, 200 + m, NULL, NULL);
+		CHECK_EQ(1009, be16_get(more + 200 - 168 + 12));
+		CHECK_EQ(1005, be16_get(more + 200 + 12));
+		CHECK_EQ(5, r.decided);
+	}
+}
+
+static void test_out_of_order_and_undecided(void)
+{
+	uint8_t src[600];
+	size_t n = make_stream(src);
+	struct ctlstream s;
+	struct cs_patch pt[CS_MAX_PATCH];
+	struct rec r = { 0 };
+	int np;
+
+	cs_sync(&s, 0);
+	CHECK_EQ(CS_OOO, cs_feed(&s, 10, src + 10, 20, &hooks, &r, pt, &np));
+	CHECK_EQ(0, r.decided);
+	/* 5 bytes of a header: held, and a retransmission of them dropped. */
+	CHECK_EQ(CS_HOLD, cs_feed(&s, 0, src, 5, &hooks, &r, pt, &np));
+	CHECK_EQ(CS_DROP, cs_feed(&s, 0, src, 5, &hooks, &r, pt, &np));
+	/* Rewound (held segments dropped): the retransmission parses afresh. */
+	cs_rewind(&s);
+	CHECK_EQ(CS_PASS, cs_feed(&s, 0, src, n, &hooks, &r, pt, &np));
+	CHECK_EQ(4, r.completed);
+}
+
+static void test_malformed(void)
+{
+	static const struct { const char *name; size_t off; uint8_t val; } t[] = {
+		{ "zero length", 1, 0 },
+		{ "length 11", 1, 11 },
+		{ "bad cookie", 5, 0x00 },
+		{ "bad message type", 3, 2 },
+		{ "control type 0", 9, 0 },
+		{ "control type 16", 9, 16 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint8_t m[PPTP_MAX_LEN];
+		struct ctlstream s;
+		struct cs_patch pt[CS_MAX_PATCH];
+		struct rec r = { 0 };
+		size_t n = put_msg(m, PPTP_ECHORQ, 0);
+		int np;
+
+		m[0] = 0;
+		m[t[i].off] = t[i].val;
+		cs_sync(&s, 0);
+		if (cs_feed(&s, 0, m, n, &hooks, &r, pt, &np) != CS_ERROR)
+			fprintf(stderr, "case %s\n", t[i].name);
+		CHECK_EQ(CS_BROKEN, s.state);
+		/* Broken for good: later data is refused too, without parsing. */
+		CHECK_EQ(CS_ERROR, cs_feed(&s, (uint32_t)n, m, n, &hooks, &r,
+					   pt, &np));
+		CHECK_EQ(0, r.decided);
+	}
+}
+
+static void test_refusal_rewinds(void)
+{
+	uint8_t src[600];
+	size_t n = make_stream(src);
+	struct ctlstream s;
+	struct cs_patch pt[CS_MAX_PATCH];
+	struct rec r = { 0 };
+	int np;
+
+	cs_sync(&s, 0);
+	r.refuse = 1;
+	CHECK_EQ(CS_DROP, cs_feed(&s, 0, src, n, &hooks, &r, pt, &np));
+	CHECK_EQ(0, s.next);
+	r.refuse = 0;
+	CHECK_EQ(CS_PASS, cs_feed(&s, 0, src, n, &hooks, &r, pt, &np));
+	CHECK_EQ(4, r.completed);
+}
+
+static void test_history_floor(void)
+{
+	uint8_t m[PPTP_MAX_LEN];
+	struct ctlstream s;
+	struct cs_patch pt[CS_MAX_PATCH];
+	struct rec r = { 0 };
+	size_t n = put_msg(m, PPTP_OCRQ, 1);
+	uint32_t seq = 0;
+	int i, np;
+
+	cs_sync(&s, 0);
+	for (i = 0; i < CS_HIST + 1; i++, seq += (uint32_t)n)
+		CHECK_EQ(CS_PASS, cs_feed(&s, seq, m, n, &hooks, &r, pt, &np));
+	/* The first message's rewrite was forgotten: it may not pass again. */
+	CHECK_EQ(CS_DROP, cs_feed(&s, 0, m, n, &hooks, &r, pt, &np));
+	/* The latest is still known. */
+	CHECK_EQ(CS_PASS, cs_feed(&s, seq - (uint32_t)n, m, n, &hooks, &r, pt,
+				  &np));
+	CHECK_EQ(1, np);
+}
+
+int main(void)
+{
+	test_every_split();
+	test_one_byte_segments();
+	test_coalesced();
+	test_retransmission();
+	test_out_of_order_and_undecided();
+	test_malformed();
+	test_refusal_rewinds();
+	test_history_floor();
+	return check_report();
+}
