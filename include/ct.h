@@ -25,6 +25,21 @@ void ctev_stop(struct ctev *c);
 /* Read the tuples of a conntrack object. */
 void ct_tuple_get(const struct nf_conntrack *ct, struct ct_tuple *t);
 
+struct ct_query;
+
+/* A handle for synchronous conntrack look-ups. */
+struct ct_query *ct_query_open(void);
+void ct_query_close(struct ct_query *q);
+
+/*
+ * The public end NAT gave a TCP connection's inside end.  inside_opened:
+ * the inside host connected out (SNAT); else the outside connected in (DNAT).
+ * Returns 0 and fills pub/pub_port, -1 if conntrack has no such flow.
+ */
+int ct_lookup_nat(struct ct_query *q, int inside_opened, uint32_t inside,
+		  uint16_t iport, uint32_t outside, uint16_t oport,
+		  uint32_t *pub, uint16_t *pub_port);
+
 /*
  * Count conntrack entries on TCP port 1723 that have the kernel PPTP
  * helper attached; -1 if the table cannot be read.

@@ -18,7 +18,12 @@
 
 /* Call IDs end by byte 16, the OCRP/ICRP result and error by 18. */
 #define CS_DECIDE_LEN 18
-#define CS_HIST 32
+/*
+ * Rewrites remembered per direction for retransmissions.  Honest peers have
+ * a few messages in flight; a sender that outruns this has the oldest
+ * retransmissions dropped rather than sent un-rewritten.
+ */
+#define CS_HIST 128
 
 enum cs_state { CS_UNSYNCED, CS_SYNCED, CS_BROKEN };
 
@@ -26,7 +31,10 @@ enum cs_result {
 	CS_PASS,         /* forward the segment (after applying patches) */
 	CS_HOLD,         /* segment ends before a message's ID fields: keep it */
 	CS_OOO,          /* starts beyond the next expected byte: keep it */
-	CS_DROP,         /* drop it (and any held segment); the stream rewound */
+	CS_DROP,         /* drop this segment only: a retransmission that
+			    cannot be rewritten (yet); held segments stay */
+	CS_REFUSED,      /* the caller refused a message: drop this and every
+			    held segment; the stream rewound to that message */
 	CS_ERROR         /* framing error: the stream is broken for good */
 };
 
@@ -49,6 +57,12 @@ struct cs_hooks {
 		      struct cs_rewrite *rw, int max);
 	/* The whole message, as the sender wrote it. */
 	void (*complete)(void *ctx, const uint8_t *msg, size_t len);
+	/*
+	 * Write val at stream position seq (two bytes).  The bytes may lie in
+	 * this segment or in segments held earlier.  Called for new rewrites
+	 * and, for retransmissions, for remembered ones.
+	 */
+	void (*patch)(void *ctx, uint32_t seq, const uint8_t val[2]);
 };
 
 struct cs_hist {
@@ -71,18 +85,18 @@ struct ctlstream {
 	struct cs_hist hist[CS_HIST];
 };
 
-#define CS_MAX_PATCH (2 * CS_HIST)
-
 /* Start parsing at sequence number seq (the byte after the SYN). */
 void cs_sync(struct ctlstream *s, uint32_t seq);
 
-/*
- * Feed one segment.  Patches to apply (to this segment or to segments held
- * earlier) are stored in patches[], their count in *npatch.
- */
+/* Feed one segment; rewrites come through h->patch. */
 enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
-		       size_t len, const struct cs_hooks *h, void *ctx,
-		       struct cs_patch *patches, int *npatch);
+		       size_t len, const struct cs_hooks *h, void *ctx);
+
+/*
+ * Part of a message is in but its rewrites are not decided: segments held
+ * for it must stay held.
+ */
+int cs_waiting(const struct ctlstream *s);
 
 /*
  * Forget the partly received current message, so that the sender's
@@ -91,12 +105,11 @@ enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
 void cs_rewind(struct ctlstream *s);
 
 /*
- * Apply patches to a segment holding bytes [seq, seq+len).  With a write
- * callback, the callback changes each byte (and can fix a checksum).
+ * Apply one patch to a segment holding bytes [seq, seq+len), where they
+ * overlap.  With a write callback, the callback changes each byte (and can
+ * fix a checksum).  Returns how many bytes changed.
  */
-void cs_apply(const struct cs_patch *patches, int n, uint32_t seq,
-	      uint8_t *data, size_t len,
-	      void (*write)(void *arg, size_t off, uint8_t old, uint8_t val),
-	      void *arg);
+int cs_apply(const struct cs_patch *p, uint32_t seq, uint8_t *data, size_t len,
+	     void (*write)(void *arg, size_t off, uint8_t val), void *arg);
 
 #endif

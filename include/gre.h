@@ -14,7 +14,7 @@ enum gre_err {
 	GRE_OK = 0,
 	GRE_ERR_SHORT,     /* shorter than the header its flags announce */
 	GRE_ERR_VERSION,   /* version is not 1 */
-	GRE_ERR_FLAGS,     /* C, R, s or recursion set, or K clear */
+	GRE_ERR_FLAGS,     /* C, R, s, recursion or reserved set, or K clear */
 	GRE_ERR_PROTO,     /* protocol is not PPP (0x880B) */
 	GRE_ERR_LENGTH,    /* payload length beyond the packet */
 	GRE_ERR_COUNT

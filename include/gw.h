@@ -80,6 +80,13 @@ struct gw_hooks {
 			uint32_t mark);
 	void (*event)(void *arg, enum gw_event ev, const struct call *c,
 		      const struct conn *conn, int detail);
+	/*
+	 * Where NAT maps the inside end of a connection (the public address
+	 * and port), asked when a packet's meta has no conntrack data.
+	 * Returns 0 and fills pub, or -1 if not known (yet).
+	 */
+	int (*nat_lookup)(void *arg, const struct conn *c, uint32_t *pub,
+			  uint16_t *pub_port);
 	void *arg;
 };
 

@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 struct event_base;
-struct nf_conntrack;
 
 struct nfq_packet {
 	uint32_t id;
@@ -14,7 +13,6 @@ struct nfq_packet {
 	uint32_t indev, outdev;
 	uint8_t *data;
 	size_t len;
-	struct nf_conntrack *ct;   /* NULL when the kernel sent none */
 };
 
 typedef void (*nfq_handler)(void *arg, const struct nfq_packet *p);

@@ -114,6 +114,85 @@ void ctev_stop(struct ctev *c)
 	free(c);
 }
 
+struct ct_query {
+	struct nfct_handle *h;
+	struct ct_tuple found;
+	int hit;
+};
+
+static int on_get(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
+		  void *data)
+{
+	struct ct_query *q = data;
+
+	(void)type;
+	ct_tuple_get(ct, &q->found);
+	q->hit = 1;
+	return NFCT_CB_STOP;
+}
+
+struct ct_query *ct_query_open(void)
+{
+	struct ct_query *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->h = nfct_open(CONNTRACK, 0);
+	if (!q->h) {
+		free(q);
+		return NULL;
+	}
+	nfct_callback_register(q->h, NFCT_T_ALL, on_get, q);
+	return q;
+}
+
+void ct_query_close(struct ct_query *q)
+{
+	if (!q)
+		return;
+	nfct_close(q->h);
+	free(q);
+}
+
+int ct_lookup_nat(struct ct_query *q, int inside_opened, uint32_t inside,
+		  uint16_t iport, uint32_t outside, uint16_t oport,
+		  uint32_t *pub, uint16_t *pub_port)
+{
+	struct nf_conntrack *ct = nfct_new();
+	int r;
+
+	if (!ct)
+		return -1;
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, IPPROTO_TCP);
+	/*
+	 * The inside end is known in the original direction when it opened
+	 * the flow, else in the reply direction; the kernel finds the entry
+	 * by whichever tuple the request carries.
+	 */
+	if (inside_opened) {
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, htonl(inside));
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, htonl(outside));
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(iport));
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(oport));
+	} else {
+		nfct_set_attr_u8(ct, ATTR_REPL_L3PROTO, AF_INET);
+		nfct_set_attr_u8(ct, ATTR_REPL_L4PROTO, IPPROTO_TCP);
+		nfct_set_attr_u32(ct, ATTR_REPL_IPV4_SRC, htonl(inside));
+		nfct_set_attr_u32(ct, ATTR_REPL_IPV4_DST, htonl(outside));
+		nfct_set_attr_u16(ct, ATTR_REPL_PORT_SRC, htons(iport));
+		nfct_set_attr_u16(ct, ATTR_REPL_PORT_DST, htons(oport));
+	}
+	q->hit = 0;
+	r = nfct_query(q->h, NFCT_Q_GET, ct);
+	nfct_destroy(ct);
+	if (r < 0 || !q->hit)
+		return -1;
+	*pub = inside_opened ? q->found.reply_dst : q->found.orig_dst;
+	*pub_port = inside_opened ? q->found.reply_dport : q->found.orig_dport;
+	return *pub ? 0 : -1;
+}
+
 static int count_helper(enum nf_conntrack_msg_type type,
 			struct nf_conntrack *ct, void *data)
 {

@@ -37,22 +37,24 @@ static void hist_add(struct ctlstream *s, uint32_t seq, const uint8_t val[2])
 	s->hist_pos = (uint16_t)((s->hist_pos + 1) % CS_HIST);
 }
 
-/* Patches from history for a retransmitted range [seq, end). */
-static int hist_patches(const struct ctlstream *s, uint32_t seq, uint32_t end,
-			struct cs_patch *out, int n)
+/* Replay remembered rewrites over a retransmitted range [seq, end). */
+static void hist_replay(const struct ctlstream *s, uint32_t seq, uint32_t end,
+			const struct cs_hooks *h, void *ctx)
 {
 	int i;
 
-	for (i = 0; i < s->hist_n && n < CS_MAX_PATCH; i++) {
+	for (i = 0; i < s->hist_n; i++) {
 		const struct cs_hist *e = &s->hist[i];
 
-		if (seq_diff(e->seq + 2, seq) > 0 && seq_diff(e->seq, end) < 0) {
-			out[n].seq = e->seq;
-			memcpy(out[n].val, e->val, 2);
-			n++;
-		}
+		if (seq_diff(e->seq + 2, seq) > 0 && seq_diff(e->seq, end) < 0 &&
+		    h->patch)
+			h->patch(ctx, e->seq, e->val);
 	}
-	return n;
+}
+
+int cs_waiting(const struct ctlstream *s)
+{
+	return s->msg_have > 0 && !s->decided;
 }
 
 static void message_done(struct ctlstream *s, const struct cs_hooks *h,
@@ -68,23 +70,26 @@ static void message_done(struct ctlstream *s, const struct cs_hooks *h,
 }
 
 static enum cs_result decide(struct ctlstream *s, const struct cs_hooks *h,
-			     void *ctx, struct cs_patch *out, int *n)
+			     void *ctx)
 {
 	struct cs_rewrite rw[4];
+	size_t limit = s->msg_len < CS_DECIDE_LEN ? s->msg_len : CS_DECIDE_LEN;
 	int i, k = h->decide ? h->decide(ctx, s->msg, s->msg_have, rw, 4) : 0;
 
 	if (k < 0)
-		return CS_DROP;
-	for (i = 0; i < k && *n < CS_MAX_PATCH; i++) {
-		struct cs_patch *p;
+		return CS_REFUSED;
+	for (i = 0; i < k && i < 4; i++) {
+		uint32_t seq = s->msg_start + rw[i].off;
+		uint8_t val[2];
 
-		if (rw[i].off + 2u > CS_DECIDE_LEN)
+		/* Only this message's own bytes can be rewritten. */
+		if (rw[i].off + 2u > limit)
 			continue;
-		p = &out[(*n)++];
-		p->seq = s->msg_start + rw[i].off;
-		p->val[0] = (uint8_t)(rw[i].value >> 8);
-		p->val[1] = (uint8_t)rw[i].value;
-		hist_add(s, p->seq, p->val);
+		val[0] = (uint8_t)(rw[i].value >> 8);
+		val[1] = (uint8_t)rw[i].value;
+		hist_add(s, seq, val);
+		if (h->patch)
+			h->patch(ctx, seq, val);
 	}
 	s->decided = 1;
 	return CS_PASS;
@@ -92,8 +97,7 @@ static enum cs_result decide(struct ctlstream *s, const struct cs_hooks *h,
 
 /* Parse new bytes; the first of them is at s->next. */
 static enum cs_result parse(struct ctlstream *s, const uint8_t *d, size_t len,
-			    const struct cs_hooks *h, void *ctx,
-			    struct cs_patch *out, int *n)
+			    const struct cs_hooks *h, void *ctx)
 {
 	while (len > 0) {
 		size_t want, take;
@@ -126,7 +130,7 @@ static enum cs_result parse(struct ctlstream *s, const uint8_t *d, size_t len,
 			s->msg_len = mlen;
 		} else if (!s->decided) {
 			uint32_t start = s->msg_start;
-			enum cs_result r = decide(s, h, ctx, out, n);
+			enum cs_result r = decide(s, h, ctx);
 
 			if (r != CS_PASS) {
 				s->msg_start = start;
@@ -138,19 +142,17 @@ static enum cs_result parse(struct ctlstream *s, const uint8_t *d, size_t len,
 			message_done(s, h, ctx);
 	}
 	/* Bytes of a message whose ID fields are not in yet: hold the segment. */
-	if (s->msg_have > 0 && !s->decided)
+	if (cs_waiting(s))
 		return CS_HOLD;
 	return CS_PASS;
 }
 
 enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
-		       size_t len, const struct cs_hooks *h, void *ctx,
-		       struct cs_patch *patches, int *npatch)
+		       size_t len, const struct cs_hooks *h, void *ctx)
 {
 	uint32_t end = seq + (uint32_t)len;
 	int32_t ahead;
 
-	*npatch = 0;
 	if (len == 0)
 		return CS_PASS;
 	if (s->state == CS_BROKEN)
@@ -165,40 +167,33 @@ enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
 		if (seq_diff(seq, s->hist_floor) < 0)
 			return CS_DROP;
 		/* Bytes of a message whose rewrites are not decided yet. */
-		if (!s->decided && s->msg_have > 0 &&
-		    seq_diff(old_end, s->msg_start) > 0)
+		if (cs_waiting(s) && seq_diff(old_end, s->msg_start) > 0)
 			return CS_DROP;
-		*npatch = hist_patches(s, seq, old_end, patches, 0);
+		hist_replay(s, seq, old_end, h, ctx);
 		if (old_end == end)
 			return CS_PASS;
 		data += s->next - seq;
 		len = end - s->next;
 	}
-	return parse(s, data, len, h, ctx, patches, npatch);
+	return parse(s, data, len, h, ctx);
 }
 
-void cs_apply(const struct cs_patch *patches, int n, uint32_t seq,
-	      uint8_t *data, size_t len,
-	      void (*write)(void *arg, size_t off, uint8_t old, uint8_t val),
-	      void *arg)
+int cs_apply(const struct cs_patch *p, uint32_t seq, uint8_t *data, size_t len,
+	     void (*write)(void *arg, size_t off, uint8_t val), void *arg)
 {
-	int i, b;
+	int b, n = 0;
 
-	for (i = 0; i < n; i++) {
-		for (b = 0; b < 2; b++) {
-			uint32_t at = patches[i].seq + (uint32_t)b;
-			int32_t off = seq_diff(at, seq);
+	for (b = 0; b < 2; b++) {
+		int32_t off = seq_diff(p->seq + (uint32_t)b, seq);
 
-			if (off < 0 || (size_t)off >= len)
-				continue;
-			if (data[off] == patches[i].val[b])
-				continue;
-			/* The callback writes the byte and fixes checksums. */
-			if (write)
-				write(arg, (size_t)off, data[off],
-				      patches[i].val[b]);
-			else
-				data[off] = patches[i].val[b];
-		}
+		if (off < 0 || (size_t)off >= len || data[off] == p->val[b])
+			continue;
+		/* The callback writes the byte and fixes checksums. */
+		if (write)
+			write(arg, (size_t)off, p->val[b]);
+		else
+			data[off] = p->val[b];
+		n++;
 	}
+	return n;
 }

@@ -28,6 +28,7 @@ struct daemon {
 	struct gw gw;
 	struct nfq *nfq;
 	struct ctev *ctev;
+	struct ct_query *ctq;
 	struct evconnlistener *ctl;
 	struct event *tick, *sig_term, *sig_int, *sig_hup;
 	unsigned wan_ifindex[RULES_MAX_WAN];
@@ -147,21 +148,19 @@ static void on_packet(void *arg, const struct nfq_packet *np)
 	p->data = (uint8_t *)(p + 1);
 	p->len = np->len;
 	memcpy(p->data, np->data, np->len);
-	if (np->ct) {
-		struct ct_tuple t;
-
-		ct_tuple_get(np->ct, &t);
-		m.has_ct = 1;
-		m.orig_src = t.orig_src;
-		m.orig_dst = t.orig_dst;
-		m.reply_src = t.reply_src;
-		m.reply_dst = t.reply_dst;
-		m.orig_sport = t.orig_sport;
-		m.orig_dport = t.orig_dport;
-		m.reply_sport = t.reply_sport;
-		m.reply_dport = t.reply_dport;
-	}
 	gw_input(&d->gw, p, &m, now_ms());
+}
+
+static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
+			 uint16_t *pub_port)
+{
+	struct daemon *d = arg;
+
+	if (!d->ctq)
+		return -1;
+	return ct_lookup_nat(d->ctq, c->inside_opened, c->inside,
+			     c->inside_port, c->outside, c->outside_port, pub,
+			     pub_port);
 }
 
 static void on_ct_gone(void *arg, const struct ct_tuple *t)
@@ -342,6 +341,7 @@ static void teardown(struct daemon *d)
 		unlink(d->cfg->ctl_path);
 	}
 	ctev_stop(d->ctev);
+	ct_query_close(d->ctq);
 	nfq_stop(d->nfq);
 	if (d->tick)
 		event_free(d->tick);
@@ -358,7 +358,7 @@ static void teardown(struct daemon *d)
 int daemon_run(const struct daemon_cfg *cfg)
 {
 	struct daemon dd, *d = &dd;
-	struct gw_hooks hooks = { on_verdict, on_event, d };
+	struct gw_hooks hooks = { on_verdict, on_event, on_nat_lookup, d };
 	struct calltab_cfg tab = cfg->tab;
 	struct timeval tv = { 0, 250000 };
 	struct rules_cfg rc;
@@ -388,6 +388,12 @@ int daemon_run(const struct daemon_cfg *cfg)
 			   d);
 	if (!d->nfq) {
 		gw_destroy(&d->gw);
+		goto out;
+	}
+	d->ctq = ct_query_open();
+	if (!d->ctq) {
+		log_err("cannot open conntrack (is nf_conntrack_netlink "
+			"available?): %s", strerror(errno));
 		goto out;
 	}
 	d->ctev = ctev_start(d->base, on_ct_gone, d);

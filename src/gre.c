@@ -22,6 +22,7 @@ const char *gre_strerror(enum gre_err e)
 #define GRE_SS 0x0800
 #define GRE_RECUR 0x0700
 #define GRE_A 0x0080
+#define GRE_RSVD 0x0078   /* flags RFC 2637 requires to be zero */
 #define GRE_VER 0x0007
 
 enum gre_err gre_parse(const uint8_t *p, size_t len, struct gre_info *g)
@@ -34,7 +35,8 @@ enum gre_err gre_parse(const uint8_t *p, size_t len, struct gre_info *g)
 		return GRE_ERR_SHORT;
 	if ((fl & GRE_VER) != 1)
 		return GRE_ERR_VERSION;
-	if (fl & (GRE_C | GRE_R | GRE_SS | GRE_RECUR) || !(fl & GRE_K))
+	if (fl & (GRE_C | GRE_R | GRE_SS | GRE_RECUR | GRE_RSVD) ||
+	    !(fl & GRE_K))
 		return GRE_ERR_FLAGS;
 	if (proto != GRE_PROTO_PPP)
 		return GRE_ERR_PROTO;

@@ -151,6 +151,8 @@ struct msg_ctx {
 	struct conn *conn;
 	int dir;
 	uint64_t now;
+	struct gw_dirpend *pend;   /* segments held in this direction */
+	struct gw_pkt *cur;        /* the segment being fed */
 };
 
 static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
@@ -371,8 +373,6 @@ static void on_complete(void *arg, const uint8_t *m, size_t len)
 	(void)len;
 }
 
-static const struct cs_hooks msg_hooks = { on_decide, on_complete };
-
 /* ---- TCP segments --------------------------------------------------------- */
 
 struct seg_write {
@@ -380,12 +380,11 @@ struct seg_write {
 	size_t csum_off, payload_off, tcp_off;
 };
 
-static void seg_write_byte(void *arg, size_t off, uint8_t old, uint8_t val)
+static void seg_write_byte(void *arg, size_t off, uint8_t val)
 {
 	struct seg_write *w = arg;
 	uint8_t *b = w->p->data + w->payload_off + off;
 
-	(void)old;
 	csum_replace_bytes(w->p->data + w->csum_off, b, &val, 1,
 			   w->payload_off - w->tcp_off + off);
 	w->p->modified = 1;
@@ -398,31 +397,42 @@ static int seg_parse(struct gw_pkt *p, struct ip4_info *ip, struct tcp_info *t)
 	       tcp_parse(p->data, ip, t) != PKT_OK ? -1 : 0;
 }
 
-static void seg_patch(struct gw_pkt *p, const struct cs_patch *pt, int n)
+static void seg_patch(struct gw_pkt *p, const struct cs_patch *pt)
 {
 	struct ip4_info ip;
 	struct tcp_info t;
 	struct seg_write w;
 
-	if (n == 0 || seg_parse(p, &ip, &t) < 0)
+	if (seg_parse(p, &ip, &t) < 0)
 		return;
 	w.p = p;
 	w.tcp_off = t.off;
 	w.csum_off = t.off + 16;
 	w.payload_off = t.payload_off;
-	cs_apply(pt, n, t.seq, p->data + t.payload_off, t.payload_len,
+	cs_apply(pt, t.seq, p->data + t.payload_off, t.payload_len,
 		 seg_write_byte, &w);
 }
 
-static void release_held(struct gw *g, struct gw_dirpend *d,
-			 const struct cs_patch *pt, int n)
+/* A rewrite may land in the segment being fed or in ones held before it. */
+static void on_patch(void *arg, uint32_t seq, const uint8_t val[2])
+{
+	struct msg_ctx *x = arg;
+	struct cs_patch pt = { seq, { val[0], val[1] } };
+	int i;
+
+	for (i = 0; i < x->pend->nheld; i++)
+		seg_patch(x->pend->held[i], &pt);
+	seg_patch(x->cur, &pt);
+}
+
+static const struct cs_hooks msg_hooks = { on_decide, on_complete, on_patch };
+
+static void release_held(struct gw *g, struct gw_dirpend *d)
 {
 	int i;
 
-	for (i = 0; i < d->nheld; i++) {
-		seg_patch(d->held[i], pt, n);
+	for (i = 0; i < d->nheld; i++)
 		emit(g, d->held[i], GW_ACCEPT, 0);
-	}
 	d->nheld = 0;
 }
 
@@ -442,17 +452,17 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 {
 	struct ctlstream *s = &conn->stream[dir];
 	struct gw_dirpend *d = &g->pend[conn_slot(&g->tab, conn)].d[dir];
-	struct cs_patch pt[CS_MAX_PATCH];
-	struct msg_ctx x = { g, conn, dir, now };
-	int npt = 0, was_broken = s->state == CS_BROKEN;
+	struct msg_ctx x = { g, conn, dir, now, d, p };
+	int was_broken = s->state == CS_BROKEN;
 	enum cs_result r;
 
 	r = cs_feed(s, t->seq, p->data + t->payload_off, t->payload_len,
-		    &msg_hooks, &x, pt, &npt);
+		    &msg_hooks, &x);
 	switch (r) {
 	case CS_PASS:
-		release_held(g, d, pt, npt);
-		seg_patch(p, pt, npt);
+		/* A retransmission or bare ACK must not free held segments. */
+		if (!cs_waiting(s))
+			release_held(g, d);
 		emit(g, p, GW_ACCEPT, 0);
 		break;
 	case CS_HOLD:
@@ -463,7 +473,6 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 			emit(g, p, GW_DROP, 0);
 			break;
 		}
-		seg_patch(p, pt, npt);
 		d->held[d->nheld++] = p;
 		break;
 	case CS_OOO:
@@ -477,6 +486,10 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 		break;
 	case CS_DROP:
 		g->ctr[GC_CTRL_RETRANS_DROP]++;
+		emit(g, p, GW_DROP, 0);
+		break;
+	case CS_REFUSED:
+		/* The stream rewound to the refused message: all of it again. */
 		drop_held(g, d);
 		emit(g, p, GW_DROP, 0);
 		break;
@@ -522,22 +535,21 @@ static void feed_ooo(struct gw *g, struct conn *conn, int dir, uint64_t now)
 	}
 }
 
-static void learn_pub(struct conn *conn, const struct gw_meta *m,
-		      const struct tcp_info *t)
+static void learn_pub(struct gw *g, struct conn *conn,
+		      const struct gw_meta *m, const struct tcp_info *t)
 {
-	uint32_t pub;
-	uint16_t port;
+	uint32_t pub = 0;
+	uint16_t port = 0;
 
 	/* Before the handshake completes NAT may not have bound the flow. */
-	if (!m->has_ct || (t->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN ||
-	    conn->ncalls > 0)
+	if ((t->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN || conn->ncalls > 0)
 		return;
-	if (conn->inside_opened) {
-		pub = m->reply_dst;
-		port = m->reply_dport;
-	} else {
-		pub = m->orig_dst;
-		port = m->orig_dport;
+	if (m->has_ct) {
+		pub = conn->inside_opened ? m->reply_dst : m->orig_dst;
+		port = conn->inside_opened ? m->reply_dport : m->orig_dport;
+	} else if (!conn->pub && g->hooks.nat_lookup) {
+		if (g->hooks.nat_lookup(g->hooks.arg, conn, &pub, &port) < 0)
+			pub = 0;
 	}
 	if (pub) {
 		conn->pub = pub;
@@ -600,7 +612,7 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 		conn->inside_opened = (uint8_t)(syn_only ? dir == DIR_OUT : 1);
 	}
 	conn->last_seen = now;
-	learn_pub(conn, m, &t);
+	learn_pub(g, conn, m, &t);
 	if (t.flags & TCPF_SYN)
 		cs_sync(&conn->stream[dir], t.seq + 1);
 	else if (conn->stream[dir].state == CS_UNSYNCED && t.payload_len &&

@@ -9,7 +9,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
-#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
 #include "log.h"
 
@@ -19,6 +18,7 @@ struct nfq {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint16_t num;
+	uint32_t seq;
 	struct event *ev;
 	nfq_handler handler;
 	void *arg;
@@ -27,10 +27,22 @@ struct nfq {
 	uint64_t errors;
 };
 
+/* Send a config message and wait for the kernel's acknowledgement. */
 static int send_cfg(struct nfq *q, struct nlmsghdr *nlh)
 {
+	int n;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++q->seq;
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
 		log_err("queue %u: netlink send: %s", q->num, strerror(errno));
+		return -1;
+	}
+	n = (int)mnl_socket_recvfrom(q->nl, q->buf, q->bufsz);
+	if (n < 0 || mnl_cb_run(q->buf, (size_t)n, q->seq, q->portid, NULL,
+				NULL) < 0) {
+		log_err("queue %u: configuration refused: %s", q->num,
+			strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -39,7 +51,6 @@ static int send_cfg(struct nfq *q, struct nlmsghdr *nlh)
 static int configure(struct nfq *q, uint32_t maxlen)
 {
 	struct nlmsghdr *nlh;
-	uint32_t flags = NFQA_CFG_F_CONNTRACK;
 
 	nlh = nfq_nlmsg_put(q->buf, NFQNL_MSG_CONFIG, q->num);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
@@ -51,9 +62,9 @@ static int configure(struct nfq *q, uint32_t maxlen)
 	/*
 	 * No NFQA_CFG_F_FAIL_OPEN: when the queue overflows the kernel drops.
 	 * Accepting instead would let untranslated packets out to the WAN.
+	 * No NFQA_CFG_F_CONNTRACK either: kernels without
+	 * NETFILTER_NETLINK_GLUE_CT refuse it; NAT bindings are queried.
 	 */
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
 	return send_cfg(q, nlh);
 }
 
@@ -62,7 +73,6 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	struct nfq *q = data;
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	struct nfqnl_msg_packet_hdr *ph;
-	struct nf_conntrack *ct = NULL;
 	struct nfq_packet p;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
@@ -79,15 +89,7 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 		p.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 		p.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
-	if (attr[NFQA_CT] && (ct = nfct_new()) != NULL) {
-		if (nfct_payload_parse(mnl_attr_get_payload(attr[NFQA_CT]),
-				       mnl_attr_get_payload_len(attr[NFQA_CT]),
-				       AF_INET, ct) >= 0)
-			p.ct = ct;
-	}
 	q->handler(q->arg, &p);
-	if (ct)
-		nfct_destroy(ct);
 	return MNL_CB_OK;
 }
 

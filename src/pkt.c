@@ -117,6 +117,8 @@ uint16_t tcp_csum(const uint8_t *p, const struct ip4_info *ip)
 	size_t tlen = ip->tot_len - ip->hlen;
 	uint32_t sum = 0;
 
+	if (tlen < 20)
+		return 0;   /* no TCP header to check */
 	sum = csum_partial(p + 12, 8, sum);     /* source and destination */
 	sum += IPPROTO_TCP_;
 	sum += (uint32_t)tlen;

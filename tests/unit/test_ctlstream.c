@@ -13,6 +13,8 @@
 struct rec {
 	int decided, completed, refuse;
 	uint16_t types[64];
+	struct cs_patch pt[512];
+	int np;
 };
 
 static int rec_decide(void *ctx, const uint8_t *m, size_t have,
@@ -42,7 +44,36 @@ static void rec_complete(void *ctx, const uint8_t *m, size_t len)
 	r->completed++;
 }
 
-static const struct cs_hooks hooks = { rec_decide, rec_complete };
+static void rec_patch(void *ctx, uint32_t seq, const uint8_t val[2])
+{
+	struct rec *r = ctx;
+
+	if (r->np < 512) {
+		r->pt[r->np].seq = seq;
+		r->pt[r->np].val[0] = val[0];
+		r->pt[r->np].val[1] = val[1];
+		r->np++;
+	}
+}
+
+static const struct cs_hooks hooks = { rec_decide, rec_complete, rec_patch };
+
+/* Feed one segment, collecting its patches in r->pt[0..r->np). */
+static enum cs_result feed(struct ctlstream *s, uint32_t seq,
+			   const uint8_t *d, size_t len, struct rec *r)
+{
+	r->np = 0;
+	return cs_feed(s, seq, d, len, &hooks, r);
+}
+
+static void apply_all(const struct rec *r, uint32_t seq, uint8_t *d,
+		      size_t len)
+{
+	int i;
+
+	for (i = 0; i < r->np; i++)
+		cs_apply(&r->pt[i], seq, d, len, NULL, NULL);
+}
 
 static size_t put_msg(uint8_t *out, unsigned type, uint16_t id)
 {
@@ -84,21 +115,19 @@ static int feed_cut(const uint8_t *src, size_t n, const size_t *cuts, int ncut,
 		    uint8_t *out, struct rec *r)
 {
 	struct ctlstream s;
-	struct cs_patch pt[CS_MAX_PATCH];
 	size_t held_from = SIZE_MAX, pos = 0;
 	uint32_t isn = 0xfffffff0u;   /* wraps inside the stream */
-	int i, np;
+	int i;
 
 	memcpy(out, src, n);
 	cs_sync(&s, isn);
 	for (i = 0; i <= ncut; i++) {
 		size_t end = i < ncut ? cuts[i] : n;
-		enum cs_result res = cs_feed(&s, isn + (uint32_t)pos, out + pos,
-					     end - pos, &hooks, r, pt, &np);
+		enum cs_result res = feed(&s, isn + (uint32_t)pos, out + pos,
+					  end - pos, r);
 		size_t from = held_from != SIZE_MAX ? held_from : pos;
 
-		cs_apply(pt, np, isn + (uint32_t)from, out + from, end - from,
-			 NULL, NULL);
+		apply_all(r, isn + (uint32_t)from, out + from, end - from);
 		if (res == CS_HOLD) {
 			if (held_from == SIZE_MAX)
 				held_from = pos;
@@ -166,19 +195,17 @@ static void test_retransmission(void)
 	uint8_t src[600], seg[600];
 	size_t n = make_stream(src);
 	struct ctlstream s;
-	struct cs_patch pt[CS_MAX_PATCH];
 	struct rec r = { 0 };
-	int np;
 
 	cs_sync(&s, 1000);
 	memcpy(seg, src, n);
-	CHECK_EQ(CS_PASS, cs_feed(&s, 1000, seg, n, &hooks, &r, pt, &np));
-	CHECK_EQ(2, np);
+	CHECK_EQ(CS_PASS, feed(&s, 1000, seg, n, &r));
+	CHECK_EQ(2, r.np);
 	/* The whole stream again: same rewrites, no new decisions. */
 	memcpy(seg, src, n);
-	CHECK_EQ(CS_PASS, cs_feed(&s, 1000, seg, n, &hooks, &r, pt, &np));
-	CHECK_EQ(2, np);
-	cs_apply(pt, np, 1000, seg, n, NULL, NULL);
+	CHECK_EQ(CS_PASS, feed(&s, 1000, seg, n, &r));
+	CHECK_EQ(2, r.np);
+	apply_all(&r, 1000, seg, n);
 	CHECK_EQ(1007, be16_get(seg + 156 + 12));
 	CHECK_EQ(4, r.decided);
 	/* A retransmission that runs into new data parses only the new part. */
@@ -188,9 +215,8 @@ static void test_retransmission(void)
 		uint32_t at = 1000 + (uint32_t)n - 200;
 
 		memcpy(more, src + n - 200, 200);
-		CHECK_EQ(CS_PASS, cs_feed(&s, at, more, 200 + m, &hooks, &r,
-					  pt, &np));
-		cs_apply(pt, np, at, more, 200 + m, NULL, NULL);
+		CHECK_EQ(CS_PASS, feed(&s, at, more, 200 + m, &r));
+		apply_all(&r, at, more, 200 + m);
 		CHECK_EQ(1009, be16_get(more + 200 - 168 + 12));
 		CHECK_EQ(1005, be16_get(more + 200 + 12));
 		CHECK_EQ(5, r.decided);
@@ -202,19 +228,17 @@ static void test_out_of_order_and_undecided(void)
 	uint8_t src[600];
 	size_t n = make_stream(src);
 	struct ctlstream s;
-	struct cs_patch pt[CS_MAX_PATCH];
 	struct rec r = { 0 };
-	int np;
 
 	cs_sync(&s, 0);
-	CHECK_EQ(CS_OOO, cs_feed(&s, 10, src + 10, 20, &hooks, &r, pt, &np));
+	CHECK_EQ(CS_OOO, feed(&s, 10, src + 10, 20, &r));
 	CHECK_EQ(0, r.decided);
 	/* 5 bytes of a header: held, and a retransmission of them dropped. */
-	CHECK_EQ(CS_HOLD, cs_feed(&s, 0, src, 5, &hooks, &r, pt, &np));
-	CHECK_EQ(CS_DROP, cs_feed(&s, 0, src, 5, &hooks, &r, pt, &np));
+	CHECK_EQ(CS_HOLD, feed(&s, 0, src, 5, &r));
+	CHECK_EQ(CS_DROP, feed(&s, 0, src, 5, &r));
 	/* Rewound (held segments dropped): the retransmission parses afresh. */
 	cs_rewind(&s);
-	CHECK_EQ(CS_PASS, cs_feed(&s, 0, src, n, &hooks, &r, pt, &np));
+	CHECK_EQ(CS_PASS, feed(&s, 0, src, n, &r));
 	CHECK_EQ(4, r.completed);
 }
 
@@ -233,20 +257,17 @@ static void test_malformed(void)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint8_t m[PPTP_MAX_LEN];
 		struct ctlstream s;
-		struct cs_patch pt[CS_MAX_PATCH];
-		struct rec r = { 0 };
+			struct rec r = { 0 };
 		size_t n = put_msg(m, PPTP_ECHORQ, 0);
-		int np;
-
+	
 		m[0] = 0;
 		m[t[i].off] = t[i].val;
 		cs_sync(&s, 0);
-		if (cs_feed(&s, 0, m, n, &hooks, &r, pt, &np) != CS_ERROR)
+		if (feed(&s, 0, m, n, &r) != CS_ERROR)
 			fprintf(stderr, "case %s\n", t[i].name);
 		CHECK_EQ(CS_BROKEN, s.state);
 		/* Broken for good: later data is refused too, without parsing. */
-		CHECK_EQ(CS_ERROR, cs_feed(&s, (uint32_t)n, m, n, &hooks, &r,
-					   pt, &np));
+		CHECK_EQ(CS_ERROR, feed(&s, (uint32_t)n, m, n, &r));
 		CHECK_EQ(0, r.decided);
 	}
 }
@@ -256,16 +277,14 @@ static void test_refusal_rewinds(void)
 	uint8_t src[600];
 	size_t n = make_stream(src);
 	struct ctlstream s;
-	struct cs_patch pt[CS_MAX_PATCH];
 	struct rec r = { 0 };
-	int np;
 
 	cs_sync(&s, 0);
 	r.refuse = 1;
-	CHECK_EQ(CS_DROP, cs_feed(&s, 0, src, n, &hooks, &r, pt, &np));
+	CHECK_EQ(CS_REFUSED, feed(&s, 0, src, n, &r));
 	CHECK_EQ(0, s.next);
 	r.refuse = 0;
-	CHECK_EQ(CS_PASS, cs_feed(&s, 0, src, n, &hooks, &r, pt, &np));
+	CHECK_EQ(CS_PASS, feed(&s, 0, src, n, &r));
 	CHECK_EQ(4, r.completed);
 }
 
@@ -273,21 +292,62 @@ static void test_history_floor(void)
 {
 	uint8_t m[PPTP_MAX_LEN];
 	struct ctlstream s;
-	struct cs_patch pt[CS_MAX_PATCH];
 	struct rec r = { 0 };
 	size_t n = put_msg(m, PPTP_OCRQ, 1);
 	uint32_t seq = 0;
-	int i, np;
+	int i;
 
 	cs_sync(&s, 0);
 	for (i = 0; i < CS_HIST + 1; i++, seq += (uint32_t)n)
-		CHECK_EQ(CS_PASS, cs_feed(&s, seq, m, n, &hooks, &r, pt, &np));
+		CHECK_EQ(CS_PASS, feed(&s, seq, m, n, &r));
 	/* The first message's rewrite was forgotten: it may not pass again. */
-	CHECK_EQ(CS_DROP, cs_feed(&s, 0, m, n, &hooks, &r, pt, &np));
+	CHECK_EQ(CS_DROP, feed(&s, 0, m, n, &r));
 	/* The latest is still known. */
-	CHECK_EQ(CS_PASS, cs_feed(&s, seq - (uint32_t)n, m, n, &hooks, &r, pt,
-				  &np));
-	CHECK_EQ(1, np);
+	CHECK_EQ(CS_PASS, feed(&s, seq - (uint32_t)n, m, n, &r));
+	CHECK_EQ(1, r.np);
+}
+
+/* Many rewrites in one segment: none may be lost to a fixed-size buffer. */
+static void test_many_messages_one_segment(void)
+{
+	static uint8_t buf[100 * 168];
+	struct ctlstream s;
+	struct rec r = { 0 };
+	size_t n = 0;
+	int i, bad = 0;
+
+	for (i = 0; i < 100; i++)
+		n += put_msg(buf + n, PPTP_OCRQ, (uint16_t)i);
+	cs_sync(&s, 7);
+	CHECK_EQ(CS_PASS, feed(&s, 7, buf, n, &r));
+	CHECK_EQ(100, r.np);
+	apply_all(&r, 7, buf, n);
+	for (i = 0; i < 100; i++)
+		if (be16_get(buf + (size_t)i * 168 + 12) != 1000 + i)
+			bad++;
+	CHECK_EQ(0, bad);
+}
+
+/* A bare ACK or an old retransmission while a header is incomplete. */
+static void test_waiting_survives_other_segments(void)
+{
+	uint8_t src[600];
+	size_t n = make_stream(src);
+	struct ctlstream s;
+	struct rec r = { 0 };
+
+	cs_sync(&s, 0);
+	CHECK_EQ(CS_PASS, feed(&s, 0, src, 156, &r));        /* SCCRQ */
+	CHECK_EQ(CS_HOLD, feed(&s, 156, src + 156, 13, &r)); /* OCRQ, 13 B */
+	CHECK_EQ(1, cs_waiting(&s));
+	CHECK_EQ(CS_PASS, feed(&s, 169, src, 0, &r));        /* bare ACK */
+	CHECK_EQ(1, cs_waiting(&s));
+	CHECK_EQ(CS_PASS, feed(&s, 0, src, 156, &r));        /* SCCRQ again */
+	CHECK_EQ(1, cs_waiting(&s));
+	CHECK_EQ(CS_DROP, feed(&s, 156, src + 156, 13, &r)); /* held bytes */
+	CHECK_EQ(CS_PASS, feed(&s, 169, src + 169, n - 169, &r));
+	CHECK_EQ(0, cs_waiting(&s));
+	CHECK_EQ(2, r.np);
 }
 
 int main(void)
@@ -300,5 +360,7 @@ int main(void)
 	test_malformed();
 	test_refusal_rewinds();
 	test_history_floor();
+	test_many_messages_one_segment();
+	test_waiting_survives_other_segments();
 	return check_report();
 }

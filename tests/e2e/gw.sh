@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# pptpgw on the harness's gateway: start it, ask it, check it.  Sourced after
+# lib.sh and e2e_init as `. gw.sh BUILD_DIR`.
+
+E2E_BUILD=$(readlink -f "${1:-.}")
+PPTPGW=${PPTPGW:-$E2E_BUILD/pptpgw}
+PPTPGWCTL=${PPTPGWCTL:-$E2E_BUILD/pptpgwctl}
+GW_SOCK="$E2E_RUN/pptpgw.sock"
+
+# start_pptpgw [ARGS...]: pptpgw --wan wan0 in the gateway netns; waits until
+# its control socket answers.  Fails the test if it does not come up.
+start_pptpgw() {
+	local k
+	start_gw_cmd "$PPTPGW" --wan "$GW_WAN" -s "$GW_SOCK" -v "$@"
+	PPTPGW_PID=$GW_CMD_PID
+	for k in $(seq 1 50); do
+		"$PPTPGWCTL" -s "$GW_SOCK" status >/dev/null 2>&1 && return 0
+		kill -0 "$PPTPGW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	e2e_log "pptpgw did not start"
+	cat "$E2E_RUN/logs/gw_cmd.log" >&2
+	return 1
+}
+
+ctl() { "$PPTPGWCTL" -s "$GW_SOCK" "$@"; }
+
+# ctl_json CMD JQ: a jq expression over a --json answer.
+ctl_json() { ctl --json "$1" | jq -r "$2"; }
+
+# gw_alive: pptpgw still running (not crashed)?
+gw_alive() { kill -0 "$PPTPGW_PID" 2>/dev/null; }
+
+# wait_until SECONDS CMD...: poll CMD every 0.2 s.
+wait_until() {
+	local end=$(($(date +%s) + $1)); shift
+	until "$@"; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+calls_empty() { [ "$(ctl_json status .calls)" = 0 ]; }

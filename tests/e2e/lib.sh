@@ -1,0 +1,468 @@
+# shellcheck shell=bash
+# End-to-end harness for pptpgw: network namespaces, real pptpd/pptp-linux,
+# pppspeak standing in for pppd on both ends.  Source it from a test:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   e2e_init "$1"            # build dir; sets traps, finds the tools
+#   topo_up 2; start_pptpd; start_client 1; start_client 2
+#   wait_clients 30 >/dev/null; echo "$E2E_CLIENTS_OK ok"; results_summary
+#
+# Topology (names unique per run, all removed by topo_down):
+#
+#   host i netns (198.18.0.(10+i)/24, eth0) --veth-- vh<i> -+
+#                                                   br0 198.18.0.1/24
+#                                     gateway netns  wan0 203.0.113.1/24
+#                                                          |veth
+#                                   server netns eth0 203.0.113.2/24 (pptpd)
+#
+# The gateway routes and MASQUERADEs out of $GW_WAN; no PPTP helper unless a
+# test adds one.  Only documentation/benchmark address ranges are used.
+# Tunables (environment): E2E_FRAMES (1000 data frames each way per tunnel),
+# E2E_RATE (frames/s, 1000), E2E_TIMEOUT (s, 40), PPPSPEAK, LOGSINK, E2E_KEEP=1
+# keeps the run directory, E2E_VERBOSE=1 shows the logs on failure and more.
+
+PATH=$PATH:/usr/sbin:/sbin
+E2E_TAG="pg$$"
+NS_GW="${E2E_TAG}-gw"
+NS_SRV="${E2E_TAG}-srv"
+GW_LAN=br0
+GW_WAN=wan0
+GW_LAN_IP=198.18.0.1
+GW_WAN_IP=203.0.113.1
+SRV_IP=203.0.113.2
+E2E_FRAMES=${E2E_FRAMES:-1000}
+# Frames each side sends; a tunnel passes with >= E2E_FRAMES intact received.
+E2E_SEND=${E2E_SEND:-}
+E2E_RATE=${E2E_RATE:-1000}
+E2E_TIMEOUT=${E2E_TIMEOUT:-40}
+E2E_NHOSTS=0
+E2E_RUN=""
+E2E_PIDS=()        # background processes we started (killed at topo_down)
+E2E_CLIENTS=()     # "host:call" of every client started
+E2E_LOGSINK_PID=""
+E2E_PASS=0
+E2E_FAIL=0
+
+e2e_log() { printf '[e2e %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+host_ns() { printf '%s-h%s' "$E2E_TAG" "$1"; }
+host_ip() { printf '198.18.0.%d' $((10 + $1)); }
+
+gw_exec()   { ip netns exec "$NS_GW" "$@"; }
+srv_exec()  { ip netns exec "$NS_SRV" "$@"; }
+host_exec() { local i=$1; shift; ip netns exec "$(host_ns "$i")" "$@"; }
+
+# e2e_init BUILD_DIR: check prerequisites, find the tools, make the run dir and
+# install the cleanup trap.  Exits 77 (skip) when the machine cannot run it.
+e2e_init() {
+	local build=${1:-}
+	local t
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: e2e tests need root"; exit 77
+	fi
+	for t in ip iptables pptpd pptp unshare nsenter ethtool; do
+		if ! command -v "$t" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$t" ]; then
+			echo "SKIP: $t not installed"; exit 77
+		fi
+	done
+	E2E_RUN=$(mktemp -d /tmp/pptpgw-e2e.XXXXXX)
+	chmod 755 "$E2E_RUN"
+	mkdir -p "$E2E_RUN/results" "$E2E_RUN/logs" "$E2E_RUN/clients"
+	# Every way out goes through e2e_exit (SIGKILL alone cannot be caught).
+	trap 'e2e_exit' EXIT
+	trap 'e2e_log "interrupted"; exit 130' INT
+	trap 'e2e_log "terminated"; exit 143' TERM
+	trap 'exit 129' HUP
+	trap 'trap "" PIPE; exit 141' PIPE
+	local src
+	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
+	PPPSPEAK=${PPPSPEAK:-${build:+$build/tests/pppspeak}}
+	if [ -z "$PPPSPEAK" ] || [ ! -x "$PPPSPEAK" ]; then
+		PPPSPEAK="$E2E_RUN/pppspeak"
+		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -o "$PPPSPEAK" "$src/pppspeak.c" || {
+			echo "cannot build pppspeak"; exit 1; }
+	fi
+	LOGSINK=${LOGSINK:-${build:+$build/tests/logsink}}
+	if [ -z "$LOGSINK" ] || [ ! -x "$LOGSINK" ]; then
+		LOGSINK="$E2E_RUN/logsink"
+		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -o "$LOGSINK" "$src/logsink.c" || {
+			echo "cannot build logsink"; exit 1; }
+	fi
+	PPPSPEAK=$(readlink -f "$PPPSPEAK")
+	PPTP_BIN=$(command -v pptp)
+	LOGSINK=$(readlink -f "$LOGSINK")
+	e2e_write_nsrun
+	"$LOGSINK" "$E2E_RUN/log.sock" "$E2E_RUN/logs/syslog.txt" 900 &
+	E2E_LOGSINK_PID=$!
+}
+
+# nsrun.sh CMD...: run inside a fresh `unshare -m` (private propagation).
+# Gives the mount namespace its own /dev whose entries link to the real ones,
+# plus /dev/log -> the test's syslog socket, and a private tmpfs on /run (so
+# pptp-linux's /var/run/pptp is per namespace).  The host's /dev and /run are
+# not touched.
+e2e_write_nsrun() {
+	cat >"$E2E_RUN/nsrun.sh" <<EOF
+#!/bin/sh
+set -e
+d=\$(mktemp -d "$E2E_RUN/dev.XXXXXX")
+mount --rbind /dev "\$d"
+mount -t tmpfs -o mode=755,size=1m e2edev /dev
+for e in "\$d"/* "\$d"/.[!.]*; do
+	[ -e "\$e" ] || [ -L "\$e" ] || continue
+	ln -s "\$e" "/dev/\${e##*/}"
+done
+ln -s "$E2E_RUN/log.sock" /dev/log
+if [ -n "\${NSRUN_RANDOM:-}" ]; then
+	# a file of fixed bytes as /dev/random: pptp-linux draws its Call ID there
+	rm -f /dev/random
+	ln -s "\$NSRUN_RANDOM" /dev/random
+fi
+mount -t tmpfs -o mode=755,size=4m e2erun /run
+exec "\$@"
+EOF
+	chmod 755 "$E2E_RUN/nsrun.sh"
+}
+
+# topo_up NHOSTS: build the namespaces described above.
+topo_up() {
+	local n=${1:-1} i ns
+	E2E_NHOSTS=$n
+	ip netns add "$NS_GW"
+	ip netns add "$NS_SRV"
+	ip -n "$NS_GW" link set lo up
+	ip -n "$NS_SRV" link set lo up
+	ip -n "$NS_GW" link add "$GW_LAN" type bridge
+	ip -n "$NS_GW" addr add "$GW_LAN_IP/24" dev "$GW_LAN"
+	ip -n "$NS_GW" link set "$GW_LAN" up
+	ip -n "$NS_GW" link add "$GW_WAN" type veth peer name eth0 netns "$NS_SRV"
+	ip -n "$NS_GW" addr add "$GW_WAN_IP/24" dev "$GW_WAN"
+	ip -n "$NS_GW" link set "$GW_WAN" up
+	ip -n "$NS_SRV" addr add "$SRV_IP/24" dev eth0
+	ip -n "$NS_SRV" link set eth0 up
+	for i in $(seq 1 "$n"); do
+		ns=$(host_ns "$i")
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		ip -n "$NS_GW" link add "vh$i" type veth peer name eth0 netns "$ns"
+		ip -n "$NS_GW" link set "vh$i" master "$GW_LAN"
+		ip -n "$NS_GW" link set "vh$i" up
+		ip -n "$ns" addr add "$(host_ip "$i")/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" route add default via "$GW_LAN_IP"
+	done
+	gw_exec sysctl -qw net.ipv4.ip_forward=1
+	gw_exec iptables -t nat -A POSTROUTING -o "$GW_WAN" -j MASQUERADE
+	# wait until every link reports carrier (veth is usually up at once)
+	local k
+	for k in $(seq 1 50); do
+		e2e_links_up && break
+		sleep 0.1
+	done
+	e2e_log "topology up: $n host(s), run dir $E2E_RUN"
+}
+
+e2e_links_up() {
+	local i
+	ip -n "$NS_GW" link show "$GW_WAN" | grep -q 'state UP' || return 1
+	ip -n "$NS_SRV" link show eth0 | grep -q 'state UP' || return 1
+	for i in $(seq 1 "$E2E_NHOSTS"); do
+		ip -n "$(host_ns "$i")" link show eth0 | grep -q 'state UP' || return 1
+	done
+}
+
+# e2e_our_namespaces: every namespace of this run that still exists.
+e2e_our_namespaces() {
+	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${E2E_TAG}-" || true
+}
+
+# e2e_kill_ns_procs SIG: signal every process inside our namespaces.
+e2e_kill_ns_procs() {
+	local sig=$1 ns p
+	for ns in $(e2e_our_namespaces); do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			kill "-$sig" "$p" 2>/dev/null || true
+		done
+	done
+}
+
+e2e_any_ns_procs() {
+	local ns
+	for ns in $(e2e_our_namespaces); do
+		[ -n "$(ip netns pids "$ns" 2>/dev/null)" ] && return 0
+	done
+	return 1
+}
+
+# topo_down: kill what we started, then anything left in our namespaces, and
+# delete the namespaces.  Idempotent: a test may call it between phases; the
+# EXIT trap calls it again (through e2e_exit).
+topo_down() {
+	local p k ns alive
+	for p in "${E2E_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	e2e_kill_ns_procs TERM
+	for k in $(seq 1 30); do
+		alive=0
+		for p in "${E2E_PIDS[@]}"; do
+			kill -0 "$p" 2>/dev/null && alive=1
+		done
+		e2e_any_ns_procs && alive=1
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
+	for p in "${E2E_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	# pptpctrl ignores SIGTERM; pptp's call manager is detached: KILL the rest
+	e2e_kill_ns_procs KILL
+	for p in "${E2E_PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	E2E_PIDS=()
+	GW_CMD_PID=""
+	for k in $(seq 1 30); do
+		e2e_any_ns_procs || break
+		sleep 0.1
+	done
+	for ns in $(e2e_our_namespaces); do
+		ip netns del "$ns" 2>/dev/null || e2e_log "could not delete netns $ns"
+	done
+	E2E_NHOSTS=0
+}
+
+# e2e_exit: the EXIT trap: topo_down, stop the log sink, remove the run dir.
+e2e_exit() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	trap '' PIPE  # stdout may be a closed pipe: never die half-way through
+	topo_down
+	if [ -n "$E2E_LOGSINK_PID" ]; then
+		kill -TERM "$E2E_LOGSINK_PID" 2>/dev/null || true
+		wait "$E2E_LOGSINK_PID" 2>/dev/null || true
+		E2E_LOGSINK_PID=""
+	fi
+	if [ -n "$E2E_RUN" ] && [ -d "$E2E_RUN" ]; then
+		if [ "${E2E_KEEP:-0}" = 1 ]; then
+			e2e_log "kept run dir $E2E_RUN"
+		else
+			rm -rf "$E2E_RUN"
+		fi
+	fi
+	E2E_RUN=""
+	exit $rc
+}
+
+# start_gw_cmd CMD...: run a command (e.g. pptpgw) in the gateway netns in
+# the background; killed (TERM, KILL after 3 s) by topo_down / stop_gw_cmd.
+GW_CMD_PID=""
+start_gw_cmd() {
+	gw_exec "$@" >>"$E2E_RUN/logs/gw_cmd.log" 2>&1 &
+	GW_CMD_PID=$!
+	E2E_PIDS+=("$GW_CMD_PID")
+	e2e_log "gateway command started (pid $GW_CMD_PID): $*"
+}
+
+stop_gw_cmd() {
+	local p=${1:-$GW_CMD_PID} k
+	[ -n "$p" ] || return 0
+	kill -TERM "$p" 2>/dev/null || true
+	for k in $(seq 1 30); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null
+}
+
+# start_pptpd: real pptpd in the foreground in the server netns, in its own
+# mount namespace (private /dev/log), with pppspeak in pppd's place.
+start_pptpd() {
+	local d="$E2E_RUN/pptpd"
+	mkdir -p "$d"
+	: >"$d/options"
+	cat >"$d/ppp-wrapper.sh" <<EOF
+#!/bin/sh
+# pptpctrl runs this in pppd's place, the pty on stdin/stdout.
+fd0=\$(readlink /proc/\$\$/fd/0) fd1=\$(readlink /proc/\$\$/fd/1) fd2=\$(readlink /proc/\$\$/fd/2)
+echo "argv: \$* | stdin=\$fd0 stdout=\$fd1 stderr=\$fd2" >>"$E2E_RUN/logs/ppp-invocations.log"
+exec "$PPPSPEAK" --id server --count "${E2E_SEND:-$E2E_FRAMES}" --expect "$E2E_FRAMES" --rate "$E2E_RATE" \\
+	--timeout "$((E2E_TIMEOUT + 10))" --report "$E2E_RUN/results/server.report" \\
+	${E2E_VERBOSE:+--verbose} 2>>"$E2E_RUN/logs/server-pppspeak.log"
+EOF
+	chmod 755 "$d/ppp-wrapper.sh"
+	cat >"$d/pptpd.conf" <<EOF
+ppp $d/ppp-wrapper.sh
+option $d/options
+localip 198.51.100.1
+remoteip 198.51.100.100-199
+connections 100
+EOF
+	srv_exec unshare -m "$E2E_RUN/nsrun.sh" /usr/sbin/pptpd -f ${E2E_VERBOSE:+-d} \
+		-c "$d/pptpd.conf" -p "$d/pptpd.pid" >>"$E2E_RUN/logs/pptpd.log" 2>&1 &
+	PPTPD_PID=$!
+	E2E_PIDS+=("$PPTPD_PID")
+	local k
+	for k in $(seq 1 50); do
+		srv_exec ss -ltnH 2>/dev/null | grep -q ':1723 ' && break
+		sleep 0.1
+	done
+	e2e_log "pptpd started (pid $PPTPD_PID)"
+}
+
+# start_client I [NCALLS]: NCALLS pptp-linux calls from host I (default 1),
+# each wrapped by pppspeak --exec, all in one private mount namespace (own
+# /var/run/pptp, so this host has its own control connection; the calls of
+# one host share it).  Results: $E2E_RUN/clients/h<I>c<K>.rc
+# E2E_CALL_ID=N (env) forces this host's pptp Call ID to N (1..65535), e.g.
+# to make two hosts collide behind the NAT.  pptpd carries only one call per
+# control connection, so NCALLS > 1 only shows how a server copes with it.
+start_client() {
+	local i=$1 n=${2:-1} k ids=""
+	for k in $(seq 1 "$n"); do
+		ids="$ids h${i}c${k}"
+		E2E_CLIENTS+=("h${i}c${k}")
+	done
+	cat >"$E2E_RUN/clients/h$i.sh" <<EOF
+#!/bin/sh
+# runs inside host $i's netns and private mount namespace
+pids=""
+for id in $ids; do
+	"$PPPSPEAK" --id "\$id" --count "${E2E_SEND:-$E2E_FRAMES}" --expect "$E2E_FRAMES" --rate "$E2E_RATE" \\
+		--timeout "$E2E_TIMEOUT" --report "$E2E_RUN/results/clients.report" \\
+		${E2E_VERBOSE:+--verbose} \\
+		--exec "$PPTP_BIN" "$SRV_IP" --nolaunchpppd --nohostroute --logstring "\$id" \\
+		2>>"$E2E_RUN/logs/client-\$id.log" &
+	echo \$! >"$E2E_RUN/clients/\$id.pid"
+	pids="\$pids \$!:\$id"
+	sleep 0.3  # let the first call start pptp's call manager
+done
+for pi in \$pids; do
+	wait "\${pi%%:*}"
+	echo \$? >"$E2E_RUN/clients/\${pi#*:}.rc"
+done
+EOF
+	chmod 755 "$E2E_RUN/clients/h$i.sh"
+	local rnd=""
+	if [ -n "${E2E_CALL_ID:-}" ]; then
+		# pptp-linux 1.10 takes its Call ID from 2 bytes of /dev/random,
+		# little-endian: hand it a file of fixed bytes instead.
+		rnd="$E2E_RUN/clients/h$i.random"
+		local fmt
+		fmt="\\$(printf %03o $((E2E_CALL_ID & 255)))"
+		fmt="$fmt\\$(printf %03o $(((E2E_CALL_ID >> 8) & 255)))%.0s"
+		# shellcheck disable=SC2059
+		printf "$fmt" $(seq 1 256) >"$rnd"
+	fi
+	host_exec "$i" env NSRUN_RANDOM="$rnd" unshare -m "$E2E_RUN/nsrun.sh" \
+		/bin/sh "$E2E_RUN/clients/h$i.sh" >>"$E2E_RUN/logs/host$i.log" 2>&1 &
+	E2E_PIDS+=("$!")
+	e2e_log "host $i: started $n call(s):$ids"
+}
+
+# wait_clients TIMEOUT: wait until every client finished (or TIMEOUT s).
+# Prints how many succeeded, sets E2E_CLIENTS_OK to it and returns it as the
+# status (capped at 255).  Prefer `wait_clients 30 >/dev/null` then
+# $E2E_CLIENTS_OK over ok=$(wait_clients 30): in $(...) a signal to the test
+# is only handled once the wait is over.
+E2E_CLIENTS_OK=0
+wait_clients() {
+	local timeout=${1:-$E2E_TIMEOUT} end id ok finished
+	end=$(($(date +%s) + timeout))
+	while :; do
+		finished=0
+		for id in "${E2E_CLIENTS[@]}"; do
+			[ -f "$E2E_RUN/clients/$id.rc" ] && finished=$((finished + 1))
+		done
+		[ "$finished" -ge "${#E2E_CLIENTS[@]}" ] && break
+		[ "$(date +%s)" -ge "$end" ] && break
+		sleep 0.2
+	done
+	ok=0
+	for id in "${E2E_CLIENTS[@]}"; do
+		[ "$(cat "$E2E_RUN/clients/$id.rc" 2>/dev/null)" = 0 ] && ok=$((ok + 1))
+	done
+	# shellcheck disable=SC2034  # read by the tests
+	E2E_CLIENTS_OK=$ok
+	echo "$ok"
+	return $((ok > 255 ? 255 : ok))
+}
+
+# e2e_field LINE KEY: the value of KEY=... in a report line
+e2e_field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1; }
+
+# results_summary [FRAMES]: print every report line; check each client got
+# >= FRAMES intact from the server, the server side got >= FRAMES intact from
+# each client, nothing bad or crossed.  Returns 0 when all tunnels are good.
+results_summary() {
+	local n=${1:-$E2E_FRAMES} id line bad=0 v
+	local cr="$E2E_RUN/results/clients.report" sr="$E2E_RUN/results/server.report"
+	cat "$cr" "$sr" 2>/dev/null | sed 's/^/  /' >&2
+	for id in "${E2E_CLIENTS[@]}"; do
+		line=$(grep -E "^pppspeak id=$id " "$cr" 2>/dev/null | tail -n1)
+		if [ -z "$line" ]; then
+			e2e_log "$id: no client report"; bad=$((bad + 1)); continue
+		fi
+		v=$(e2e_field "$line" intact)
+		if [ "$v" -lt "$n" ] || [ "$(e2e_field "$line" peer)" != server ] ||
+		   [ "$(e2e_field "$line" bad)" != 0 ] || [ "$(e2e_field "$line" dup)" != 0 ]; then
+			e2e_log "$id: client side failed: $line"; bad=$((bad + 1)); continue
+		fi
+		line=$(grep -E "^pppspeak id=server peer=$id " "$sr" 2>/dev/null | tail -n1)
+		if [ -z "$line" ]; then
+			e2e_log "$id: no server report for this tunnel"; bad=$((bad + 1)); continue
+		fi
+		v=$(e2e_field "$line" intact)
+		if [ "$v" -lt "$n" ] || [ "$(e2e_field "$line" bad)" != 0 ] ||
+		   [ "$(e2e_field "$line" dup)" != 0 ]; then
+			e2e_log "$id: server side failed: $line"; bad=$((bad + 1)); continue
+		fi
+	done
+	e2e_log "tunnels: $((${#E2E_CLIENTS[@]} - bad)) good, $bad bad"
+	return $((bad > 0))
+}
+
+# mss_clamp MSS: clamp TCP MSS on the gateway and turn offloads off on the
+# hosts' and the server's interfaces, so PPTP control messages really get
+# split across segments.
+mss_clamp() {
+	local mss=${1:-64} i
+	gw_exec iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN \
+		-j TCPMSS --set-mss "$mss"
+	for i in $(seq 1 "$E2E_NHOSTS"); do
+		host_exec "$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+	done
+	srv_exec ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+	e2e_log "MSS clamped to $mss, offloads off"
+}
+
+# reset_run: forget the clients and results of a previous phase (same topology
+# or a new one), keeping the tools and the log sink.
+reset_run() {
+	E2E_CLIENTS=()
+	rm -f "$E2E_RUN"/results/* "$E2E_RUN"/clients/*
+}
+
+# e2e_result NAME STATUS: count one sub-test; e2e_finish prints the final line.
+e2e_result() {
+	if [ "$2" = 0 ]; then
+		E2E_PASS=$((E2E_PASS + 1)); echo "PASS: $1"
+	else
+		E2E_FAIL=$((E2E_FAIL + 1)); echo "FAIL: $1"
+	fi
+}
+
+e2e_dump_logs() {
+	local f
+	for f in "$E2E_RUN"/logs/*; do
+		[ -s "$f" ] || continue
+		echo "---- ${f##*/} (last 40 lines)"
+		tail -n 40 "$f"
+	done >&2
+}
+
+e2e_finish() {
+	echo "$E2E_PASS passed, $E2E_FAIL failed"
+	[ "$E2E_FAIL" = 0 ]
+}

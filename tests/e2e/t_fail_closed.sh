@@ -1,0 +1,126 @@
+#!/bin/bash
+# pptpgw fails closed: a real tunnel runs through pptpgw, then pptpgw is
+# killed with SIGKILL mid-call, so its netfilter rules stay installed with
+# nobody reading the queue.  The inside host keeps sending GRE (its pptp is
+# still running, and gretool sends more with the host's own address); the
+# server must see no GRE whose source is not the public address (no private
+# 198.18.x source leaks untranslated).
+# Positive control before the kill: the same count shows 0 too, while a
+# count of GRE from the public address is > 0 (the translated traffic is
+# visible to the count).
+# Usage: t_fail_closed.sh BUILD_DIR
+set -u
+E2E_FRAMES=${E2E_FRAMES:-3000}
+E2E_RATE=${E2E_RATE:-300}
+. "$(dirname "$0")/lib.sh"
+e2e_init "${1:-}"
+. "$(dirname "$0")/gw.sh" "${1:-}"
+NSEND=100
+
+# find_tool VAR NAME [SRC...]: VAR from the environment, else
+# $BUILD/tests/NAME, else compiled into the run dir (SRC relative to the
+# source tree).
+find_tool() {
+	local var=$1 name=$2 root bin s srcs=()
+	shift 2
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	bin=${!var:-$E2E_BUILD/tests/$name}
+	if [ ! -x "$bin" ]; then
+		bin="$E2E_RUN/$name"
+		for s in "$@"; do srcs+=("$root/$s"); done
+		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$root/include" -o "$bin" \
+			"$root/tests/tools/$name.c" "${srcs[@]}" || {
+			echo "cannot build $name"; exit 1; }
+	fi
+	printf -v "$var" '%s' "$(readlink -f "$bin")"
+}
+find_tool GRETOOL gretool
+
+# gre_count_srv OUT SECONDS FILTERS...: "gretool count" in the server netns
+# in the background; returns once its socket is open, pid in $COUNT_PID.
+gre_count_srv() {
+	local out=$1 secs=$2 k
+	shift 2
+	rm -f "$out.ready"
+	srv_exec "$GRETOOL" count --seconds "$secs" --ready "$out.ready" "$@" >"$out" &
+	COUNT_PID=$!
+	E2E_PIDS+=("$COUNT_PID")
+	for k in $(seq 1 50); do
+		[ -e "$out.ready" ] && return 0
+		sleep 0.05
+	done
+	e2e_log "gretool count did not start"
+	return 1
+}
+
+# gre_from_lan: GRE packets the gateway received from the inside (counted
+# by a rule of this test, after pptpgw's own raw-table jump).
+gre_from_lan() {
+	gw_exec iptables -t raw -L PREROUTING -v -x -n |
+		awk 'index($0, "/* gre-from-lan */") { print $1; exit }'
+}
+
+topo_up 1
+gw_exec iptables -t raw -A PREROUTING -i "$GW_LAN" -p gre -m comment --comment gre-from-lan
+start_pptpgw || exit 1
+start_pptpd
+start_client 1
+H1=$(host_ip 1)
+flowing() {
+	[ "$(ctl_json calls '[.[] | select(.state == "established" and .packets_out > 100)] | length')" = 1 ]
+}
+if ! wait_until 30 flowing; then
+	ctl calls >&2
+	e2e_result "a real tunnel up through pptpgw" 1
+	e2e_finish
+	exit 1
+fi
+ctl calls >&2
+SRV_CALL=$(ctl_json calls '.[0].server_call_id')
+mkdir -p "$E2E_RUN/fc"
+
+# ---- before the kill: nothing untranslated, translated traffic visible
+gre_count_srv "$E2E_RUN/fc/pre-leak" 2 --not-src "$GW_WAN_IP"
+p1=$COUNT_PID
+gre_count_srv "$E2E_RUN/fc/pre-pub" 2 --src "$GW_WAN_IP"
+wait "$p1" "$COUNT_PID"
+pre_leak=$(cat "$E2E_RUN/fc/pre-leak") pre_pub=$(cat "$E2E_RUN/fc/pre-pub")
+e2e_log "before the kill, GRE at the server: $pre_pub from $GW_WAN_IP, $pre_leak from elsewhere"
+[ "$pre_leak" = 0 ] && [ "${pre_pub:-0}" -gt 0 ]
+e2e_result "positive control: translated GRE seen at the server ($pre_pub), none untranslated ($pre_leak)" $?
+
+# ---- SIGKILL pptpgw itself ($PPTPGW_PID is the subshell that runs it)
+daemon=$(pgrep -P "$PPTPGW_PID" -x pptpgw)
+if [ -z "$daemon" ]; then
+	e2e_log "cannot find the pptpgw process under $PPTPGW_PID"
+	e2e_result "SIGKILL pptpgw mid-call" 1
+	e2e_finish
+	exit 1
+fi
+kill -KILL "$daemon"
+wait_until 5 eval '! kill -0 '"$daemon"' 2>/dev/null'
+dead=$?
+rules=$(gw_exec iptables-save 2>/dev/null | grep -c -- '-j NFQUEUE')
+e2e_log "pptpgw (pid $daemon) killed; NFQUEUE rules still installed: $rules"
+[ $dead = 0 ] && [ "$rules" -gt 0 ]
+e2e_result "pptpgw killed with SIGKILL mid-call, its rules left behind ($rules NFQUEUE rules)" $?
+
+# ---- after the kill: the host keeps sending; nothing may leak
+lan0=$(gre_from_lan)
+gre_count_srv "$E2E_RUN/fc/post-leak" 3 --not-src "$GW_WAN_IP"
+p1=$COUNT_PID
+gre_count_srv "$E2E_RUN/fc/post-all" 3
+host_exec 1 "$GRETOOL" send --src "$H1" --dst "$SRV_IP" --call-id "$SRV_CALL" \
+	--seq 100000 --count $NSEND --interval-ms 20 >&2
+wait "$p1" "$COUNT_PID"
+lan1=$(gre_from_lan)
+post_leak=$(cat "$E2E_RUN/fc/post-leak") post_all=$(cat "$E2E_RUN/fc/post-all")
+pptp_alive=$(host_exec 1 pgrep -c -x pptp || true)
+e2e_log "after the kill: gateway got $((lan1 - lan0)) GRE from the LAN (pptp processes on host 1: $pptp_alive);" \
+	"server saw $post_all GRE in all, $post_leak not from $GW_WAN_IP"
+[ $((lan1 - lan0)) -ge $NSEND ]
+e2e_result "the inside host kept sending GRE into the gateway ($((lan1 - lan0)) packets)" $?
+[ "$post_leak" = 0 ]
+e2e_result "fail closed: no GRE with an untranslated source reached the server ($post_leak)" $?
+
+e2e_finish

@@ -1,0 +1,203 @@
+#!/bin/bash
+# Hostile input through pptpgw while real tunnels run.  Hosts 1 and 2 hold
+# real pptp tunnels (E2E_FRAMES 3000 at 300 frames/s, about 10 s); meanwhile
+#  - host 3 sends malformed control streams: pptpprobe --garbage of every
+#    kind (twice each), then raw garbage on fresh TCP 1723 connections;
+#  - host 3 sends GRE to the server for a call it does not have (pptpgw must
+#    drop it: an un-aliased inside GRE never leaves);
+#  - the server netns sends GRE spoofed from 203.0.113.99 to the public
+#    address with host 1's live alias: host 1 must see none of it, while the
+#    same packets from the real server (203.0.113.2) do reach host 1
+#    (positive control: the count could see them).  Those carry sequence
+#    numbers far behind the tunnel's, so host 1's pptp drops them as old.
+# Then: pptpgw still runs, both tunnels intact, ctrl_malformed > 0 and
+# gre_in_no_call_passed > 0.
+# Usage: t_hostile.sh BUILD_DIR
+set -u
+E2E_FRAMES=${E2E_FRAMES:-3000}
+E2E_RATE=${E2E_RATE:-300}
+. "$(dirname "$0")/lib.sh"
+e2e_init "${1:-}"
+. "$(dirname "$0")/gw.sh" "${1:-}"
+SPOOF_IP=203.0.113.99
+KINDS="badlen badcookie zerolen random short"
+RUNS=2
+NSPOOF=40
+
+# find_tool VAR NAME [SRC...]: VAR from the environment, else
+# $BUILD/tests/NAME, else compiled into the run dir (SRC relative to the
+# source tree, e.g. src/pptp_msg.c).
+find_tool() {
+	local var=$1 name=$2 root bin s srcs=()
+	shift 2
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	bin=${!var:-$E2E_BUILD/tests/$name}
+	if [ ! -x "$bin" ]; then
+		bin="$E2E_RUN/$name"
+		for s in "$@"; do srcs+=("$root/$s"); done
+		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$root/include" -o "$bin" \
+			"$root/tests/tools/$name.c" "${srcs[@]}" || {
+			echo "cannot build $name"; exit 1; }
+	fi
+	printf -v "$var" '%s' "$(readlink -f "$bin")"
+}
+find_tool GRETOOL gretool
+find_tool PPTPPROBE pptpprobe src/pptp_msg.c
+
+gwstat() { ctl_json stats ".$1"; }
+
+# gre_count WHERE OUT SECONDS FILTERS...: start "gretool count" in the
+# background in WHERE (srv or a host number) writing to OUT; returns once
+# its raw socket is open.  Its pid is in $COUNT_PID (bounded by SECONDS).
+gre_count() {
+	local where=$1 out=$2 secs=$3 k
+	shift 3
+	rm -f "$out.ready"
+	if [ "$where" = srv ]; then
+		srv_exec "$GRETOOL" count --seconds "$secs" --ready "$out.ready" "$@" >"$out" &
+	else
+		host_exec "$where" "$GRETOOL" count --seconds "$secs" --ready "$out.ready" "$@" >"$out" &
+	fi
+	COUNT_PID=$!
+	E2E_PIDS+=("$COUNT_PID")
+	for k in $(seq 1 50); do
+		[ -e "$out.ready" ] && return 0
+		sleep 0.05
+	done
+	e2e_log "gretool count in $where did not start"
+	return 1
+}
+
+alias_of() { ctl_json calls ".[] | select(.inside == \"$1\") | .alias"; }
+state_of_alias() { ctl_json calls ".[] | select(.alias == $1) | .state"; }
+
+topo_up 3
+start_pptpgw || exit 1
+start_pptpd
+start_client 1
+start_client 2
+H1=$(host_ip 1)
+H3=$(host_ip 3)
+
+# both calls up and carrying data (pptp drops the control GRE below as old
+# only once its receive sequence is past it)
+flowing() {
+	[ "$(ctl_json calls '[.[] | select(.state == "established" and .packets_in > 200)] | length')" = 2 ]
+}
+if ! wait_until 30 flowing; then
+	ctl calls >&2
+	e2e_result "two real tunnels up before the hostile input" 1
+	e2e_finish
+	exit 1
+fi
+ctl calls >&2
+A1=$(alias_of "$H1")
+e2e_log "host 1 ($H1) has alias $A1"
+mal0=$(gwstat ctrl_malformed)
+nocall_in0=$(gwstat gre_in_no_call_passed)
+nocall_out0=$(gwstat gre_out_no_call_dropped)
+
+# ---- control-channel garbage from host 3, all probes at once
+mkdir -p "$E2E_RUN/hostile"
+probe_pids=()
+for run in $(seq 1 $RUNS); do
+	for kind in $KINDS; do
+		host_exec 3 "$PPTPPROBE" --server "$SRV_IP" --call-id $((200 + run)) \
+			--timeout 3 --seed "$run" --garbage "$kind" \
+			>"$E2E_RUN/hostile/probe-$kind-$run.out" 2>&1 &
+		probe_pids+=("$!:$kind-$run")
+		E2E_PIDS+=("$!")
+	done
+done
+
+# ---- GRE spoofed from $SPOOF_IP to host 1's alias: host 1 must see none
+gre_count 1 "$E2E_RUN/hostile/spoof.count" 2 --src "$SPOOF_IP"
+srv_exec "$GRETOOL" send --src "$SPOOF_IP" --dst "$GW_WAN_IP" --call-id "$A1" \
+	--count $NSPOOF --interval-ms 10 >&2
+wait "$COUNT_PID"
+spoofed=$(cat "$E2E_RUN/hostile/spoof.count")
+e2e_log "GRE from $SPOOF_IP to alias $A1 seen on host 1: ${spoofed:-none}"
+[ "$spoofed" = 0 ]
+e2e_result "spoofed GRE from $SPOOF_IP to a live alias never reaches the inside host ($spoofed of $NSPOOF)" $?
+
+# ---- positive control: the same GRE from the real server does arrive
+gre_count 1 "$E2E_RUN/hostile/real.count" 2 --src "$SRV_IP" --marker
+srv_exec "$GRETOOL" send --src "$SRV_IP" --dst "$GW_WAN_IP" --call-id "$A1" \
+	--seq 0 --count $NSPOOF --interval-ms 10 >&2
+wait "$COUNT_PID"
+real=$(cat "$E2E_RUN/hostile/real.count")
+st=$(state_of_alias "$A1")
+e2e_log "marked GRE from $SRV_IP to alias $A1 seen on host 1: ${real:-none} (call $st)"
+[ "${real:-0}" -gt 0 ] && [ "$st" = established ]
+e2e_result "positive control: the same GRE from the real server reaches host 1 ($real of $NSPOOF)" $?
+
+# ---- host 3 sends GRE for a call it does not have: must not leave
+gre_count srv "$E2E_RUN/hostile/out.count" 2 --marker
+host_exec 3 "$GRETOOL" send --src "$H3" --dst "$SRV_IP" --call-id 999 \
+	--count $NSPOOF --interval-ms 10 >&2
+wait "$COUNT_PID"
+out=$(cat "$E2E_RUN/hostile/out.count")
+nocall_out1=$(gwstat gre_out_no_call_dropped)
+e2e_log "host 3's GRE without a call seen on the server: ${out:-none};" \
+	"gre_out_no_call_dropped +$((nocall_out1 - nocall_out0))"
+[ "$out" = 0 ] && [ $((nocall_out1 - nocall_out0)) -ge $NSPOOF ]
+e2e_result "GRE from an inside host without a call is dropped ($out reached the server)" $?
+
+# ---- the garbage probes' results
+bad=0
+for pk in "${probe_pids[@]}"; do
+	wait "${pk%%:*}"
+	rc=$?
+	line=$(cat "$E2E_RUN/hostile/probe-${pk#*:}.out")
+	echo "  $line" >&2
+	case $line in
+	*sccrp=yes*) ;;
+	*) bad=$((bad + 1)) ;;
+	esac
+	[ $rc = 0 ] || bad=$((bad + 1))
+done
+e2e_result "pptpprobe --garbage: $((RUNS * 5)) runs, all got SCCRP and ran to the end" $((bad > 0))
+echoes=$(cat "$E2E_RUN"/hostile/probe-*.out | grep -c 'echo_reply=yes')
+e2e_log "Echo-Requests answered after garbage: $echoes of $((RUNS * 5))"
+
+# ---- raw garbage on fresh connections (after the probes: pptpd's manager
+# waits for each new connection's first header before it accepts another)
+raw_garbage() {
+	# $1: how to make the bytes
+	host_exec 3 timeout 5 bash -c '
+		exec 3<>/dev/tcp/'"$SRV_IP"'/1723 || exit 1
+		'"$1"' >&3 2>/dev/null
+		sleep 0.5
+		exec 3>&-' >/dev/null 2>&1
+}
+raw_garbage 'printf "GET / HTTP/1.0\r\n\r\n"'
+raw_garbage 'head -c 3000 /dev/urandom'
+raw_garbage 'printf "\000\000\000\001\032\053\074\115\000\001\000\000"'      # Length 0
+raw_garbage 'printf "\377\377\000\001\032\053\074\115\000\001\000\000"'      # Length 65535
+raw_garbage 'printf "\000\234\000\001\032\053\074\115\000\001\000\000%0144d" 0; head -c 500 /dev/zero'
+gw_alive
+e2e_result "pptpgw survives the garbage" $?
+
+# ---- the real tunnels
+wait_clients "$E2E_TIMEOUT" >/dev/null
+ok=$E2E_CLIENTS_OK
+results_summary
+rc=$?
+[ "$ok" = 2 ] || rc=1
+e2e_log "$ok of 2 real clients succeeded"
+[ $rc = 0 ] || e2e_dump_logs
+e2e_result "2 real tunnels intact through the hostile traffic ($E2E_FRAMES frames each way)" $rc
+
+ctl stats >&2
+mal=$(gwstat ctrl_malformed)
+nocall_in=$(gwstat gre_in_no_call_passed)
+e2e_log "ctrl_malformed $mal0 -> $mal; gre_in_no_call_passed $nocall_in0 -> $nocall_in"
+[ "$mal" -gt 0 ] && [ $((mal - mal0)) -ge $((RUNS * 5)) ]
+e2e_result "ctrl_malformed counts the garbage ($mal, at least one per probe)" $?
+[ "$nocall_in" -gt 0 ] && [ $((nocall_in - nocall_in0)) -ge $NSPOOF ]
+e2e_result "gre_in_no_call_passed counts the spoofed GRE ($nocall_in)" $?
+gw_alive
+e2e_result "pptpgw still running at the end" $?
+tail -n 20 "$E2E_RUN/logs/gw_cmd.log" >&2
+
+e2e_finish

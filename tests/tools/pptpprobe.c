@@ -1,0 +1,617 @@
+/*
+ * pptpprobe: a minimal PPTP control client (PNS) for the end-to-end tests.
+ *
+ *   pptpprobe --server A [--port P] [--call-id N] [--timeout S] [--hold S]
+ *             [--seed N] MODE
+ *
+ * MODE is one of
+ *   --coalesce       Start-Control-Connection-Request and
+ *                    Outgoing-Call-Request in ONE write.
+ *   --split BYTES    TCP_NODELAY; each message written BYTES bytes at a time
+ *                    with a few ms between writes (SCCRQ, wait for SCCRP,
+ *                    then OCRQ).  Except the first 12 bytes of the
+ *                    connection: pptpd drops a connection whose first read
+ *                    is not one whole header, so they go in one write.
+ *   --garbage KIND   SCCRQ, wait for SCCRP, then bad bytes of KIND, then a
+ *                    valid Echo-Request; report what comes back.  KIND:
+ *                      badlen     Echo-Request whose Length is 17
+ *                      badcookie  Echo-Request with cookie 0xDEADBEEF
+ *                      zerolen    a header whose Length is 0
+ *                      random     64 pseudo-random bytes (--seed)
+ *                      short      the first 10 bytes of an Echo-Request
+ *
+ * Replies are read by reassembling the TCP stream and parsed with
+ * pptp_parse.  --coalesce and --split succeed iff an Outgoing-Call-Reply
+ * arrives whose Peer's Call ID is our own Call ID and whose result is 1
+ * (connected): through an aliasing gateway, that means the alias was
+ * restored.  --hold S keeps the connection open S seconds after success.
+ * --garbage exits 0 whenever the program itself ran (the test judges the
+ * reply).  Everything is bounded by --timeout (default 5 s).
+ *
+ * One result line on stdout.  Exit: 0 success, 1 failure (or no connection),
+ * 2 bad arguments.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pptp_msg.h"
+
+enum mode { M_NONE, M_COALESCE, M_SPLIT, M_GARBAGE };
+
+static const char *const garbage_kinds[] = {
+	"badlen", "badcookie", "zerolen", "random", "short", NULL
+};
+
+static struct {
+	const char *server;
+	unsigned port;
+	uint16_t call_id;
+	double timeout;
+	double hold;
+	unsigned long seed;
+	enum mode mode;
+	unsigned split;
+	const char *kind;
+} opt = { NULL, PPTP_PORT, 0x4242, 5.0, 0.0, 1, M_NONE, 0, NULL };
+
+/* The stream from the server, reassembled. */
+static uint8_t rx[8192];
+static size_t rx_have;
+static char got[512];          /* names of the messages received, in order */
+static int fd = -1;
+static double deadline;
+static double t_start;         /* for the elapsed time in the result line */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static long elapsed_ms(void)
+{
+	return (long)((now_s() - t_start) * 1000);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pptpprobe --server A [--port P] [--call-id N] [--timeout S]\n"
+		"                 [--hold S] [--seed N] MODE\n"
+		"MODE: --coalesce | --split BYTES | --garbage KIND\n"
+		"KIND: badlen badcookie zerolen random short\n");
+}
+
+static int bad_arg(const char *what, const char *val)
+{
+	fprintf(stderr, "pptpprobe: %s: '%s'\n", what, val ? val : "(missing)");
+	usage(stderr);
+	return 2;
+}
+
+static int parse_ul(const char *s, unsigned long lo, unsigned long hi,
+		    unsigned long *v)
+{
+	char *e;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	*v = strtoul(s, &e, 10);
+	return errno || *e || *v < lo || *v > hi ? -1 : 0;
+}
+
+static int parse_secs(const char *s, double lo, double hi, double *v)
+{
+	char *e;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	*v = strtod(s, &e);
+	return errno || *e || !(*v >= lo && *v <= hi) ? -1 : 0;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned long v;
+
+		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!strcmp(o, "--coalesce")) {
+			if (opt.mode != M_NONE)
+				return bad_arg("only one MODE allowed", o);
+			opt.mode = M_COALESCE;
+			continue;
+		}
+		if (!a)
+			return bad_arg("option needs a value", o);
+		i++;
+		if (!strcmp(o, "--server")) {
+			struct in_addr x;
+
+			if (inet_pton(AF_INET, a, &x) != 1)
+				return bad_arg("--server is not an IPv4 address", a);
+			opt.server = a;
+		} else if (!strcmp(o, "--port")) {
+			if (parse_ul(a, 1, 65535, &v) < 0)
+				return bad_arg("--port is not 1..65535", a);
+			opt.port = (unsigned)v;
+		} else if (!strcmp(o, "--call-id")) {
+			if (parse_ul(a, 0, 65535, &v) < 0)
+				return bad_arg("--call-id is not 0..65535", a);
+			opt.call_id = (uint16_t)v;
+		} else if (!strcmp(o, "--timeout")) {
+			if (parse_secs(a, 0.1, 600, &opt.timeout) < 0)
+				return bad_arg("--timeout is not 0.1..600 seconds", a);
+		} else if (!strcmp(o, "--hold")) {
+			if (parse_secs(a, 0, 600, &opt.hold) < 0)
+				return bad_arg("--hold is not 0..600 seconds", a);
+		} else if (!strcmp(o, "--seed")) {
+			if (parse_ul(a, 0, 0xffffffffUL, &opt.seed) < 0)
+				return bad_arg("--seed is not a number", a);
+		} else if (!strcmp(o, "--split")) {
+			if (opt.mode != M_NONE)
+				return bad_arg("only one MODE allowed", o);
+			if (parse_ul(a, 1, 4096, &v) < 0)
+				return bad_arg("--split is not 1..4096 bytes", a);
+			opt.mode = M_SPLIT;
+			opt.split = (unsigned)v;
+		} else if (!strcmp(o, "--garbage")) {
+			int k;
+
+			if (opt.mode != M_NONE)
+				return bad_arg("only one MODE allowed", o);
+			for (k = 0; garbage_kinds[k]; k++)
+				if (!strcmp(a, garbage_kinds[k]))
+					break;
+			if (!garbage_kinds[k])
+				return bad_arg("unknown --garbage KIND", a);
+			opt.mode = M_GARBAGE;
+			opt.kind = a;
+		} else {
+			return bad_arg("unknown option", o);
+		}
+	}
+	if (!opt.server)
+		return bad_arg("--server is required", NULL);
+	if (opt.mode == M_NONE)
+		return bad_arg("a MODE is required (--coalesce, --split, --garbage)",
+			       NULL);
+	return 0;
+}
+
+/* ---- socket ---------------------------------------------------------------- */
+
+static int wait_fd(short ev)
+{
+	for (;;) {
+		struct pollfd p = { fd, ev, 0 };
+		double left = deadline - now_s();
+		int r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, (int)(left * 1000) + 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			return 1;
+	}
+}
+
+static int connect_server(char *why, size_t n)
+{
+	struct sockaddr_in sa;
+	int err = 0, r;
+	socklen_t el = sizeof(err);
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(why, n, "socket:%s", strerror(errno));
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)opt.port);
+	inet_pton(AF_INET, opt.server, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return 0;
+	if (errno != EINPROGRESS) {
+		snprintf(why, n, "connect:%s", strerror(errno));
+		return -1;
+	}
+	r = wait_fd(POLLOUT);
+	if (r <= 0) {
+		snprintf(why, n, r == 0 ? "connect:timeout" : "connect:poll");
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+		snprintf(why, n, "connect:%s", strerror(err ? err : errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Write len bytes, chunk bytes per write() (0: all at once), gap_ms apart. */
+static int send_bytes(const uint8_t *p, size_t len, size_t chunk,
+		      unsigned gap_ms, char *why, size_t n)
+{
+	size_t off = 0;
+
+	if (!chunk)
+		chunk = len;
+	while (off < len) {
+		size_t want = len - off < chunk ? len - off : chunk;
+		ssize_t w = send(fd, p + off, want, MSG_NOSIGNAL);
+
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int r = wait_fd(POLLOUT);
+
+			if (r <= 0) {
+				snprintf(why, n, "send:timeout");
+				return -1;
+			}
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			snprintf(why, n, "send:%s", strerror(errno));
+			return -1;
+		}
+		off += (size_t)w;
+		/* A chunk written whole is one segment with TCP_NODELAY. */
+		if (gap_ms && off < len && (size_t)w == want)
+			sleep_ms(gap_ms);
+	}
+	return 0;
+}
+
+static void note_got(const char *name)
+{
+	size_t l = strlen(got);
+
+	if (l + strlen(name) + 2 >= sizeof(got))
+		return;
+	snprintf(got + l, sizeof(got) - l, "%s%s", l ? "," : "", name);
+}
+
+/*
+ * Next whole message from the server into m.  1: a message; 0: timeout;
+ * -1: the server closed; -2: reset or error; -3: the stream is not PPTP
+ * (err holds why).
+ */
+static int read_msg(struct pptp_msg *m, const char **err)
+{
+	for (;;) {
+		if (rx_have >= PPTP_HDR_LEN) {
+			uint16_t type, len;
+			enum pptp_err e = pptp_hdr_check(rx, rx_have, &type, &len);
+
+			if (e != PPTP_OK) {
+				*err = pptp_strerror(e);
+				return -3;
+			}
+			if (rx_have >= len) {
+				e = pptp_parse(rx, rx_have, m);
+				memmove(rx, rx + len, rx_have - len);
+				rx_have -= len;
+				if (e != PPTP_OK) {
+					*err = pptp_strerror(e);
+					return -3;
+				}
+				note_got(pptp_type_name(m->type));
+				return 1;
+			}
+		}
+		{
+			int r = wait_fd(POLLIN);
+			ssize_t k;
+
+			if (r == 0)
+				return 0;
+			if (r < 0)
+				return -2;
+			k = recv(fd, rx + rx_have, sizeof(rx) - rx_have, 0);
+			if (k == 0)
+				return -1;
+			if (k < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					continue;
+				return -2;
+			}
+			rx_have += (size_t)k;
+		}
+	}
+}
+
+static const char *end_name(int r)
+{
+	switch (r) {
+	case 0: return "timeout";
+	case -1: return "closed";
+	case -2: return "reset";
+	case -3: return "malformed";
+	default: return "message";
+	}
+}
+
+/* ---- messages -------------------------------------------------------------- */
+
+static size_t build_sccrq(uint8_t *out, size_t n)
+{
+	struct pptp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PPTP_SCCRQ;
+	m.num[PF_PROTO_VERSION] = 0x0100;
+	m.num[PF_FRAMING_CAPS] = 1;
+	m.num[PF_BEARER_CAPS] = 1;
+	m.num[PF_MAX_CHANNELS] = 0;
+	m.num[PF_FIRMWARE_REV] = 1;
+	memcpy(m.blob[PB_HOSTNAME], "pptpprobe", 9);
+	memcpy(m.blob[PB_VENDOR], "pptpgw e2e", 10);
+	return pptp_build(&m, out, n);
+}
+
+static size_t build_ocrq(uint8_t *out, size_t n)
+{
+	struct pptp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PPTP_OCRQ;
+	m.num[PF_CALL_ID] = opt.call_id;
+	m.num[PF_CALL_SERIAL] = 1;
+	m.num[PF_MIN_BPS] = 2400;
+	m.num[PF_MAX_BPS] = 10000000;
+	m.num[PF_BEARER_TYPE] = 3;
+	m.num[PF_FRAMING_TYPE] = 3;
+	m.num[PF_RECV_WINDOW] = 64;
+	m.num[PF_PROC_DELAY] = 0;
+	return pptp_build(&m, out, n);
+}
+
+static size_t build_echo(uint8_t *out, size_t n, uint32_t ident)
+{
+	struct pptp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PPTP_ECHORQ;
+	m.num[PF_IDENTIFIER] = ident;
+	return pptp_build(&m, out, n);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static size_t build_garbage(const char *kind, uint8_t *out, size_t n)
+{
+	size_t len;
+
+	if (n < 64)
+		return 0;
+	if (!strcmp(kind, "random")) {
+		uint32_t x = (uint32_t)opt.seed * 2654435761u + 1;
+		size_t i;
+
+		for (i = 0; i < 64; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			out[i] = (uint8_t)x;
+		}
+		return 64;
+	}
+	len = build_echo(out, n, 0xbad0bad0u);
+	if (!strcmp(kind, "badlen")) {
+		put16(out, 17);
+		out[16] = 0xee;
+		return 17;
+	}
+	if (!strcmp(kind, "badcookie")) {
+		out[4] = 0xde, out[5] = 0xad, out[6] = 0xbe, out[7] = 0xef;
+		return len;
+	}
+	if (!strcmp(kind, "zerolen")) {
+		put16(out, 0);
+		return 12;
+	}
+	if (!strcmp(kind, "short"))
+		return 10;
+	return 0;
+}
+
+/* ---- modes ----------------------------------------------------------------- */
+
+/* Read until a message of type want; 1 found, else read_msg's result. */
+static int read_until(unsigned want, struct pptp_msg *m, const char **err)
+{
+	for (;;) {
+		int r = read_msg(m, err);
+
+		if (r != 1)
+			return r;
+		if (m->type == want)
+			return 1;
+	}
+}
+
+static void hold_open(void)
+{
+	double until = now_s() + opt.hold;
+
+	/* Keep reading (and dropping) whatever the server sends. */
+	deadline = until;
+	while (now_s() < until) {
+		struct pptp_msg m;
+		const char *err = NULL;
+		int r = read_msg(&m, &err);
+
+		if (r < 0)
+			break;
+	}
+}
+
+static int run_call(void)
+{
+	uint8_t sccrq[PPTP_MAX_LEN], ocrq[PPTP_MAX_LEN], both[2 * PPTP_MAX_LEN];
+	size_t ls = build_sccrq(sccrq, sizeof(sccrq));
+	size_t lo = build_ocrq(ocrq, sizeof(ocrq));
+	struct pptp_msg m;
+	const char *err = "";
+	char why[128] = "";
+	int r, ok;
+	const char *mode = opt.mode == M_COALESCE ? "coalesce" : "split";
+
+	if (opt.mode == M_COALESCE) {
+		memcpy(both, sccrq, ls);
+		memcpy(both + ls, ocrq, lo);
+		if (send_bytes(both, ls + lo, 0, 0, why, sizeof(why)) < 0)
+			goto fail;
+	} else {
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* pptpd's manager peeks at ONE whole header before it starts
+		 * pptpctrl and drops the connection if the first read is
+		 * shorter ("dropped small initial connection"): the first 12
+		 * bytes of the connection go in one write, the rest split. */
+		if (send_bytes(sccrq, PPTP_HDR_LEN, 0, 0, why, sizeof(why)) < 0)
+			goto fail;
+		sleep_ms(3);
+		if (send_bytes(sccrq + PPTP_HDR_LEN, ls - PPTP_HDR_LEN, opt.split,
+			       3, why, sizeof(why)) < 0)
+			goto fail;
+		r = read_until(PPTP_SCCRP, &m, &err);
+		if (r != 1) {
+			snprintf(why, sizeof(why), "no SCCRP (%s%s%s)", end_name(r),
+				 r == -3 ? ":" : "", r == -3 ? err : "");
+			goto fail;
+		}
+		if (send_bytes(ocrq, lo, opt.split, 3, why, sizeof(why)) < 0)
+			goto fail;
+	}
+	r = read_until(PPTP_OCRP, &m, &err);
+	if (r != 1) {
+		snprintf(why, sizeof(why), "no OCRP (%s%s%s)", end_name(r),
+			 r == -3 ? ":" : "", r == -3 ? err : "");
+		goto fail;
+	}
+	ok = m.num[PF_PEER_CALL_ID] == opt.call_id && m.num[PF_RESULT] == 1;
+	printf("pptpprobe mode=%s split=%u server=%s call_id=%u result=%s "
+	       "ocrp_peer_call_id=%u ocrp_result=%u pac_call_id=%u ms=%ld got=%s\n",
+	       mode, opt.split, opt.server, opt.call_id, ok ? "ok" : "FAIL",
+	       (unsigned)m.num[PF_PEER_CALL_ID], (unsigned)m.num[PF_RESULT],
+	       (unsigned)m.num[PF_CALL_ID], elapsed_ms(), got[0] ? got : "none");
+	if (ok && opt.hold > 0)
+		hold_open();
+	return ok ? 0 : 1;
+fail:
+	printf("pptpprobe mode=%s split=%u server=%s call_id=%u result=FAIL "
+	       "why=\"%s\" ms=%ld got=%s\n", mode, opt.split, opt.server,
+	       opt.call_id, why, elapsed_ms(), got[0] ? got : "none");
+	return 1;
+}
+
+static int run_garbage(void)
+{
+	uint8_t sccrq[PPTP_MAX_LEN], bad[64], echo[PPTP_MAX_LEN];
+	size_t ls = build_sccrq(sccrq, sizeof(sccrq));
+	size_t lb = build_garbage(opt.kind, bad, sizeof(bad));
+	size_t le = build_echo(echo, sizeof(echo), 0x50524f42u);   /* "PROB" */
+	struct pptp_msg m;
+	const char *err = "";
+	char why[128] = "";
+	int r, one = 1, echo_reply = 0, sccrp = 0;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (send_bytes(sccrq, ls, 0, 0, why, sizeof(why)) < 0)
+		goto out;
+	r = read_until(PPTP_SCCRP, &m, &err);
+	if (r != 1) {
+		snprintf(why, sizeof(why), "no SCCRP (%s)", end_name(r));
+		goto out;
+	}
+	sccrp = 1;
+	if (send_bytes(bad, lb, 0, 0, why, sizeof(why)) < 0)
+		goto out;
+	sleep_ms(20);   /* its own segment */
+	if (send_bytes(echo, le, 0, 0, why, sizeof(why)) < 0)
+		goto out;
+	for (;;) {
+		r = read_msg(&m, &err);
+		if (r != 1)
+			break;
+		if (m.type == PPTP_ECHORP && m.num[PF_IDENTIFIER] == 0x50524f42u) {
+			echo_reply = 1;
+			break;
+		}
+	}
+	snprintf(why, sizeof(why), "%s%s%s", r == 1 ? "echo-reply" : end_name(r),
+		 r == -3 ? ":" : "", r == -3 ? err : "");
+out:
+	printf("pptpprobe mode=garbage kind=%s server=%s sccrp=%s "
+	       "garbage_bytes=%zu echo_reply=%s end=\"%s\" ms=%ld got=%s\n",
+	       opt.kind, opt.server, sccrp ? "yes" : "no", lb,
+	       echo_reply ? "yes" : "no", why, elapsed_ms(), got[0] ? got : "none");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char why[128] = "";
+	int r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	r = parse_args(argc, argv);
+	if (r)
+		return r;
+	t_start = now_s();
+	deadline = t_start + opt.timeout;
+	if (connect_server(why, sizeof(why)) < 0) {
+		printf("pptpprobe mode=%s server=%s result=FAIL why=\"%s\"\n",
+		       opt.mode == M_COALESCE ? "coalesce" :
+		       opt.mode == M_SPLIT ? "split" : "garbage", opt.server, why);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	r = opt.mode == M_GARBAGE ? run_garbage() : run_call();
+	close(fd);
+	return r;
+}
