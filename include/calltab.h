@@ -64,6 +64,7 @@ struct conn {
 	uint8_t state;          /* enum conn_state */
 	uint8_t inside_opened;  /* the inside host opened the TCP connection */
 	uint8_t fin_seen;       /* bit per direction */
+	uint8_t pub_known;      /* pub came from conntrack, not a guess */
 	uint16_t inside_port, outside_port, pub_port;
 	uint16_t max_channels;  /* from the outside peer's Start-Control reply */
 	uint32_t inside, outside, pub;

@@ -14,7 +14,9 @@
 
 #include "calltab.h"
 
-#define GW_HOLD_MAX 16   /* held in-order segments per direction */
+/* Held in-order segments per direction: enough for 1-byte segments up to
+ * the decision point of a message (CS_DECIDE_LEN - 1), with room to spare. */
+#define GW_HOLD_MAX 24
 #define GW_OOO_MAX 16    /* out-of-order segments kept per direction */
 
 enum gw_verdict { GW_ACCEPT, GW_DROP };
@@ -82,11 +84,12 @@ struct gw_hooks {
 		      const struct conn *conn, int detail);
 	/*
 	 * Where NAT maps the inside end of a connection (the public address
-	 * and port), asked when a packet's meta has no conntrack data.
-	 * Returns 0 and fills pub, or -1 if not known (yet).
+	 * and port), asked when a packet's meta has no conntrack data.  Also
+	 * tells who opened it (1: the inside host).  Returns 0 and fills
+	 * the outputs, or -1 if not known (yet).
 	 */
 	int (*nat_lookup)(void *arg, const struct conn *c, uint32_t *pub,
-			  uint16_t *pub_port);
+			  uint16_t *pub_port, uint8_t *inside_opened);
 	void *arg;
 };
 

@@ -477,7 +477,13 @@ void call_end(struct calltab *t, struct call *call, enum call_end reason,
 	k = hk(K_ALIAS, call->pub, call->outside, 0, call->alias);
 	hx_del(t->idx, &k);
 	k = hk(K_INSIDE, call->conn, 0, 0, call->inside_id);
-	hx_del(t->idx, &k);
+	{
+		uint32_t *v = hx_find(t->idx, &k);
+
+		/* A newer call may own this inside ID now: leave its entry. */
+		if (v && &t->calls[*v] == call)
+			hx_del(t->idx, &k);
+	}
 	if (call->peer_known) {
 		uint32_t *v;
 

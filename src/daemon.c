@@ -152,15 +152,25 @@ static void on_packet(void *arg, const struct nfq_packet *np)
 }
 
 static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
-			 uint16_t *pub_port)
+			 uint16_t *pub_port, uint8_t *inside_opened)
 {
 	struct daemon *d = arg;
+	int opened;
 
 	if (!d->ctq)
 		return -1;
-	return ct_lookup_nat(d->ctq, c->inside_opened, c->inside,
-			     c->inside_port, c->outside, c->outside_port, pub,
-			     pub_port);
+	/* Try the likely direction first; a flow picked up mid-stream may
+	 * have been opened by either side. */
+	for (opened = c->inside_opened; ; opened = !opened) {
+		if (ct_lookup_nat(d->ctq, opened, c->inside, c->inside_port,
+				  c->outside, c->outside_port, pub,
+				  pub_port) == 0) {
+			*inside_opened = (uint8_t)opened;
+			return 0;
+		}
+		if (opened != c->inside_opened)
+			return -1;
+	}
 }
 
 static void on_ct_gone(void *arg, const struct ct_tuple *t)

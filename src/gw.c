@@ -155,6 +155,8 @@ struct msg_ctx {
 	struct gw_pkt *cur;        /* the segment being fed */
 };
 
+static void ask_pub(struct gw *g, struct conn *conn);
+
 static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
 {
 	struct calltab *t = &x->g->tab;
@@ -164,6 +166,8 @@ static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
 	/* The inside host reused an ID the table still holds: start afresh. */
 	if (c)
 		end_call(x->g, c, END_REPLACED, x->now);
+	ask_pub(x->g, x->conn);
+	/* No NAT binding known: assume none (a routed inside address). */
 	if (!x->conn->pub)
 		x->conn->pub = x->conn->inside;
 	c = call_add(t, x->conn, own, 0, x->now, &err);
@@ -206,6 +210,17 @@ static struct call *by_peer(struct msg_ctx *x, uint16_t peer)
 	return c;
 }
 
+/* Server IDs are unique per server: an older call holding it is dead. */
+static void set_peer(struct msg_ctx *x, struct call *c, uint16_t peer)
+{
+	struct call *old = call_by_peer(&x->g->tab, c->inside, c->outside,
+					peer);
+
+	if (old && old != c)
+		end_call(x->g, old, END_REPLACED, x->now);
+	call_set_peer(&x->g->tab, c, peer);
+}
+
 static void rw_put(struct cs_rewrite *rw, int *n, uint16_t off, uint16_t v)
 {
 	rw[*n].off = off;
@@ -233,8 +248,13 @@ static int decide_out(struct msg_ctx *x, unsigned type, const uint8_t *m,
 		if (!c)
 			return -1;
 		if (type == PPTP_OCRP || type == PPTP_ICRP)
-			call_set_peer(&x->g->tab, c, be16_get(m + 14));
+			set_peer(x, c, be16_get(m + 14));
 		rw_put(rw, &n, 12, c->alias);
+		/* An inside PAC's "yes" to a refused call goes out as "no". */
+		if (c->state == CALL_REFUSED &&
+		    (type == PPTP_OCRP || type == PPTP_ICRP))
+			rw_put(rw, &n, 16, OCRP_RESULT_ERROR << 8 |
+				       PPTP_ERROR_NO_RESOURCE);
 		break;
 	case PPTP_CCRQ:
 	case PPTP_CDN:
@@ -280,7 +300,7 @@ static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
 		if (!c)
 			break;
 		rw_put(rw, &n, 14, c->inside_id);
-		call_set_peer(&x->g->tab, c, id12);
+		set_peer(x, c, id12);
 		/* A refused call: the peer said yes, the inside host hears no. */
 		if (c->state == CALL_REFUSED)
 			rw_put(rw, &n, 16, OCRP_RESULT_ERROR << 8 |
@@ -445,6 +465,22 @@ static void drop_held(struct gw *g, struct gw_dirpend *d)
 	d->nheld = 0;
 }
 
+/*
+ * A retransmission that starts at or before the first held byte and runs
+ * past everything parsed so far holds all the held segments carry.
+ */
+static int covers_held(const struct ctlstream *s, const struct gw_dirpend *d,
+		       const struct tcp_info *t)
+{
+	struct ip4_info ip;
+	struct tcp_info h;
+
+	if (!d->nheld || !cs_waiting(s) || seg_parse(d->held[0], &ip, &h) < 0)
+		return 0;
+	return (int32_t)(t->seq - h.seq) <= 0 &&
+	       (int32_t)(t->seq + (uint32_t)t->payload_len - s->next) > 0;
+}
+
 /* Feed one segment: every path gives it a verdict or keeps it pending. */
 static void feed_segment(struct gw *g, struct conn *conn, int dir,
 			 struct gw_pkt *p, const struct tcp_info *t,
@@ -485,6 +521,14 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 		d->ooo[d->nooo++] = p;
 		break;
 	case CS_DROP:
+		if (covers_held(s, d, t)) {
+			/* It carries all that is held and more: start over
+			 * from it instead of waiting for the hold to expire. */
+			drop_held(g, d);
+			cs_rewind(s);
+			feed_segment(g, conn, dir, p, t, now);
+			break;
+		}
 		g->ctr[GC_CTRL_RETRANS_DROP]++;
 		emit(g, p, GW_DROP, 0);
 		break;
@@ -535,26 +579,38 @@ static void feed_ooo(struct gw *g, struct conn *conn, int dir, uint64_t now)
 	}
 }
 
+/* Ask the NAT lookup hook for the public end, while no call depends on it. */
+static void ask_pub(struct gw *g, struct conn *conn)
+{
+	uint32_t pub;
+	uint16_t port;
+	uint8_t opened = conn->inside_opened;
+
+	if (conn->pub_known || conn->ncalls > 0 || !g->hooks.nat_lookup)
+		return;
+	if (g->hooks.nat_lookup(g->hooks.arg, conn, &pub, &port, &opened) < 0)
+		return;
+	conn->pub = pub;
+	conn->pub_port = port;
+	conn->inside_opened = opened;
+	conn->pub_known = 1;
+}
+
 static void learn_pub(struct gw *g, struct conn *conn,
 		      const struct gw_meta *m, const struct tcp_info *t)
 {
-	uint32_t pub = 0;
-	uint16_t port = 0;
-
 	/* Before the handshake completes NAT may not have bound the flow. */
 	if ((t->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN || conn->ncalls > 0)
 		return;
-	if (m->has_ct) {
-		pub = conn->inside_opened ? m->reply_dst : m->orig_dst;
-		port = conn->inside_opened ? m->reply_dport : m->orig_dport;
-	} else if (!conn->pub && g->hooks.nat_lookup) {
-		if (g->hooks.nat_lookup(g->hooks.arg, conn, &pub, &port) < 0)
-			pub = 0;
+	if (!m->has_ct) {
+		ask_pub(g, conn);
+		return;
 	}
-	if (pub) {
-		conn->pub = pub;
-		conn->pub_port = port;
-	}
+	/* Who opened the flow is in the tuple, whatever packet we saw first. */
+	conn->inside_opened = m->orig_src == conn->inside;
+	conn->pub = conn->inside_opened ? m->reply_dst : m->orig_dst;
+	conn->pub_port = conn->inside_opened ? m->reply_dport : m->orig_dport;
+	conn->pub_known = conn->pub != 0;
 }
 
 static int looks_like_header(const uint8_t *p, size_t len)
@@ -613,8 +669,10 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 	}
 	conn->last_seen = now;
 	learn_pub(g, conn, m, &t);
-	if (t.flags & TCPF_SYN)
+	if (t.flags & TCPF_SYN) {
 		cs_sync(&conn->stream[dir], t.seq + 1);
+		t.seq++;   /* data on a SYN (Fast Open) starts after it */
+	}
 	else if (conn->stream[dir].state == CS_UNSYNCED && t.payload_len &&
 		 looks_like_header(p->data + t.payload_off, t.payload_len))
 		cs_sync(&conn->stream[dir], t.seq);

@@ -308,9 +308,9 @@ enum pptp_err pptp_parse(const uint8_t *p, size_t len, struct pptp_msg *m)
 {
 	const struct pptp_layout *lay;
 	enum pptp_err e;
-	uint16_t type, length, v16;
-	uint8_t v8;
-	uint32_t v32;
+	uint16_t type, length, v16 = 0;
+	uint8_t v8 = 0;
+	uint32_t v32 = 0;
 	struct rd r;
 	unsigned i;
 

@@ -56,7 +56,7 @@ gre_count_srv() {
 # gre_from_lan: GRE packets the gateway received from the inside (counted
 # by a rule of this test, after pptpgw's own raw-table jump).
 gre_from_lan() {
-	gw_exec iptables -t raw -L PREROUTING -v -x -n |
+	gw_exec iptables -t raw -L PREROUTING -v -x -n 2>/dev/null |
 		awk 'index($0, "/* gre-from-lan */") { print $1; exit }'
 }
 
@@ -115,7 +115,10 @@ host_exec 1 "$GRETOOL" send --src "$H1" --dst "$SRV_IP" --call-id "$SRV_CALL" \
 wait "$p1" "$COUNT_PID"
 lan1=$(gre_from_lan)
 post_leak=$(cat "$E2E_RUN/fc/post-leak") post_all=$(cat "$E2E_RUN/fc/post-all")
-pptp_alive=$(host_exec 1 pgrep -c -x pptp || true)
+pptp_alive=0
+for p in $(ip netns pids "$(host_ns 1)" 2>/dev/null); do
+	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = pptp ] && pptp_alive=$((pptp_alive + 1))
+done
 e2e_log "after the kill: gateway got $((lan1 - lan0)) GRE from the LAN (pptp processes on host 1: $pptp_alive);" \
 	"server saw $post_all GRE in all, $post_leak not from $GW_WAN_IP"
 [ $((lan1 - lan0)) -ge $NSEND ]

@@ -20,6 +20,15 @@
  *                      random     64 pseudo-random bytes (--seed)
  *                      short      the first 10 bytes of an Echo-Request
  *
+ *   --straddle       SCCRQ, wait for SCCRP; then an Echo-Request whose
+ *                    first 10 bytes are one segment and whose last 6 share
+ *                    a segment with the first 14 bytes of the OCRQ (Call
+ *                    ID included); 500 ms later the rest of the OCRQ.  A
+ *                    gateway that holds both segments must not let the
+ *                    second out before it rewrote the Call ID, even when
+ *                    the first one is retransmitted meanwhile.  Same
+ *                    success criterion as --split.
+ *
  * Replies are read by reassembling the TCP stream and parsed with
  * pptp_parse.  --coalesce and --split succeed iff an Outgoing-Call-Reply
  * arrives whose Peer's Call ID is our own Call ID and whose result is 1
@@ -48,7 +57,7 @@
 
 #include "pptp_msg.h"
 
-enum mode { M_NONE, M_COALESCE, M_SPLIT, M_GARBAGE };
+enum mode { M_NONE, M_COALESCE, M_SPLIT, M_GARBAGE, M_STRADDLE };
 
 static const char *const garbage_kinds[] = {
 	"badlen", "badcookie", "zerolen", "random", "short", NULL
@@ -100,7 +109,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: pptpprobe --server A [--port P] [--call-id N] [--timeout S]\n"
 		"                 [--hold S] [--seed N] MODE\n"
-		"MODE: --coalesce | --split BYTES | --garbage KIND\n"
+		"MODE: --coalesce | --split BYTES | --garbage KIND | --straddle\n"
 		"KIND: badlen badcookie zerolen random short\n");
 }
 
@@ -146,10 +155,10 @@ static int parse_args(int argc, char **argv)
 			usage(stdout);
 			exit(0);
 		}
-		if (!strcmp(o, "--coalesce")) {
+		if (!strcmp(o, "--coalesce") || !strcmp(o, "--straddle")) {
 			if (opt.mode != M_NONE)
 				return bad_arg("only one MODE allowed", o);
-			opt.mode = M_COALESCE;
+			opt.mode = !strcmp(o, "--coalesce") ? M_COALESCE : M_STRADDLE;
 			continue;
 		}
 		if (!a)
@@ -495,9 +504,33 @@ static int run_call(void)
 	const char *err = "";
 	char why[128] = "";
 	int r, ok;
-	const char *mode = opt.mode == M_COALESCE ? "coalesce" : "split";
+	const char *mode = opt.mode == M_COALESCE ? "coalesce" :
+			   opt.mode == M_STRADDLE ? "straddle" : "split";
 
-	if (opt.mode == M_COALESCE) {
+	if (opt.mode == M_STRADDLE) {
+		uint8_t echo[PPTP_MAX_LEN], seg2[6 + 14];
+		size_t le = build_echo(echo, sizeof(echo), 0x53545244u);
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (send_bytes(sccrq, ls, 0, 0, why, sizeof(why)) < 0)
+			goto fail;
+		r = read_until(PPTP_SCCRP, &m, &err);
+		if (r != 1) {
+			snprintf(why, sizeof(why), "no SCCRP (%s)", end_name(r));
+			goto fail;
+		}
+		memcpy(seg2, echo + 10, le - 10);
+		memcpy(seg2 + (le - 10), ocrq, 14);
+		if (send_bytes(echo, 10, 0, 0, why, sizeof(why)) < 0)
+			goto fail;
+		sleep_ms(20);
+		if (send_bytes(seg2, sizeof(seg2), 0, 0, why, sizeof(why)) < 0)
+			goto fail;
+		sleep_ms(500);
+		if (send_bytes(ocrq + 14, lo - 14, 0, 0, why, sizeof(why)) < 0)
+			goto fail;
+	} else if (opt.mode == M_COALESCE) {
 		memcpy(both, sccrq, ls);
 		memcpy(both + ls, ocrq, lo);
 		if (send_bytes(both, ls + lo, 0, 0, why, sizeof(why)) < 0)
@@ -606,7 +639,8 @@ int main(int argc, char **argv)
 	if (connect_server(why, sizeof(why)) < 0) {
 		printf("pptpprobe mode=%s server=%s result=FAIL why=\"%s\"\n",
 		       opt.mode == M_COALESCE ? "coalesce" :
-		       opt.mode == M_SPLIT ? "split" : "garbage", opt.server, why);
+		       opt.mode == M_SPLIT ? "split" :
+		       opt.mode == M_STRADDLE ? "straddle" : "garbage", opt.server, why);
 		if (fd >= 0)
 			close(fd);
 		return 1;
