@@ -42,13 +42,17 @@ enum gw_counter {
 	GC_GRE_IN_BYTES,
 	GC_GRE_OUT_NOCALL,       /* dropped: would leak an inside address */
 	GC_GRE_IN_NOCALL,        /* passed untranslated to this host */
+	GC_GRE_IN_LATE,          /* to an alias in hold-down: dropped */
 	GC_GRE_MALFORMED,
 	GC_PKT_MALFORMED,
 	GC_COUNT
 };
 
 enum gw_event { GWE_CALL_NEW, GWE_CALL_UP, GWE_CALL_END, GWE_CALL_REFUSED,
-		GWE_CONN_BROKEN };
+		GWE_CONN_BROKEN,
+		GWE_GRE_STRAY     /* inbound GRE for no call: detail is its Call ID,
+				     addresses in gw.stray_src/stray_dst */
+};
 
 struct gw_pkt {
 	uint32_t id;          /* the queue's packet id */
@@ -101,6 +105,7 @@ struct gw {
 	struct gw_hooks hooks;
 	struct gw_pend *pend;    /* per connection slot */
 	uint64_t ctr[GC_COUNT];
+	uint32_t stray_src, stray_dst;
 };
 
 const char *gw_counter_name(unsigned c);

@@ -128,7 +128,9 @@ static int on_get(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	(void)type;
 	ct_tuple_get(ct, &q->found);
 	q->hit = 1;
-	return NFCT_CB_STOP;
+	/* CONTINUE, not STOP: the library must read the whole answer, or its
+	 * tail is taken as the answer to the next query. */
+	return NFCT_CB_CONTINUE;
 }
 
 struct ct_query *ct_query_open(void)

@@ -75,6 +75,15 @@ static void on_event(void *arg, enum gw_event ev, const struct call *c,
 	struct daemon *d = arg;
 	char a[16], b[16];
 
+	if (ev == GWE_GRE_STRAY) {
+		static struct log_rl rl;
+
+		log_limited(&rl, LOG_DEBUG, "GRE %s -> %s call %d matches no "
+			    "call: passed to this host",
+			    ip4_str(d->gw.stray_src, a),
+			    ip4_str(d->gw.stray_dst, b), detail);
+		return;
+	}
 	if (ev == GWE_CONN_BROKEN) {
 		log_warn("control connection %s:%u - %s:%u: %s; its data is "
 			 "dropped from now on", ip4_str(conn->inside, a),
@@ -168,8 +177,14 @@ static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
 			*inside_opened = (uint8_t)opened;
 			return 0;
 		}
-		if (opened != c->inside_opened)
+		if (opened != c->inside_opened) {
+			char a[16], b[16];
+
+			log_debug("no conntrack entry for %s:%u - %s:%u yet",
+				  ip4_str(c->inside, a), c->inside_port,
+				  ip4_str(c->outside, b), c->outside_port);
 			return -1;
+		}
 	}
 }
 

@@ -41,6 +41,7 @@ static const char *const counter_names[GC_COUNT] = {
 	[GC_GRE_IN_BYTES] = "gre_in_bytes",
 	[GC_GRE_OUT_NOCALL] = "gre_out_no_call_dropped",
 	[GC_GRE_IN_NOCALL] = "gre_in_no_call_passed",
+	[GC_GRE_IN_LATE] = "gre_in_late_dropped",
 	[GC_GRE_MALFORMED] = "gre_malformed",
 	[GC_PKT_MALFORMED] = "packet_malformed",
 };
@@ -736,9 +737,23 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 		uint8_t id[2];
 
 		c = call_by_alias(&g->tab, ip->dst, ip->src, gr.call_id);
+		if (!c && alias_held(&g->tab, ip->dst, ip->src, gr.call_id)) {
+			/*
+			 * Late GRE of a call that just ended.  Delivered to
+			 * this host it would draw an ICMP protocol-unreachable,
+			 * and pptpd then tears down every call it has with our
+			 * public address.
+			 */
+			g->ctr[GC_GRE_IN_LATE]++;
+			emit(g, p, GW_DROP, 0);
+			return;
+		}
 		if (!c || c->state == CALL_REFUSED) {
 			/* Addressed to this host (or routed): never inside. */
 			g->ctr[GC_GRE_IN_NOCALL]++;
+			g->stray_src = ip->src;
+			g->stray_dst = ip->dst;
+			event(g, GWE_GRE_STRAY, NULL, NULL, gr.call_id);
 			emit(g, p, GW_ACCEPT, 0);
 			return;
 		}

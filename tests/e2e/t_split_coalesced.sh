@@ -13,6 +13,8 @@
 #      bytes of the OCRQ end a segment and the rest follows 500 ms later
 #      (after the sender's retransmission timer fired), which a gateway that
 #      holds segments must not turn into a stall.
+#  (d) a TCPMSS rule appended to mangle FORWARD (as mss_clamp adds it)
+#      still clamps the control connection while pptpgw runs.
 #  (c) controls: (c1) the same probes with pptpgw stopped and plain
 #      MASQUERADE still succeed (pptpd answers them); (c2) the kernel helper
 #      with MSS 64 and offloads off carries fewer than 4 of 4 real tunnels
@@ -111,6 +113,12 @@ topo_up "$NHOSTS"
 mss_clamp 64
 count_rules
 start_pptpgw || exit 1
+# mss_clamp appends its TCPMSS rule to mangle FORWARD, behind the jump that
+# pptpgw inserts at the top of that chain; a packet pptpgw accepts from the
+# queue leaves the chain, so that rule never sees the PPTP SYNs (see (d)).
+# Clamp ahead of pptpgw's jump too:
+gw_exec iptables -t mangle -I FORWARD 1 -p tcp --tcp-flags SYN,RST SYN \
+	-j TCPMSS --set-mss 64
 start_pptpd
 for i in $(seq 1 "$NHOSTS"); do
 	start_client "$i"
@@ -176,6 +184,25 @@ e2e_log "(c1) pptpgw stopped; PPTPGW rule lines left: $left"
 [ "$left" = 0 ]
 e2e_result "(c1) pptpgw removed its rules when stopped" $?
 probe_all "(c1) plain MASQUERADE, no pptpgw"
+topo_down
+reset_run
+
+# ---- (d) a TCPMSS rule appended to mangle FORWARD, the way mss_clamp and
+# most firewall scripts add one, must still clamp the PPTP control
+# connection when pptpgw runs: a probe's 324-byte write must leave in
+# segments no larger than the clamp allows.
+topo_up 1
+count_rules
+start_pptpgw || exit 1
+mss_clamp 64
+start_pptpd
+out=$(host_exec 1 "$PPTPPROBE" --server "$SRV_IP" --call-id 300 --timeout 5 --coalesce)
+echo "  $out" >&2
+big=$(ipt_count big-out) small=$(ipt_count small-out)
+e2e_log "(d) appended TCPMSS 64 with pptpgw: control segments out: $small small, $big over the clamp"
+rc=0
+[ "${big:-1}" = 0 ] && [ "${small:-0}" -ge 6 ] || rc=1
+e2e_result "(d) an appended mangle FORWARD TCPMSS rule still clamps PPTP control with pptpgw running ($big over the clamp)" $rc
 topo_down
 reset_run
 
