@@ -15,6 +15,8 @@ struct report_info {
 	uint64_t started_ms, now_ms;
 	int rules_installed;
 	uint64_t queue_errors;
+	uint64_t queue_dropped;    /* kernel: queue full */
+	uint64_t queue_user_dropped; /* kernel: netlink socket full */
 	const char *wan;
 };
 

@@ -202,6 +202,25 @@ static void on_ct_gone(void *arg, const struct ct_tuple *t)
 
 /* ---- control socket ---------------------------------------------------------- */
 
+/* The kernel's own drop counters for our queue. */
+static void queue_drops(unsigned num, uint64_t *full, uint64_t *user)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
+	unsigned long long q, pid, total, mode, range, drop, udrop;
+
+	*full = *user = 0;
+	if (!f)
+		return;
+	while (fscanf(f, "%llu %llu %llu %llu %llu %llu %llu %*[^\n]", &q,
+		      &pid, &total, &mode, &range, &drop, &udrop) == 7) {
+		if (q == num) {
+			*full = drop;
+			*user = udrop;
+		}
+	}
+	fclose(f);
+}
+
 static void ctl_written(struct bufferevent *bev, void *arg)
 {
 	(void)arg;
@@ -229,6 +248,7 @@ static void ctl_read(struct bufferevent *bev, void *arg)
 	ri.now_ms = now_ms();
 	ri.rules_installed = d->rules_installed;
 	ri.queue_errors = nfq_errors(d->nfq);
+	queue_drops(d->cfg->queue, &ri.queue_dropped, &ri.queue_user_dropped);
 	ri.wan = d->wan_list;
 	f = open_memstream(&text, &len);
 	if (f) {

@@ -122,8 +122,13 @@ void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 		fprintf(f, json ? ",\"calls_ended_%s\":%llu"
 				: "calls_ended_%s %llu\n",
 			call_end_name(i), (unsigned long long)s->calls_ended[i]);
-	fprintf(f, json ? ",\"queue_errors\":%llu}\n" : "queue_errors %llu\n",
+	fprintf(f, json ? ",\"queue_errors\":%llu" : "queue_errors %llu\n",
 		(unsigned long long)ri->queue_errors);
+	fprintf(f, json ? ",\"queue_dropped\":%llu" : "queue_dropped %llu\n",
+		(unsigned long long)ri->queue_dropped);
+	fprintf(f, json ? ",\"queue_user_dropped\":%llu}\n"
+			: "queue_user_dropped %llu\n",
+		(unsigned long long)ri->queue_user_dropped);
 }
 
 int report_command(FILE *f, struct gw *g, const struct report_info *ri,

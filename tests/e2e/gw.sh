@@ -41,3 +41,30 @@ wait_until() {
 }
 
 calls_empty() { [ "$(ctl_json status .calls)" = 0 ]; }
+
+# GRE packet accounting at both ends, to prove the gateway loses nothing:
+# count_gre_install adds counting rules on every host and on the server.
+count_gre_install() {
+	local i
+	for i in $(seq 1 "$E2E_NHOSTS"); do
+		host_exec "$i" iptables -A OUTPUT -p gre
+		host_exec "$i" iptables -A INPUT -p gre
+	done
+	srv_exec iptables -A INPUT -p gre
+	srv_exec iptables -A OUTPUT -p gre
+}
+
+# count_gre NS-RUNNER CHAIN: packets counted by the GRE rule of CHAIN.
+count_gre() {
+	"$1" iptables -nvxL "$2" 2>/dev/null | awk '$3 == "47" || $3 == "gre" {n += $1} END {print n + 0}'
+}
+
+# hosts_gre CHAIN: the sum over all inside hosts.
+hosts_gre() {
+	local i n=0
+	for i in $(seq 1 "$E2E_NHOSTS"); do
+		n=$((n + $(host_exec "$i" iptables -nvxL "$1" 2>/dev/null |
+			awk '$3 == "47" || $3 == "gre" {n += $1} END {print n + 0}')))
+	done
+	echo "$n"
+}

@@ -16,9 +16,10 @@ SAME_ID=4660
 # too).  So each side sends more than the E2E_FRAMES that must arrive intact
 # (which also keeps all tunnels up long enough to overlap).
 E2E_RATE=${E2E_RATE:-200}
-E2E_SEND=${E2E_SEND:-2400}
+E2E_SEND=${E2E_SEND:-3000}
 
 topo_up "$NHOSTS"
+count_gre_install
 start_pptpgw || exit 1
 start_pptpd
 for i in $(seq 1 "$NHOSTS"); do
@@ -58,6 +59,19 @@ rc=$?
 e2e_log "$ok of $NHOSTS clients succeeded"
 [ $rc = 0 ] || e2e_dump_logs
 e2e_result "$NHOSTS tunnels through pptpgw, >= $E2E_FRAMES frames each way, none corrupt or duplicated" $rc
+
+# Packet conservation through the gateway: every GRE packet the hosts sent
+# reached the server, and every one the server sent reached a host, except
+# late ones to calls already over (which pptpgw drops and counts).
+h_out=$(hosts_gre OUTPUT); s_in=$(count_gre srv_exec INPUT)
+s_out=$(count_gre srv_exec OUTPUT); h_in=$(hosts_gre INPUT)
+late=$(ctl_json stats .gre_in_late_dropped); stray=$(ctl_json stats .gre_in_no_call_passed)
+nocall=$(ctl_json stats .gre_out_no_call_dropped); qdrop=$(ctl_json stats .queue_dropped)
+e2e_log "GRE hosts->server: sent $h_out, arrived $s_in, no call $nocall; server->hosts: sent $s_out, arrived $h_in, late $late, stray $stray; queue overflow $qdrop"
+rc=0
+[ "$h_out" = $((s_in + nocall)) ] && [ "$s_out" = $((h_in + late + stray)) ] &&
+	[ "$h_out" -ge $((NHOSTS * E2E_FRAMES)) ] && [ "$h_in" -ge $((NHOSTS * E2E_FRAMES)) ] || rc=1
+e2e_result "no GRE packet lost or leaked through pptpgw in either direction" $rc
 
 rc=0
 wait_until 15 calls_empty || rc=1
