@@ -26,6 +26,8 @@ void rules_print_nft(FILE *f, const struct rules_cfg *c);
 int rules_install(const struct rules_cfg *c);
 /* Remove our chains and the jumps to them; harmless when absent. */
 void rules_remove(void);
+/* Remove what rules_install installed, quickly; falls back to rules_remove. */
+void rules_uninstall(void);
 
 /*
  * Is the kernel PPTP helper attached to TCP 1723 flows on this host?

@@ -378,7 +378,7 @@ static void teardown(struct daemon *d)
 {
 	/* Rules first: from then on packets take the host's normal path. */
 	if (d->rules_installed)
-		rules_remove();
+		rules_uninstall();
 	if (d->nfq)
 		gw_destroy(&d->gw);
 	if (d->ctl) {

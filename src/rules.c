@@ -174,12 +174,61 @@ static void remove_chain(const char *table, const char *builtin,
 	ipt(table, "-X", chain, NULL, NULL);
 }
 
+/* Our chains and the built-in chains that jump to them, per table. */
+static const struct { const char *table, *builtin, *chain; } our_chains[] = {
+	{ "raw", "PREROUTING", "PPTPGW-PRE" },
+	{ "mangle", "PREROUTING", "PPTPGW-PRE" },
+	{ "mangle", "FORWARD", "PPTPGW-FWD" },
+	{ "filter", "FORWARD", "PPTPGW-FWD" },
+};
+
+/*
+ * Remove what rules_install put in, in one iptables-restore run (one
+ * transaction per table, quick even on a busy host).  Fails if anything
+ * is missing, e.g. an admin removed a rule by hand.
+ */
+static int remove_installed(void)
+{
+	char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+	char *text = NULL, sink[512];
+	size_t len = 0, i;
+	const char *table = NULL;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return -1;
+	for (i = 0; i < sizeof(our_chains) / sizeof(our_chains[0]); i++) {
+		if (!table || strcmp(table, our_chains[i].table)) {
+			if (table)
+				fprintf(f, "COMMIT\n");
+			table = our_chains[i].table;
+			fprintf(f, "*%s\n", table);
+		}
+		fprintf(f, "-D %s -j %s\n-F %s\n-X %s\n",
+			our_chains[i].builtin, our_chains[i].chain,
+			our_chains[i].chain, our_chains[i].chain);
+	}
+	fprintf(f, "COMMIT\n");
+	fclose(f);
+	r = run_cmd(argv, text, sink, sizeof(sink));
+	free(text);
+	return r == 0 ? 0 : -1;
+}
+
+void rules_uninstall(void)
+{
+	if (remove_installed() < 0)
+		rules_remove();
+}
+
 void rules_remove(void)
 {
-	remove_chain("raw", "PREROUTING", "PPTPGW-PRE");
-	remove_chain("mangle", "PREROUTING", "PPTPGW-PRE");
-	remove_chain("mangle", "FORWARD", "PPTPGW-FWD");
-	remove_chain("filter", "FORWARD", "PPTPGW-FWD");
+	size_t i;
+
+	for (i = 0; i < sizeof(our_chains) / sizeof(our_chains[0]); i++)
+		remove_chain(our_chains[i].table, our_chains[i].builtin,
+			     our_chains[i].chain);
 }
 
 int rules_install(const struct rules_cfg *c)
@@ -219,7 +268,10 @@ static int text_has_pptp_helper(const char *text)
 			n = sizeof(buf) - 1;
 		memcpy(buf, line, n);
 		buf[n] = 0;
-		if (strstr(buf, "helper") && strstr(buf, "pptp"))
+		/* "-j CT --helper pptp", "ct helper set ..." naming a pptp
+		 * helper, or an nft helper object of type "pptp". */
+		if ((strstr(buf, "helper") && strstr(buf, "pptp")) ||
+		    strstr(buf, "type \"pptp\""))
 			return 1;
 		line = end ? end + 1 : NULL;
 	}
@@ -230,6 +282,7 @@ int rules_helper_conflict(char *why, size_t n)
 {
 	static char out[1 << 20];
 	char *nft[] = { "nft", "list", "ruleset", NULL };
+	char *ipt[] = { "iptables-save", "-t", "raw", NULL };
 	char *legacy[] = { "iptables-legacy-save", "-t", "raw", NULL };
 	FILE *f;
 	int k;
@@ -238,6 +291,13 @@ int rules_helper_conflict(char *why, size_t n)
 	    text_has_pptp_helper(out)) {
 		snprintf(why, n, "a ruleset rule attaches the pptp helper "
 			 "(see 'nft list ruleset', e.g. 'CT --helper pptp')");
+		return 1;
+	}
+	/* iptables-nft rules show up in nft only as "xt target CT". */
+	if (run_cmd(ipt, NULL, out, sizeof(out)) == 0 &&
+	    text_has_pptp_helper(out)) {
+		snprintf(why, n, "an iptables raw rule attaches it "
+			 "('-j CT --helper pptp', see iptables-save -t raw)");
 		return 1;
 	}
 	if (run_cmd(legacy, NULL, out, sizeof(out)) == 0 &&

@@ -255,10 +255,12 @@ e2e_exit() {
 }
 
 # start_gw_cmd CMD...: run a command (e.g. pptpgw) in the gateway netns in
-# the background; killed (TERM, KILL after 3 s) by topo_down / stop_gw_cmd.
+# the background; killed (TERM, KILL after 10 s) by topo_down / stop_gw_cmd.
 GW_CMD_PID=""
 start_gw_cmd() {
-	gw_exec "$@" >>"$E2E_RUN/logs/gw_cmd.log" 2>&1 &
+	# Not through gw_exec: a function in the background is a subshell, and
+	# its pid is not the command's.  ip netns exec execs the command itself.
+	ip netns exec "$NS_GW" "$@" >>"$E2E_RUN/logs/gw_cmd.log" 2>&1 &
 	GW_CMD_PID=$!
 	E2E_PIDS+=("$GW_CMD_PID")
 	e2e_log "gateway command started (pid $GW_CMD_PID): $*"
@@ -268,7 +270,8 @@ stop_gw_cmd() {
 	local p=${1:-$GW_CMD_PID} k
 	[ -n "$p" ] || return 0
 	kill -TERM "$p" 2>/dev/null || true
-	for k in $(seq 1 30); do
+	# A daemon removing its netfilter rules may take a moment on a busy host.
+	for k in $(seq 1 100); do
 		kill -0 "$p" 2>/dev/null || break
 		sleep 0.1
 	done

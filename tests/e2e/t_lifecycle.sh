@@ -1,0 +1,59 @@
+#!/bin/bash
+# pptpgw as an admin meets it: it installs its rules and removes them on
+# exit, leaves the host's own NAT alone, refuses to start next to the kernel
+# PPTP helper, and with --no-rules touches no rule at all.
+set -u
+. "$(dirname "$0")/lib.sh"
+e2e_init "${1:-}"
+. "$(dirname "$0")/gw.sh" "${1:-}"
+
+topo_up 1
+# The rules and user chains (empty built-in tables may stay behind).
+ruleset() { gw_exec iptables-save 2>/dev/null | grep -E '^(-A|:[A-Z-]*PPTPGW)' ; }
+before=$(ruleset)
+
+start_pptpgw
+rc=0
+during=$(ruleset)
+printf '%s\n' "$during" | grep -q 'NFQUEUE --queue-num 1723' || rc=1
+printf '%s\n' "$during" | grep -q -- '-j CT --notrack' || rc=1
+printf '%s\n' "$during" | grep -q 'MASQUERADE' || rc=1
+e2e_result "rules installed, host MASQUERADE kept" $rc
+
+stop_gw_cmd "$PPTPGW_PID"
+after=$(ruleset)
+rc=0
+[ "$before" = "$after" ] || { rc=1; diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") >&2; }
+grep -q "signal 15: shutting down" "$E2E_RUN/logs/gw_cmd.log" || rc=1
+[ -e "$GW_SOCK" ] && rc=1
+e2e_result "SIGTERM: rules and control socket removed, ruleset as before" $rc
+
+# --no-rules: nothing installed, nothing removed.
+start_pptpgw --no-rules
+rc=0
+[ "$(ruleset)" = "$before" ] || rc=1
+stop_gw_cmd "$PPTPGW_PID"
+[ "$(ruleset)" = "$before" ] || rc=1
+e2e_result "--no-rules leaves the ruleset untouched" $rc
+
+# The kernel helper on the same flows: refuse, clearly, and install nothing.
+gw_exec iptables -t raw -A PREROUTING -p tcp --dport 1723 -j CT --helper pptp
+helper_rules=$(ruleset)
+out=$(gw_exec timeout 10 "$PPTPGW" --wan "$GW_WAN" -s "$GW_SOCK" 2>&1)
+code=$?
+e2e_log "pptpgw with the helper present exited $code: $out"
+rc=0
+[ "$code" != 0 ] && [ "$code" != 124 ] || rc=1
+printf '%s\n' "$out" | grep -q "kernel PPTP helper" || rc=1
+[ "$(ruleset)" = "$helper_rules" ] || rc=1
+e2e_result "refuses to start when the kernel PPTP helper is attached" $rc
+gw_exec iptables -t raw -D PREROUTING -p tcp --dport 1723 -j CT --helper pptp
+
+# A WAN interface that does not exist: a clear error, exit non-zero.
+out=$(gw_exec timeout 10 "$PPTPGW" --wan nosuch0 -s "$GW_SOCK" 2>&1)
+code=$?
+rc=0
+[ "$code" != 0 ] && printf '%s\n' "$out" | grep -q "nosuch0: no such interface" || rc=1
+e2e_result "unknown WAN interface: clear error" $rc
+
+e2e_finish
