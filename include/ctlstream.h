@@ -34,7 +34,7 @@ enum cs_result {
 	CS_DROP,         /* drop this segment only: a retransmission that
 			    cannot be rewritten (yet); held segments stay */
 	CS_REFUSED,      /* the caller refused a message: drop this and every
-			    held segment; the stream rewound to that message */
+			    held segment; the stream rewound (cs_rewind) */
 	CS_ERROR         /* framing error: the stream is broken for good */
 };
 
@@ -48,10 +48,14 @@ struct cs_patch {
 	uint8_t val[2];
 };
 
+#define CS_NEED_MORE (-2)
+
 struct cs_hooks {
 	/*
-	 * The first min(length, CS_DECIDE_LEN) bytes of a message are in msg.  Fill up to
-	 * max rewrites and return how many, or -1 to drop the message.
+	 * have (>= 12) bytes of a message are in msg.  Fill up to max rewrites
+	 * and return how many, -1 to refuse the message, or CS_NEED_MORE to be
+	 * asked again when more bytes are in; at min(length, CS_DECIDE_LEN)
+	 * bytes CS_NEED_MORE counts as no rewrite.  Act only on a final answer.
 	 */
 	int (*decide)(void *ctx, const uint8_t *msg, size_t have,
 		      struct cs_rewrite *rw, int max);
@@ -93,16 +97,21 @@ enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
 		       size_t len, const struct cs_hooks *h, void *ctx);
 
 /*
- * Part of a message is in but its rewrites are not decided: segments held
- * for it must stay held.
+ * Bytes of a message's ID region (from offset 12) are in but its rewrites
+ * are not decided: the segments carrying them must be held.  Header bytes
+ * alone are never rewritten, so they never need holding.
  */
-int cs_waiting(const struct ctlstream *s);
+int cs_holding(const struct ctlstream *s);
+
 
 /*
- * Forget the partly received current message, so that the sender's
- * retransmission of it is parsed afresh.  Used when held segments are dropped.
+ * Forget the bytes of the current message after its 12-byte header (header
+ * bytes carry nothing to rewrite, and the peer may have them), so that the
+ * sender's retransmission of the rest is parsed afresh.  Used when held
+ * segments are dropped or cut.  Returns the new next sequence number: held
+ * segments may still send whatever lies before it.
  */
-void cs_rewind(struct ctlstream *s);
+uint32_t cs_rewind(struct ctlstream *s);
 
 /*
  * Apply one patch to a segment holding bytes [seq, seq+len), where they

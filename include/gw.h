@@ -60,7 +60,7 @@ struct gw_pkt {
 	size_t len;
 	uint64_t arrived;
 	uint8_t modified;
-	uint32_t user;        /* free for the caller */
+	uint32_t user;        /* free for the caller (the daemon: packet mark) */
 };
 
 /* What the kernel knows of the packet: its direction and conntrack entry. */

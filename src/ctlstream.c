@@ -15,12 +15,14 @@ void cs_sync(struct ctlstream *s, uint32_t seq)
 	s->next = s->msg_start = s->hist_floor = seq;
 }
 
-void cs_rewind(struct ctlstream *s)
+uint32_t cs_rewind(struct ctlstream *s)
 {
-	s->next = s->msg_start;
-	s->msg_have = 0;
-	s->msg_len = 0;
+	/* Header bytes are never rewritten, so once they are known they stay:
+	 * the peer may well have them already. */
+	s->msg_have = s->msg_len ? PPTP_HDR_LEN : 0;
+	s->next = s->msg_start + s->msg_have;
 	s->decided = 0;
+	return s->next;
 }
 
 static void hist_add(struct ctlstream *s, uint32_t seq, const uint8_t val[2])
@@ -52,10 +54,11 @@ static void hist_replay(const struct ctlstream *s, uint32_t seq, uint32_t end,
 	}
 }
 
-int cs_waiting(const struct ctlstream *s)
+int cs_holding(const struct ctlstream *s)
 {
-	return s->msg_have > 0 && !s->decided;
+	return !s->decided && s->msg_have > PPTP_HDR_LEN;
 }
+
 
 static void message_done(struct ctlstream *s, const struct cs_hooks *h,
 			 void *ctx)
@@ -69,21 +72,30 @@ static void message_done(struct ctlstream *s, const struct cs_hooks *h,
 	s->decided = 0;
 }
 
+/*
+ * Ask the caller what to rewrite.  last: no more bytes will come before the
+ * decision limit, so "need more" means "nothing to rewrite".
+ */
 static enum cs_result decide(struct ctlstream *s, const struct cs_hooks *h,
-			     void *ctx)
+			     void *ctx, int last)
 {
 	struct cs_rewrite rw[4];
 	size_t limit = s->msg_len < CS_DECIDE_LEN ? s->msg_len : CS_DECIDE_LEN;
 	int i, k = h->decide ? h->decide(ctx, s->msg, s->msg_have, rw, 4) : 0;
 
+	if (k == CS_NEED_MORE) {
+		if (!last)
+			return CS_PASS;
+		k = 0;
+	}
 	if (k < 0)
 		return CS_REFUSED;
 	for (i = 0; i < k && i < 4; i++) {
 		uint32_t seq = s->msg_start + rw[i].off;
 		uint8_t val[2];
 
-		/* Only this message's own bytes can be rewritten. */
-		if (rw[i].off + 2u > limit)
+		/* Only this message's own ID region can be rewritten. */
+		if (rw[i].off < PPTP_HDR_LEN || rw[i].off + 2u > limit)
 			continue;
 		val[0] = (uint8_t)(rw[i].value >> 8);
 		val[1] = (uint8_t)rw[i].value;
@@ -95,56 +107,64 @@ static enum cs_result decide(struct ctlstream *s, const struct cs_hooks *h,
 	return CS_PASS;
 }
 
+/* Move up to (upto - msg_have) bytes from the segment into the message. */
+static void take(struct ctlstream *s, const uint8_t **d, size_t *len,
+		 size_t upto)
+{
+	size_t n = upto > s->msg_have ? upto - s->msg_have : 0;
+
+	if (n > *len)
+		n = *len;
+	memcpy(s->msg + s->msg_have, *d, n);
+	s->msg_have = (uint16_t)(s->msg_have + n);
+	s->next += (uint32_t)n;
+	*d += n;
+	*len -= n;
+}
+
 /* Parse new bytes; the first of them is at s->next. */
 static enum cs_result parse(struct ctlstream *s, const uint8_t *d, size_t len,
 			    const struct cs_hooks *h, void *ctx)
 {
-	while (len > 0) {
-		size_t want, take;
-
-		if (s->msg_len == 0) {
-			want = PPTP_HDR_LEN - s->msg_have;
-		} else if (!s->decided) {
-			want = (s->msg_len < CS_DECIDE_LEN ? s->msg_len :
-				CS_DECIDE_LEN) - s->msg_have;
-		} else {
-			want = s->msg_len - s->msg_have;
-		}
-		take = len < want ? len : want;
-		memcpy(s->msg + s->msg_have, d, take);
-		s->msg_have = (uint16_t)(s->msg_have + take);
-		s->next += (uint32_t)take;
-		d += take;
-		len -= take;
-		if (take < want)
-			break;
+	for (;;) {
 		if (s->msg_len == 0) {
 			uint16_t type, mlen;
-			enum pptp_err e = pptp_hdr_check(s->msg, PPTP_HDR_LEN,
-							 &type, &mlen);
+			enum pptp_err e;
+
+			if (len == 0)
+				break;
+			take(s, &d, &len, PPTP_HDR_LEN);
+			if (s->msg_have < PPTP_HDR_LEN)
+				break;
+			e = pptp_hdr_check(s->msg, PPTP_HDR_LEN, &type, &mlen);
 			if (e != PPTP_OK) {
 				s->state = CS_BROKEN;
 				s->err = (uint8_t)e;
 				return CS_ERROR;
 			}
 			s->msg_len = mlen;
-		} else if (!s->decided) {
+		}
+		if (!s->decided) {
+			size_t limit = s->msg_len < CS_DECIDE_LEN ?
+				       s->msg_len : CS_DECIDE_LEN;
 			uint32_t start = s->msg_start;
-			enum cs_result r = decide(s, h, ctx);
 
-			if (r != CS_PASS) {
+			take(s, &d, &len, limit);
+			if (decide(s, h, ctx, s->msg_have == limit) != CS_PASS) {
 				s->msg_start = start;
 				cs_rewind(s);
-				return r;
+				return CS_REFUSED;
 			}
+			if (!s->decided)
+				break;   /* the ID fields are still to come */
 		}
-		if (s->decided && s->msg_have == s->msg_len)
-			message_done(s, h, ctx);
+		take(s, &d, &len, s->msg_len);
+		if (s->msg_have < s->msg_len)
+			break;
+		message_done(s, h, ctx);
 	}
-	/* Bytes of a message whose ID fields are not in yet: hold the segment. */
-	if (cs_waiting(s))
-		return CS_HOLD;
-	return CS_PASS;
+	/* Bytes of an undecided ID region must not leave yet: hold them. */
+	return cs_holding(s) ? CS_HOLD : CS_PASS;
 }
 
 enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
@@ -166,8 +186,9 @@ enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
 		/* Rewrites of bytes this old may have been forgotten. */
 		if (seq_diff(seq, s->hist_floor) < 0)
 			return CS_DROP;
-		/* Bytes of a message whose rewrites are not decided yet. */
-		if (cs_waiting(s) && seq_diff(old_end, s->msg_start) > 0)
+		/* Bytes of an ID region whose rewrites are not decided yet. */
+		if (cs_holding(s) &&
+		    seq_diff(old_end, s->msg_start + PPTP_HDR_LEN) > 0)
 			return CS_DROP;
 		hist_replay(s, seq, old_end, h, ctx);
 		if (old_end == end)

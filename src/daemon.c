@@ -49,7 +49,7 @@ void daemon_default_cfg(struct daemon_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->queue = 1723;
-	c->queue_maxlen = 4096;
+	c->queue_maxlen = 16384;
 	c->ctl_path = PPTPGW_CTL_PATH;
 	c->tab.max_calls = 4096;
 	c->tab.max_conns = 4096;
@@ -64,8 +64,17 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 {
 	struct daemon *d = arg;
 
-	nfq_verdict(d->nfq, p->id, v == GW_ACCEPT, mark,
-		    p->modified ? p->data : NULL, p->len);
+	(void)mark;
+	/*
+	 * Accepted packets go round the chain again with our mark, which our
+	 * first rule returns on: the admin's later rules (MSS clamping, say)
+	 * still see them, and the filter rule lets translated GRE through.
+	 */
+	if (v == GW_ACCEPT)
+		nfq_verdict(d->nfq, p->id, NFQ_REPEAT, p->user | d->cfg->gw.mark,
+			    p->modified ? p->data : NULL, p->len);
+	else
+		nfq_verdict(d->nfq, p->id, NFQ_DROP, 0, NULL, 0);
 	free(p);
 }
 
@@ -137,25 +146,33 @@ static void on_packet(void *arg, const struct nfq_packet *np)
 	struct gw_pkt *p;
 
 	memset(&m, 0, sizeof(m));
+	/* Already been through us: rules without our RETURN rule must not
+	 * make it loop. */
+	if (np->mark & d->cfg->gw.mark) {
+		nfq_verdict(d->nfq, np->id, NFQ_ACCEPT, 0, NULL, 0);
+		return;
+	}
 	if (is_wan(d, np->outdev))
 		m.dir = DIR_OUT;
 	else if (is_wan(d, np->indev))
 		m.dir = DIR_IN;
 	else {
 		/* Not crossing a WAN interface: not ours to translate. */
-		nfq_verdict(d->nfq, np->id, 1, 0, NULL, 0);
+		nfq_verdict(d->nfq, np->id, NFQ_REPEAT, np->mark | d->cfg->gw.mark,
+			    NULL, 0);
 		return;
 	}
 	p = malloc(sizeof(*p) + np->len);
 	if (!p) {
 		/* Out of memory: drop, which never leaks anything. */
-		nfq_verdict(d->nfq, np->id, 0, 0, NULL, 0);
+		nfq_verdict(d->nfq, np->id, NFQ_DROP, 0, NULL, 0);
 		return;
 	}
 	memset(p, 0, sizeof(*p));
 	p->id = np->id;
 	p->data = (uint8_t *)(p + 1);
 	p->len = np->len;
+	p->user = np->mark;
 	memcpy(p->data, np->data, np->len);
 	gw_input(&d->gw, p, &m, now_ms());
 }

@@ -336,6 +336,26 @@ static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
 	return n;
 }
 
+/* Bytes of a message needed to decide: its Call IDs and reply result. */
+static size_t decide_len(unsigned type)
+{
+	switch (type) {
+	case PPTP_OCRP:
+	case PPTP_ICRP:
+		return 18;   /* peer's ID at 14, result at 16 (refusals) */
+	case PPTP_OCRQ:
+	case PPTP_ICRQ:
+	case PPTP_CCRQ:
+	case PPTP_CDN:
+	case PPTP_ICCN:
+	case PPTP_WEN:
+	case PPTP_SLI:
+		return 14;
+	default:
+		return PPTP_HDR_LEN;   /* no Call ID: nothing to wait for */
+	}
+}
+
 static int on_decide(void *arg, const uint8_t *m, size_t have,
 		     struct cs_rewrite *rw, int max)
 {
@@ -344,8 +364,8 @@ static int on_decide(void *arg, const uint8_t *m, size_t have,
 	int n;
 
 	(void)max;
-	if (have < 16)
-		return 0;   /* 12-byte messages do not exist; nothing to do */
+	if (have < decide_len(type))
+		return CS_NEED_MORE;
 	n = x->dir == DIR_OUT ? decide_out(x, type, m, rw)
 			      : decide_in(x, type, m, rw);
 	if (n > 0)
@@ -466,6 +486,53 @@ static void drop_held(struct gw *g, struct gw_dirpend *d)
 	d->nheld = 0;
 }
 
+/* Shorten a segment to its first keep payload bytes (FIN goes too). */
+static void seg_trim(struct gw_pkt *p, size_t keep)
+{
+	struct ip4_info ip;
+	struct tcp_info t;
+	size_t len;
+
+	if (seg_parse(p, &ip, &t) < 0 || keep >= t.payload_len)
+		return;
+	len = t.payload_off + keep;
+	be16_put(p->data + 2, (uint16_t)len);
+	p->data[t.off + 13] &= (uint8_t)~TCPF_FIN;
+	p->len = len;
+	ip4_fix_csum(p->data, ip.hlen);
+	ip.tot_len = len;
+	be16_put(p->data + t.off + 16, 0);
+	be16_put(p->data + t.off + 16, tcp_csum(p->data, &ip));
+	p->modified = 1;
+}
+
+/*
+ * Send what the held segments carry before cut and drop the rest: the
+ * receiver acknowledges up to cut and the sender sends the remainder again,
+ * from a segment boundary of its own.  This is how a sender stuck with a
+ * one-segment window (after a timeout) gets past a held ID region.
+ */
+static void cut_held(struct gw *g, struct gw_dirpend *d, uint32_t cut)
+{
+	int i;
+
+	for (i = 0; i < d->nheld; i++) {
+		struct gw_pkt *p = d->held[i];
+		struct ip4_info ip;
+		struct tcp_info t;
+		int32_t keep;
+
+		if (seg_parse(p, &ip, &t) < 0 ||
+		    (keep = (int32_t)(cut - t.seq)) <= 0) {
+			emit(g, p, GW_DROP, 0);
+			continue;
+		}
+		seg_trim(p, (size_t)keep);
+		emit(g, p, GW_ACCEPT, 0);
+	}
+	d->nheld = 0;
+}
+
 /*
  * A retransmission that starts at or before the first held byte and runs
  * past everything parsed so far holds all the held segments carry.
@@ -476,7 +543,7 @@ static int covers_held(const struct ctlstream *s, const struct gw_dirpend *d,
 	struct ip4_info ip;
 	struct tcp_info h;
 
-	if (!d->nheld || !cs_waiting(s) || seg_parse(d->held[0], &ip, &h) < 0)
+	if (!d->nheld || !cs_holding(s) || seg_parse(d->held[0], &ip, &h) < 0)
 		return 0;
 	return (int32_t)(t->seq - h.seq) <= 0 &&
 	       (int32_t)(t->seq + (uint32_t)t->payload_len - s->next) > 0;
@@ -498,15 +565,14 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 	switch (r) {
 	case CS_PASS:
 		/* A retransmission or bare ACK must not free held segments. */
-		if (!cs_waiting(s))
+		if (!cs_holding(s))
 			release_held(g, d);
 		emit(g, p, GW_ACCEPT, 0);
 		break;
 	case CS_HOLD:
 		if (d->nheld == GW_HOLD_MAX) {
 			g->ctr[GC_CTRL_HOLD_OVERFLOW]++;
-			drop_held(g, d);
-			cs_rewind(s);
+			cut_held(g, d, cs_rewind(s));
 			emit(g, p, GW_DROP, 0);
 			break;
 		}
@@ -802,8 +868,7 @@ static void tick_pending(struct gw *g, struct conn *conn, uint64_t now)
 
 		if (d->nheld && d->held[0]->arrived + g->cfg.hold_ms <= now) {
 			g->ctr[GC_CTRL_HOLD_TIMEOUT]++;
-			drop_held(g, d);
-			cs_rewind(&conn->stream[dir]);
+			cut_held(g, d, cs_rewind(&conn->stream[dir]));
 		}
 		for (i = 0; i < d->nooo; i++) {
 			if (d->ooo[i]->arrived + g->cfg.hold_ms > now)

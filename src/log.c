@@ -50,7 +50,16 @@ static void log_v(int prio, const char *fmt, va_list ap)
 		vsyslog(prio, fmt, ap);
 		return;
 	}
-	fprintf(stderr, "pptpgw: %s: ", names[prio & 7]);
+	{
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		fprintf(stderr, "%02d:%02d:%02d.%03ld pptpgw: %s: ", tm.tm_hour,
+			tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+			names[prio & 7]);
+	}
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }

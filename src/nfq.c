@@ -83,6 +83,8 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	p.hook = ph->hook;
 	if (attr[NFQA_IFINDEX_INDEV])
 		p.indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+	if (attr[NFQA_MARK])
+		p.mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
 	if (attr[NFQA_IFINDEX_OUTDEV])
 		p.outdev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
 	if (attr[NFQA_PAYLOAD]) {
@@ -158,13 +160,14 @@ fail:
 	return NULL;
 }
 
-int nfq_verdict(struct nfq *q, uint32_t id, int accept, uint32_t mark,
-		const uint8_t *data, size_t len)
+int nfq_verdict(struct nfq *q, uint32_t id, enum nfq_verdict_kind v,
+		uint32_t mark, const uint8_t *data, size_t len)
 {
+	static const int nf[] = { NF_DROP, NF_ACCEPT, NF_REPEAT };
 	char buf[0x10000 + 1024];
 	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
 
-	nfq_nlmsg_verdict_put(nlh, (int)id, accept ? NF_ACCEPT : NF_DROP);
+	nfq_nlmsg_verdict_put(nlh, (int)id, nf[v]);
 	if (mark)
 		nfq_nlmsg_verdict_put_mark(nlh, mark);
 	if (data)

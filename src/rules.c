@@ -28,6 +28,15 @@ void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 		U32_EGRE);
 	fprintf(f, "COMMIT\n*mangle\n:PPTPGW-PRE - [0:0]\n:PPTPGW-FWD - [0:0]\n");
 	fprintf(f, "-I PREROUTING -j PPTPGW-PRE\n-I FORWARD -j PPTPGW-FWD\n");
+	/*
+	 * pptpgw gives accepted packets back with NF_REPEAT and this mark, so
+	 * they run the rest of the chain too (MSS clamping, marks of the
+	 * admin's) instead of leaving the table at our queue rule.
+	 */
+	fprintf(f, "-A PPTPGW-PRE -m mark --mark 0x%x/0x%x -j RETURN\n",
+		c->mark, c->mark);
+	fprintf(f, "-A PPTPGW-FWD -m mark --mark 0x%x/0x%x -j RETURN\n",
+		c->mark, c->mark);
 	for (i = 0; i < c->nwan; i++) {
 		const char *w = c->wan[i];
 		unsigned q = c->queue;
@@ -47,7 +56,8 @@ void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 	}
 	fprintf(f, "COMMIT\n*filter\n:PPTPGW-FWD - [0:0]\n");
 	fprintf(f, "-I FORWARD -j PPTPGW-FWD\n");
-	fprintf(f, "-A PPTPGW-FWD -m mark --mark 0x%x/0x%x -j ACCEPT\n",
+	/* Translated GRE is untracked: "ESTABLISHED" rules cannot let it by. */
+	fprintf(f, "-A PPTPGW-FWD -p gre -m mark --mark 0x%x/0x%x -j ACCEPT\n",
 		c->mark, c->mark);
 	fprintf(f, "COMMIT\n");
 }
@@ -63,11 +73,13 @@ void rules_print_nft(FILE *f, const struct rules_cfg *c)
 		"priority raw; policy accept;\n\t\t%s notrack\n\t}\n", egre);
 	fprintf(f, "\tchain mangle_pre {\n\t\ttype filter hook prerouting "
 		"priority mangle; policy accept;\n");
+	fprintf(f, "\t\tmeta mark & 0x%x == 0x%x return\n", c->mark, c->mark);
 	for (i = 0; i < c->nwan; i++)
 		fprintf(f, "\t\tiifname \"%s\" %s queue num %u\n", c->wan[i],
 			egre, c->queue);
 	fprintf(f, "\t}\n\tchain mangle_fwd {\n\t\ttype filter hook forward "
 		"priority mangle; policy accept;\n");
+	fprintf(f, "\t\tmeta mark & 0x%x == 0x%x return\n", c->mark, c->mark);
 	for (i = 0; i < c->nwan; i++) {
 		const char *w = c->wan[i];
 
@@ -84,8 +96,8 @@ void rules_print_nft(FILE *f, const struct rules_cfg *c)
 	}
 	fprintf(f, "\t}\n\tchain filter_fwd {\n\t\ttype filter hook forward "
 		"priority filter; policy accept;\n");
-	fprintf(f, "\t\tmeta mark & 0x%x == 0x%x accept\n\t}\n}\n", c->mark,
-		c->mark);
+	fprintf(f, "\t\tmeta l4proto gre meta mark & 0x%x == 0x%x accept\n"
+		"\t}\n}\n", c->mark, c->mark);
 }
 
 int run_cmd(char *const argv[], const char *input, char *out, size_t outn)

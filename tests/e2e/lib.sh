@@ -302,9 +302,7 @@ localip 198.51.100.1
 remoteip 198.51.100.100-199
 connections 100
 EOF
-	# pptpd is the bottleneck of these tests, not what they test: every
-	# pptpctrl gets every tunnel's GRE, and a late one overflows its socket.
-	srv_exec nice -n "${E2E_PPTPD_NICE:--10}" unshare -m "$E2E_RUN/nsrun.sh" /usr/sbin/pptpd -f ${E2E_VERBOSE:+-d} \
+	srv_exec unshare -m "$E2E_RUN/nsrun.sh" /usr/sbin/pptpd -f ${E2E_VERBOSE:+-d} \
 		-c "$d/pptpd.conf" -p "$d/pptpd.pid" >>"$E2E_RUN/logs/pptpd.log" 2>&1 &
 	PPTPD_PID=$!
 	E2E_PIDS+=("$PPTPD_PID")

@@ -5,6 +5,8 @@
 # intact, under 8 distinct aliases; after the calls end the call table must
 # be empty.
 set -u
+# Before lib.sh, which sets its own default.
+E2E_RATE=${E2E_RATE:-120}
 . "$(dirname "$0")/lib.sh"
 e2e_init "${1:-}"
 . "$(dirname "$0")/gw.sh" "${1:-}"
@@ -15,8 +17,7 @@ SAME_ID=4660
 # buffers overflow (the drops column of /proc/net/raw, with the kernel helper
 # too).  So each side sends more than the E2E_FRAMES that must arrive intact
 # (which also keeps all tunnels up long enough to overlap).
-E2E_RATE=${E2E_RATE:-200}
-E2E_SEND=${E2E_SEND:-3000}
+E2E_SEND=${E2E_SEND:-2000}
 
 topo_up "$NHOSTS"
 count_gre_install

@@ -3,10 +3,11 @@
 # (and no kernel helper): the tunnels must fail.  This is what shows that the
 # 8-host test can fail at all.
 set -u
+# Before lib.sh, which sets its own default.
+E2E_RATE=${E2E_RATE:-200}
 . "$(dirname "$0")/lib.sh"
 e2e_init "${1:-}"
 NHOSTS=${NHOSTS:-8}
-E2E_RATE=${E2E_RATE:-200}
 E2E_TIMEOUT=${E2E_TIMEOUT:-25}
 
 topo_up "$NHOSTS"

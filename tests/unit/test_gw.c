@@ -1167,9 +1167,9 @@ static void test_retransmit_of_held(void)
 	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
 	handshake(&e, &f);
 	s0 = f.iseq;
-	a = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, 10);
+	a = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, 13);
 	CHECK_EQ(0, a->nverd);
-	b = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, 10);
+	b = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, 13);
 	c = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, n);
 	f.iseq = s0 + (uint32_t)n;
 	(void)b;
@@ -1551,13 +1551,22 @@ static void test_hold_timeout(void)
 	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
 	handshake(&e, &f);
 	s0 = f.iseq;
+	/* A header-only segment carries nothing to rewrite: it passes. */
 	a = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, 10);
+	CHECK(accepted(a));
+	/* One byte of the Call ID in: held until the decision or hold_ms. */
+	a = seg_at(&e, &f, DIR_OUT, s0, PG_ACK | PG_FIN, m, 13);
 	CHECK_EQ(0, a->nverd);
 	gw_tick(&e.g, e.now + e.g.cfg.hold_ms - 1);
 	CHECK_EQ(0, a->nverd);
 	e.now += e.g.cfg.hold_ms;
 	gw_tick(&e.g, e.now);
-	CHECK(dropped(a));
+	/* Then cut before the ID region (and its FIN): the header goes. */
+	CHECK(accepted(a));
+	CHECK_EQ(40 + 12, a->gp.len);
+	CHECK_EQ(40 + 12, a->buf[2] << 8 | a->buf[3]);
+	CHECK_EQ(0, a->buf[33] & PG_FIN);
+	CHECK(tcp_ok(a));
 	CHECK_EQ(1, e.g.ctr[GC_CTRL_HOLD_TIMEOUT]);
 	/* The sender retransmits; it is parsed afresh and rewritten. */
 	b = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, n);
@@ -1678,7 +1687,7 @@ static void test_conn_gone_and_admin(void)
 	a1 = setup_call(&e, &g, 1, 501, 1);
 	/* A held segment on f is dropped when the connection goes. */
 	pg_msg(m, sizeof(m), PPTP_OCRQ, 2, 0, 0);
-	held = seg_at(&e, &f, DIR_OUT, f.iseq, PG_ACK, m, 5);
+	held = seg_at(&e, &f, DIR_OUT, f.iseq, PG_ACK, m, 13);
 	CHECK_EQ(0, held->nverd);
 	gw_conn_gone(&e.g, f.in, f.iport, f.out, f.oport, e.now);
 	CHECK(dropped(held));
@@ -2192,14 +2201,18 @@ static void test_hold_timeout_after_decided(void)
 	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
 	handshake(&e, &f);
 	s0 = f.iseq;
-	a = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, 168 + 5);
+	a = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, 168 + 13);
 	CHECK_EQ(0, a->nverd);
 	k = call_by_inside(&e.g.tab, flow_conn(&e, &f), 1);
 	first = k ? k->alias : 0;
 	CHECK(first != 0);
 	e.now += e.g.cfg.hold_ms;
 	gw_tick(&e.g, e.now);
-	CHECK(dropped(a));
+	/* Cut after the second header: the first OCRQ goes out rewritten. */
+	CHECK(accepted(a));
+	CHECK_EQ(40 + 168 + 12, a->gp.len);
+	CHECK_EQ(first, pl16(a, 12));
+	CHECK(tcp_ok(a));
 	b = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, n);
 	f.iseq = s0 + (uint32_t)n;
 	CHECK(accepted(b));
