@@ -25,6 +25,9 @@ start_pptpgw() {
 
 ctl() { "$PPTPGWCTL" -s "$GW_SOCK" "$@"; }
 
+# stop_pptpgw: SIGTERM, wait for it to remove its rules and exit.
+stop_pptpgw() { stop_gw_cmd "$PPTPGW_PID"; }
+
 # ctl_json CMD JQ: a jq expression over a --json answer.
 ctl_json() { ctl --json "$1" | jq -r "$2"; }
 

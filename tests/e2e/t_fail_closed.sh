@@ -89,10 +89,10 @@ e2e_log "before the kill, GRE at the server: $pre_pub from $GW_WAN_IP, $pre_leak
 [ "$pre_leak" = 0 ] && [ "${pre_pub:-0}" -gt 0 ]
 e2e_result "positive control: translated GRE seen at the server ($pre_pub), none untranslated ($pre_leak)" $?
 
-# ---- SIGKILL pptpgw itself ($PPTPGW_PID is the subshell that runs it)
-daemon=$(pgrep -P "$PPTPGW_PID" -x pptpgw)
-if [ -z "$daemon" ]; then
-	e2e_log "cannot find the pptpgw process under $PPTPGW_PID"
+# ---- SIGKILL pptpgw itself ($PPTPGW_PID is pptpgw: ip netns exec execs it)
+daemon=$PPTPGW_PID
+if [ "$(cat /proc/"$daemon"/comm 2>/dev/null)" != pptpgw ]; then
+	e2e_log "pid $PPTPGW_PID is not pptpgw"
 	e2e_result "SIGKILL pptpgw mid-call" 1
 	e2e_finish
 	exit 1

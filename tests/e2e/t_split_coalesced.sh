@@ -54,22 +54,6 @@ find_tool PPTPPROBE pptpprobe src/pptp_msg.c
 # gwstat NAME: one pptpgw counter
 gwstat() { ctl_json stats ".$1"; }
 
-# stop_pptpgw: SIGTERM pptpgw itself and wait for it.  $PPTPGW_PID is the
-# subshell start_gw_cmd forked (bash, which waits for pptpgw): signalling it
-# leaves pptpgw running, so find its pptpgw child.
-stop_pptpgw() {
-	local p k
-	p=$(pgrep -P "$PPTPGW_PID" -x pptpgw)
-	[ -n "$p" ] || { stop_gw_cmd "$PPTPGW_PID"; return; }
-	kill -TERM "$p" 2>/dev/null
-	for k in $(seq 1 50); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-	stop_gw_cmd "$PPTPGW_PID"
-}
-
 # ipt_count CHAIN-SPEC...: packets counted by the gateway rule with the
 # comment given as the last argument (rules added by this test only).
 ipt_count() {
