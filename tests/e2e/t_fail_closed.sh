@@ -17,41 +17,8 @@ e2e_init "${1:-}"
 . "$(dirname "$0")/gw.sh" "${1:-}"
 NSEND=100
 
-# find_tool VAR NAME [SRC...]: VAR from the environment, else
-# $BUILD/tests/NAME, else compiled into the run dir (SRC relative to the
-# source tree).
-find_tool() {
-	local var=$1 name=$2 root bin s srcs=()
-	shift 2
-	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-	bin=${!var:-$E2E_BUILD/tests/$name}
-	if [ ! -x "$bin" ]; then
-		bin="$E2E_RUN/$name"
-		for s in "$@"; do srcs+=("$root/$s"); done
-		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$root/include" -o "$bin" \
-			"$root/tests/tools/$name.c" "${srcs[@]}" || {
-			echo "cannot build $name"; exit 1; }
-	fi
-	printf -v "$var" '%s' "$(readlink -f "$bin")"
-}
 find_tool GRETOOL gretool
 
-# gre_count_srv OUT SECONDS FILTERS...: "gretool count" in the server netns
-# in the background; returns once its socket is open, pid in $COUNT_PID.
-gre_count_srv() {
-	local out=$1 secs=$2 k
-	shift 2
-	rm -f "$out.ready"
-	srv_exec "$GRETOOL" count --seconds "$secs" --ready "$out.ready" "$@" >"$out" &
-	COUNT_PID=$!
-	E2E_PIDS+=("$COUNT_PID")
-	for k in $(seq 1 50); do
-		[ -e "$out.ready" ] && return 0
-		sleep 0.05
-	done
-	e2e_log "gretool count did not start"
-	return 1
-}
 
 # gre_from_lan: GRE packets the gateway received from the inside (counted
 # by a rule of this test, after pptpgw's own raw-table jump).
@@ -80,9 +47,9 @@ SRV_CALL=$(ctl_json calls '.[0].server_call_id')
 mkdir -p "$E2E_RUN/fc"
 
 # ---- before the kill: nothing untranslated, translated traffic visible
-gre_count_srv "$E2E_RUN/fc/pre-leak" 2 --not-src "$GW_WAN_IP"
+gre_count srv "$E2E_RUN/fc/pre-leak" 2 --not-src "$GW_WAN_IP"
 p1=$COUNT_PID
-gre_count_srv "$E2E_RUN/fc/pre-pub" 2 --src "$GW_WAN_IP"
+gre_count srv "$E2E_RUN/fc/pre-pub" 2 --src "$GW_WAN_IP"
 wait "$p1" "$COUNT_PID"
 pre_leak=$(cat "$E2E_RUN/fc/pre-leak") pre_pub=$(cat "$E2E_RUN/fc/pre-pub")
 e2e_log "before the kill, GRE at the server: $pre_pub from $GW_WAN_IP, $pre_leak from elsewhere"
@@ -107,9 +74,9 @@ e2e_result "pptpgw killed with SIGKILL mid-call, its rules left behind ($rules N
 
 # ---- after the kill: the host keeps sending; nothing may leak
 lan0=$(gre_from_lan)
-gre_count_srv "$E2E_RUN/fc/post-leak" 3 --not-src "$GW_WAN_IP"
+gre_count srv "$E2E_RUN/fc/post-leak" 3 --not-src "$GW_WAN_IP"
 p1=$COUNT_PID
-gre_count_srv "$E2E_RUN/fc/post-all" 3
+gre_count srv "$E2E_RUN/fc/post-all" 3
 host_exec 1 "$GRETOOL" send --src "$H1" --dst "$SRV_IP" --call-id "$SRV_CALL" \
 	--seq 100000 --count $NSEND --interval-ms 20 >&2
 wait "$p1" "$COUNT_PID"

@@ -24,49 +24,9 @@ KINDS="badlen badcookie zerolen random short"
 RUNS=2
 NSPOOF=40
 
-# find_tool VAR NAME [SRC...]: VAR from the environment, else
-# $BUILD/tests/NAME, else compiled into the run dir (SRC relative to the
-# source tree, e.g. src/pptp_msg.c).
-find_tool() {
-	local var=$1 name=$2 root bin s srcs=()
-	shift 2
-	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-	bin=${!var:-$E2E_BUILD/tests/$name}
-	if [ ! -x "$bin" ]; then
-		bin="$E2E_RUN/$name"
-		for s in "$@"; do srcs+=("$root/$s"); done
-		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$root/include" -o "$bin" \
-			"$root/tests/tools/$name.c" "${srcs[@]}" || {
-			echo "cannot build $name"; exit 1; }
-	fi
-	printf -v "$var" '%s' "$(readlink -f "$bin")"
-}
 find_tool GRETOOL gretool
 find_tool PPTPPROBE pptpprobe src/pptp_msg.c
 
-gwstat() { ctl_json stats ".$1"; }
-
-# gre_count WHERE OUT SECONDS FILTERS...: start "gretool count" in the
-# background in WHERE (srv or a host number) writing to OUT; returns once
-# its raw socket is open.  Its pid is in $COUNT_PID (bounded by SECONDS).
-gre_count() {
-	local where=$1 out=$2 secs=$3 k
-	shift 3
-	rm -f "$out.ready"
-	if [ "$where" = srv ]; then
-		srv_exec "$GRETOOL" count --seconds "$secs" --ready "$out.ready" "$@" >"$out" &
-	else
-		host_exec "$where" "$GRETOOL" count --seconds "$secs" --ready "$out.ready" "$@" >"$out" &
-	fi
-	COUNT_PID=$!
-	E2E_PIDS+=("$COUNT_PID")
-	for k in $(seq 1 50); do
-		[ -e "$out.ready" ] && return 0
-		sleep 0.05
-	done
-	e2e_log "gretool count in $where did not start"
-	return 1
-}
 
 alias_of() { ctl_json calls ".[] | select(.inside == \"$1\") | .alias"; }
 state_of_alias() { ctl_json calls ".[] | select(.alias == $1) | .state"; }

@@ -10,6 +10,7 @@ E2E_RATE=${E2E_RATE:-120}
 . "$(dirname "$0")/lib.sh"
 e2e_init "${1:-}"
 . "$(dirname "$0")/gw.sh" "${1:-}"
+find_tool GRETOOL gretool
 NHOSTS=${NHOSTS:-8}
 SAME_ID=4660
 # pptpd gives every connection its own GRE raw socket, and every one of them
@@ -52,6 +53,23 @@ rc=0
 	[ "$max_up" = "$NHOSTS" ] || rc=1
 e2e_result "$NHOSTS hosts up at once, all with Call ID $SAME_ID, under $NHOSTS distinct aliases" $rc
 
+# Host 1's alias, while its call is up: GRE from the server to it reaches
+# host 1 (the control for the late-GRE check below).
+alias1=$(awk '$1 == "198.18.0.11" {print $3; exit}' "$E2E_RUN/calls.uniq")
+send_to_alias() {
+	srv_exec "$GRETOOL" send --src "$SRV_IP" --dst "$GW_WAN_IP" \
+		--call-id "$alias1" --count 20 --interval-ms 5 >/dev/null
+}
+rc=1
+if [ -n "$alias1" ] && gre_count 1 "$E2E_RUN/live.count" 2 --marker; then
+	send_to_alias
+	wait "$COUNT_PID"
+	live=$(cat "$E2E_RUN/live.count")
+	e2e_log "20 GRE packets to live alias $alias1: $live reached host 1"
+	[ "$live" = 20 ] && rc=0
+fi
+e2e_result "GRE to a live alias reaches its inside host" $rc
+
 wait_clients "$E2E_TIMEOUT"
 ok=$E2E_CLIENTS_OK
 results_summary
@@ -77,6 +95,18 @@ e2e_result "no GRE packet lost or leaked through pptpgw in either direction" $rc
 rc=0
 wait_until 15 calls_empty || rc=1
 ctl status >&2
+# Late GRE to host 1's old alias must not reach host 1 any more.
+late0=$(gwstat gre_in_late_dropped)
+rc2=1
+if gre_count 1 "$E2E_RUN/late.count" 2 --marker; then
+	send_to_alias
+	wait "$COUNT_PID"
+	late=$(cat "$E2E_RUN/late.count")
+	late1=$(gwstat gre_in_late_dropped)
+	e2e_log "20 GRE packets to the ended alias $alias1: $late reached host 1, pptpgw dropped $((late1 - late0)) as late"
+	[ "$late" = 0 ] && [ $((late1 - late0)) = 20 ] && rc2=0
+fi
+e2e_result "late GRE after the calls ended is not forwarded inside" $rc2
 ctl stats | grep -E '^(calls_|gre_|ctrl_(malformed|rewrites))' >&2
 e2e_result "call table empty after the tunnels closed" $rc
 gw_alive

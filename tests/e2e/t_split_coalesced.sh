@@ -32,27 +32,7 @@ e2e_init "${1:-}"
 NHOSTS=${NHOSTS:-4}
 SPLITS="1 5 7 13"
 
-# find_tool VAR NAME [SRC...]: VAR from the environment, else
-# $BUILD/tests/NAME, else compiled into the run dir (SRC relative to the
-# source tree, e.g. src/pptp_msg.c).
-find_tool() {
-	local var=$1 name=$2 root bin s srcs=()
-	shift 2
-	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-	bin=${!var:-$E2E_BUILD/tests/$name}
-	if [ ! -x "$bin" ]; then
-		bin="$E2E_RUN/$name"
-		for s in "$@"; do srcs+=("$root/$s"); done
-		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$root/include" -o "$bin" \
-			"$root/tests/tools/$name.c" "${srcs[@]}" || {
-			echo "cannot build $name"; exit 1; }
-	fi
-	printf -v "$var" '%s' "$(readlink -f "$bin")"
-}
 find_tool PPTPPROBE pptpprobe src/pptp_msg.c
-
-# gwstat NAME: one pptpgw counter
-gwstat() { ctl_json stats ".$1"; }
 
 # ipt_count CHAIN-SPEC...: packets counted by the gateway rule with the
 # comment given as the last argument (rules added by this test only).
