@@ -10,6 +10,7 @@
 
 #define PPTPGW_VERSION "0.1.0"
 #define PPTPGW_CTL_PATH "/run/pptpgw.sock"
+#define PPTPGW_METRICS "127.0.0.1:9723"
 
 struct daemon_cfg {
 	const char *wan[RULES_MAX_WAN];
@@ -18,6 +19,7 @@ struct daemon_cfg {
 	uint32_t queue_maxlen;
 	int no_rules;
 	const char *ctl_path;
+	const char *metrics;     /* "ADDR:PORT" for /metrics, or "off" */
 	struct calltab_cfg tab;
 	struct gw_cfg gw;
 };

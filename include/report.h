@@ -26,6 +26,9 @@ void report_calls(FILE *f, const struct gw *g, uint64_t now, int json);
 void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 		  int json);
 
+/* Prometheus text exposition (version 0.0.4) of the state and counters. */
+void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri);
+
 /* Run one control command line; writes the answer, returns 0 or -1. */
 int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 		   const char *line);

@@ -42,7 +42,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	[ "$done_n" -ge "$NHOSTS" ] && break
 	sleep 1
 done
-wait_clients 5
+wait_clients 5 >/dev/null
 
 echo "== summary"
 ok=0

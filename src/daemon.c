@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <event2/listener.h>
 
 #include "ct.h"
@@ -30,6 +31,7 @@ struct daemon {
 	struct ctev *ctev;
 	struct ct_query *ctq;
 	struct evconnlistener *ctl;
+	struct evhttp *http;
 	struct event *tick, *sig_term, *sig_int, *sig_hup;
 	unsigned wan_ifindex[RULES_MAX_WAN];
 	char wan_list[128];
@@ -51,6 +53,7 @@ void daemon_default_cfg(struct daemon_cfg *c)
 	c->queue = 1723;
 	c->queue_maxlen = 16384;
 	c->ctl_path = PPTPGW_CTL_PATH;
+	c->metrics = PPTPGW_METRICS;
 	c->tab.max_calls = 4096;
 	c->tab.max_conns = 4096;
 	c->tab.holddown_ms = 60000;
@@ -238,6 +241,88 @@ static void queue_drops(unsigned num, uint64_t *full, uint64_t *user)
 	fclose(f);
 }
 
+static void fill_info(struct daemon *d, struct report_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->version = PPTPGW_VERSION;
+	ri->started_ms = d->started;
+	ri->now_ms = now_ms();
+	ri->rules_installed = d->rules_installed;
+	ri->queue_errors = nfq_errors(d->nfq);
+	queue_drops(d->cfg->queue, &ri->queue_dropped, &ri->queue_user_dropped);
+	ri->wan = d->wan_list;
+}
+
+/* ---- metrics ---------------------------------------------------------------- */
+
+static void on_metrics(struct evhttp_request *req, void *arg)
+{
+	struct daemon *d = arg;
+	struct evbuffer *out = evbuffer_new();
+	struct report_info ri;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!out) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_send_error(req, 405, "only GET");
+		evbuffer_free(out);
+		return;
+	}
+	fill_info(d, &ri);
+	f = open_memstream(&text, &len);
+	if (f) {
+		report_metrics(f, &d->gw, &ri);
+		fclose(f);
+		evbuffer_add(out, text, len);
+		free(text);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, HTTP_OK, "OK", out);
+	evbuffer_free(out);
+}
+
+static void on_http_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	evhttp_send_error(req, HTTP_NOTFOUND, "see /metrics");
+}
+
+static int metrics_open(struct daemon *d)
+{
+	char host[64];
+	const char *colon;
+	unsigned long port;
+	char *end;
+
+	if (!strcmp(d->cfg->metrics, "off"))
+		return 0;
+	colon = strrchr(d->cfg->metrics, ':');
+	if (!colon || (size_t)(colon - d->cfg->metrics) >= sizeof(host) ||
+	    (port = strtoul(colon + 1, &end, 10)) == 0 || *end || port > 65535) {
+		log_err("metrics address '%s' is not ADDR:PORT", d->cfg->metrics);
+		return -1;
+	}
+	memcpy(host, d->cfg->metrics, (size_t)(colon - d->cfg->metrics));
+	host[colon - d->cfg->metrics] = 0;
+	d->http = evhttp_new(d->base);
+	if (!d->http ||
+	    evhttp_bind_socket(d->http, host, (uint16_t)port) < 0) {
+		log_err("metrics: cannot listen on %s: %s", d->cfg->metrics,
+			strerror(errno));
+		return -1;
+	}
+	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET);
+	evhttp_set_cb(d->http, "/metrics", on_metrics, d);
+	evhttp_set_gencb(d->http, on_http_other, d);
+	return 0;
+}
+
 static void ctl_written(struct bufferevent *bev, void *arg)
 {
 	(void)arg;
@@ -259,14 +344,7 @@ static void ctl_read(struct bufferevent *bev, void *arg)
 			bufferevent_free(bev);
 		return;
 	}
-	memset(&ri, 0, sizeof(ri));
-	ri.version = PPTPGW_VERSION;
-	ri.started_ms = d->started;
-	ri.now_ms = now_ms();
-	ri.rules_installed = d->rules_installed;
-	ri.queue_errors = nfq_errors(d->nfq);
-	queue_drops(d->cfg->queue, &ri.queue_dropped, &ri.queue_user_dropped);
-	ri.wan = d->wan_list;
+	fill_info(d, &ri);
 	f = open_memstream(&text, &len);
 	if (f) {
 		report_command(f, &d->gw, &ri, line);
@@ -398,6 +476,8 @@ static void teardown(struct daemon *d)
 		rules_uninstall();
 	if (d->nfq)
 		gw_destroy(&d->gw);
+	if (d->http)
+		evhttp_free(d->http);
 	if (d->ctl) {
 		evconnlistener_free(d->ctl);
 		unlink(d->cfg->ctl_path);
@@ -461,7 +541,7 @@ int daemon_run(const struct daemon_cfg *cfg)
 	d->ctev = ctev_start(d->base, on_ct_gone, d);
 	if (!d->ctev)
 		log_warn("no conntrack events: dead connections end by timeout");
-	if (ctl_open(d) < 0)
+	if (ctl_open(d) < 0 || metrics_open(d) < 0)
 		goto out;
 	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
@@ -482,10 +562,10 @@ int daemon_run(const struct daemon_cfg *cfg)
 			goto out;
 		d->rules_installed = 1;
 	}
-	log_info("pptpgw %s running: WAN %s, queue %u, rules %s, control %s",
-		 PPTPGW_VERSION, d->wan_list, cfg->queue,
+	log_info("pptpgw %s running: WAN %s, queue %u, rules %s, control %s, "
+		 "metrics %s", PPTPGW_VERSION, d->wan_list, cfg->queue,
 		 d->rules_installed ? "installed" : "left to the admin",
-		 cfg->ctl_path);
+		 cfg->ctl_path, cfg->metrics);
 	event_base_dispatch(d->base);
 	rc_exit = 0;
 out:

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 "      --no-rules         do not install netfilter rules (see rules/)\n"
 "      --print-rules KIND print the rules for iptables-restore or nft\n"
 "  -s, --socket PATH      control socket (default " PPTPGW_CTL_PATH ")\n"
+"      --metrics ADDR:PORT  Prometheus /metrics (default " PPTPGW_METRICS ", or off)\n"
 "      --max-calls N      calls at once (default 4096)\n"
 "      --max-conns N      control connections at once (default 4096)\n"
 "      --holddown SEC     before a freed alias is reused (default 60)\n"
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
 		{ "no-rules", no_argument, NULL, 'N' },
 		{ "print-rules", required_argument, NULL, 'P' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "max-calls", required_argument, NULL, 'C' },
 		{ "max-conns", required_argument, NULL, 'K' },
 		{ "holddown", required_argument, NULL, 'H' },
@@ -93,6 +95,9 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			cfg.ctl_path = optarg;
+			break;
+		case 'M':
+			cfg.metrics = optarg;
 			break;
 		case 'C':
 			if (num_arg("--max-calls", optarg, 1 << 20, &v) || !v)

@@ -131,6 +131,98 @@ void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 		(unsigned long long)ri->queue_user_dropped);
 }
 
+static void metric_head(FILE *f, const char *name, const char *type,
+			const char *help)
+{
+	fprintf(f, "# HELP pptpgw_%s %s\n# TYPE pptpgw_%s %s\n", name, help,
+		name, type);
+}
+
+/* Counters that are packets dropped, and the reason label for each. */
+static const struct { enum gw_counter c; const char *reason; } drops[] = {
+	{ GC_GRE_OUT_NOCALL, "gre_out_no_call" },
+	{ GC_GRE_IN_LATE, "gre_in_late" },
+	{ GC_GRE_MALFORMED, "gre_malformed" },
+	{ GC_PKT_MALFORMED, "packet_malformed" },
+	{ GC_CTRL_MALFORMED, "ctrl_malformed" },
+	{ GC_CTRL_UNSYNCED, "ctrl_unsynced" },
+	{ GC_CTRL_RETRANS_DROP, "ctrl_retransmit" },
+	{ GC_CTRL_HOLD_OVERFLOW, "ctrl_hold_overflow" },
+	{ GC_CTRL_OOO_DROP, "ctrl_out_of_order" },
+	{ GC_CTRL_CONN_FULL, "ctrl_conn_table_full" },
+};
+
+void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
+{
+	unsigned n[CALL_STATE_COUNT], i;
+#define ctr(x) ((unsigned long long)g->ctr[x])
+
+	status_counts(g, n);
+	metric_head(f, "up", "gauge", "1 while pptpgw runs.");
+	fprintf(f, "pptpgw_up 1\n");
+	metric_head(f, "uptime_seconds", "gauge", "Seconds since start.");
+	fprintf(f, "pptpgw_uptime_seconds %llu\n",
+		(unsigned long long)((ri->now_ms - ri->started_ms) / 1000));
+	metric_head(f, "connections", "gauge", "PPTP control connections.");
+	fprintf(f, "pptpgw_connections %u\n", g->tab.nconns_used);
+	metric_head(f, "calls", "gauge", "Calls by state.");
+	for (i = CALL_FREE + 1; i < CALL_STATE_COUNT; i++)
+		fprintf(f, "pptpgw_calls{state=\"%s\",mode=\"translate\"} %u\n",
+			call_state_name(i), n[i]);
+	metric_head(f, "call_setups_total", "counter", "Calls set up.");
+	fprintf(f, "pptpgw_call_setups_total %llu\n",
+		(unsigned long long)g->tab.st.calls_created);
+	metric_head(f, "call_teardowns_total", "counter",
+		    "Calls ended, by reason.");
+	for (i = 0; i < END_COUNT; i++)
+		fprintf(f, "pptpgw_call_teardowns_total{reason=\"%s\"} %llu\n",
+			call_end_name(i),
+			(unsigned long long)g->tab.st.calls_ended[i]);
+	metric_head(f, "calls_refused_total", "counter",
+		    "Calls refused because the call table was full.");
+	fprintf(f, "pptpgw_calls_refused_total %llu\n", ctr(GC_CALLS_REFUSED));
+	metric_head(f, "gre_packets_total", "counter",
+		    "GRE packets translated; out is inside to outside.");
+	fprintf(f, "pptpgw_gre_packets_total{direction=\"out\"} %llu\n"
+		"pptpgw_gre_packets_total{direction=\"in\"} %llu\n",
+		ctr(GC_GRE_OUT), ctr(GC_GRE_IN));
+	metric_head(f, "gre_bytes_total", "counter", "GRE bytes translated.");
+	fprintf(f, "pptpgw_gre_bytes_total{direction=\"out\"} %llu\n"
+		"pptpgw_gre_bytes_total{direction=\"in\"} %llu\n",
+		ctr(GC_GRE_OUT_BYTES), ctr(GC_GRE_IN_BYTES));
+	metric_head(f, "gre_in_unmatched_total", "counter",
+		    "Inbound GRE for no call, passed untranslated to this host.");
+	fprintf(f, "pptpgw_gre_in_unmatched_total %llu\n",
+		ctr(GC_GRE_IN_NOCALL));
+	metric_head(f, "control_packets_total", "counter",
+		    "TCP 1723 segments seen.");
+	fprintf(f, "pptpgw_control_packets_total %llu\n", ctr(GC_CTRL_PKTS));
+	metric_head(f, "control_messages_total", "counter",
+		    "PPTP control messages parsed.");
+	fprintf(f, "pptpgw_control_messages_total %llu\n", ctr(GC_CTRL_MSGS));
+	metric_head(f, "control_rewrites_total", "counter",
+		    "Call ID fields rewritten.");
+	fprintf(f, "pptpgw_control_rewrites_total %llu\n",
+		ctr(GC_CTRL_REWRITES));
+	metric_head(f, "drops_total", "counter", "Packets dropped, by reason.");
+	for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+		fprintf(f, "pptpgw_drops_total{reason=\"%s\"} %llu\n",
+			drops[i].reason, ctr(drops[i].c));
+	metric_head(f, "queue_dropped_total", "counter",
+		    "Packets the kernel dropped: the queue was full.");
+	fprintf(f, "pptpgw_queue_dropped_total %llu\n",
+		(unsigned long long)ri->queue_dropped);
+	metric_head(f, "queue_user_dropped_total", "counter",
+		    "Packets the kernel dropped: the netlink socket was full.");
+	fprintf(f, "pptpgw_queue_user_dropped_total %llu\n",
+		(unsigned long long)ri->queue_user_dropped);
+	metric_head(f, "queue_errors_total", "counter",
+		    "Verdicts that could not be sent.");
+	fprintf(f, "pptpgw_queue_errors_total %llu\n",
+		(unsigned long long)ri->queue_errors);
+#undef ctr
+}
+
 int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 		   const char *line)
 {

@@ -114,3 +114,11 @@ gre_count() {
 	e2e_log "gretool count in $where did not start"
 	return 1
 }
+
+# scrape: pptpgw's Prometheus endpoint, over plain HTTP/1.0 from the gateway
+# netns (no curl needed); metric 'NAME{LABELS}': one sample's value.
+scrape() {
+	gw_exec bash -c 'exec 3<>/dev/tcp/127.0.0.1/9723 &&
+		printf "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3 && cat <&3'
+}
+metric() { scrape | awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print "missing"}'; }

@@ -92,6 +92,15 @@ rc=0
 	[ "$h_out" -ge $((NHOSTS * E2E_FRAMES)) ] && [ "$h_in" -ge $((NHOSTS * E2E_FRAMES)) ] || rc=1
 e2e_result "no GRE packet lost or leaked through pptpgw in either direction" $rc
 
+# The metrics endpoint counts the same traffic.
+m_out=$(metric 'pptpgw_gre_packets_total{direction="out"}')
+m_in=$(metric 'pptpgw_gre_packets_total{direction="in"}')
+m_setups=$(metric pptpgw_call_setups_total)
+e2e_log "metrics: gre out $m_out, in $m_in, setups $m_setups"
+rc=0
+[ "$m_out" = "$s_in" ] && [ "$m_in" = "$h_in" ] && [ "$m_setups" = "$NHOSTS" ] || rc=1
+e2e_result "/metrics counts what crossed: $m_out out, $m_in in, $m_setups call setups" $rc
+
 rc=0
 wait_until 15 calls_empty || rc=1
 ctl status >&2

@@ -119,6 +119,44 @@ int main(void)
 	CHECK(strstr(out, "\ngre_out_packets 99\n") != NULL);
 	free(out);
 
+	/* Prometheus text: every sample line is "name[{labels}] value". */
+	{
+		char *text = NULL, *line, *save = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		int samples = 0, bad = 0;
+
+		g.ctr[GC_GRE_IN_LATE] = 3;
+		report_metrics(f, &g, &ri);
+		fclose(f);
+		CHECK(strstr(text, "\npptpgw_gre_packets_total{direction=\"out\"} 99\n")
+		      != NULL);
+		CHECK(strstr(text, "\npptpgw_calls{state=\"established\",mode=\"translate\"} 1\n")
+		      != NULL);
+		CHECK(strstr(text, "\npptpgw_calls{state=\"requested\",mode=\"translate\"} 1\n")
+		      != NULL);
+		CHECK(strstr(text, "\npptpgw_drops_total{reason=\"gre_in_late\"} 3\n")
+		      != NULL);
+		CHECK(strstr(text, "\npptpgw_queue_dropped_total 7\n") != NULL);
+		CHECK(strstr(text, "# TYPE pptpgw_call_setups_total counter\n")
+		      != NULL);
+		for (line = strtok_r(text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char name[128];
+			unsigned long long v;
+
+			if (line[0] == '#')
+				continue;
+			samples++;
+			if (sscanf(line, "pptpgw_%127[a-z_]%*[^ ] %llu", name, &v) != 2 &&
+			    sscanf(line, "pptpgw_%127[a-z_] %llu", name, &v) != 2)
+				bad++;
+		}
+		CHECK(samples > 30);
+		CHECK_EQ(0, bad);
+		free(text);
+	}
+
 	/* clear: by slot, then it is gone; errors name the problem. */
 	snprintf(want, sizeof(want), "clear %u", (unsigned)(b - g.tab.calls));
 	out = run(&g, &ri, want, &rc);
