@@ -12,22 +12,32 @@
 #define PPTPGW_CTL_PATH "/run/pptpgw.sock"
 #define PPTPGW_METRICS "127.0.0.1:9723"
 
+#define PPTPGW_CONF "/etc/pptpgw.conf"
+#define CFG_IFNAMSIZ 16
+
 struct daemon_cfg {
-	const char *wan[RULES_MAX_WAN];
+	char wan[RULES_MAX_WAN][CFG_IFNAMSIZ];
 	int nwan;
 	uint16_t queue;
 	uint32_t queue_maxlen;
 	int no_rules;
-	const char *ctl_path;
-	const char *metrics;     /* "ADDR:PORT" for /metrics, or "off" */
+	char ctl_path[108];
+	char metrics[64];        /* "ADDR:PORT" for /metrics, or "off" */
+	int log_level;
+	int use_syslog;
 	struct calltab_cfg tab;
 	struct gw_cfg gw;
+	/*
+	 * Build the configuration anew (file, then command line) for SIGHUP;
+	 * 0, or -1 with the reason in err.  NULL: nothing to reload.
+	 */
+	int (*reload)(struct daemon_cfg *out, char *err, size_t errlen);
 };
 
 void daemon_default_cfg(struct daemon_cfg *c);
 
 /* Runs until SIGTERM/SIGINT; returns the process exit code. */
-int daemon_run(const struct daemon_cfg *cfg);
+int daemon_run(struct daemon_cfg *cfg);
 
 uint64_t now_ms(void);
 

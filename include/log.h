@@ -7,7 +7,6 @@
 
 void log_init(const char *ident, int level, int use_syslog);
 void log_set_level(int level);
-int log_level_parse(const char *s);   /* "debug".."err", -1 if unknown */
 void log_msg(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

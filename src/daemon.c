@@ -24,7 +24,7 @@
 #include "report.h"
 
 struct daemon {
-	const struct daemon_cfg *cfg;
+	struct daemon_cfg *cfg;
 	struct event_base *base;
 	struct gw gw;
 	struct nfq *nfq;
@@ -45,19 +45,6 @@ uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void daemon_default_cfg(struct daemon_cfg *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->queue = 1723;
-	c->queue_maxlen = 16384;
-	c->ctl_path = PPTPGW_CTL_PATH;
-	c->metrics = PPTPGW_METRICS;
-	c->tab.max_calls = 4096;
-	c->tab.max_conns = 4096;
-	c->tab.holddown_ms = 60000;
-	gw_default_cfg(&c->gw);
 }
 
 /* ---- translator hooks ------------------------------------------------------ */
@@ -429,13 +416,69 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	gw_tick(&d->gw, now_ms());
 }
 
+/* Settings a running gateway cannot take over: they need a restart. */
+static const char *restart_only(const struct daemon_cfg *a,
+				const struct daemon_cfg *b)
+{
+	if (a->nwan != b->nwan || memcmp(a->wan, b->wan, sizeof(a->wan)))
+		return "wan";
+	if (a->queue != b->queue)
+		return "queue";
+	if (a->no_rules != b->no_rules)
+		return "rules";
+	if (a->gw.mark != b->gw.mark)
+		return "mark";
+	if (a->tab.max_calls != b->tab.max_calls)
+		return "max_calls";
+	if (a->tab.max_conns != b->tab.max_conns)
+		return "max_conns";
+	if (strcmp(a->ctl_path, b->ctl_path))
+		return "socket";
+	if (strcmp(a->metrics, b->metrics))
+		return "metrics listen";
+	if (a->use_syslog != b->use_syslog)
+		return "syslog";
+	return NULL;
+}
+
+/*
+ * SIGHUP: read the configuration again.  A bad file changes nothing; a good
+ * one takes effect at once for timeouts, hold-down and log level, without
+ * touching a call.
+ */
+static void reload(struct daemon *d)
+{
+	struct daemon_cfg n;
+	const char *what;
+	char err[512];
+
+	if (!d->cfg->reload || d->cfg->reload(&n, err, sizeof(err)) < 0) {
+		log_err("reload refused, the running configuration stays: %s",
+			d->cfg->reload ? err : "nothing to reload");
+		return;
+	}
+	what = restart_only(d->cfg, &n);
+	if (what) {
+		log_err("reload refused: '%s' changed, which needs a restart; "
+			"the running configuration stays", what);
+		return;
+	}
+	n.gw.mark = d->cfg->gw.mark;
+	d->gw.cfg = n.gw;
+	d->gw.tab.cfg.holddown_ms = n.tab.holddown_ms;
+	log_set_level(n.log_level);
+	*d->cfg = n;
+	log_info("configuration reloaded; %u calls kept",
+		 d->gw.tab.ncalls_used);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 
 	(void)what;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: nothing to reload (no config file in use)");
+		reload(d);
 		return;
 	}
 	log_info("signal %d: shutting down", (int)sig);
@@ -497,7 +540,7 @@ static void teardown(struct daemon *d)
 		event_base_free(d->base);
 }
 
-int daemon_run(const struct daemon_cfg *cfg)
+int daemon_run(struct daemon_cfg *cfg)
 {
 	struct daemon dd, *d = &dd;
 	struct gw_hooks hooks = { on_verdict, on_event, on_nat_lookup, d };

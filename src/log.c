@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 static int log_lvl = LOG_INFO;
@@ -20,22 +19,6 @@ void log_init(const char *ident, int level, int use_syslog)
 void log_set_level(int level)
 {
 	log_lvl = level;
-}
-
-int log_level_parse(const char *s)
-{
-	static const struct { const char *n; int v; } t[] = {
-		{ "err", LOG_ERR }, { "error", LOG_ERR },
-		{ "warning", LOG_WARNING }, { "warn", LOG_WARNING },
-		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
-		{ "debug", LOG_DEBUG },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcasecmp(s, t[i].n) == 0)
-			return t[i].v;
-	return -1;
 }
 
 static void log_v(int prio, const char *fmt, va_list ap)

@@ -1,10 +1,11 @@
-/* pptpgw: options, then the daemon. */
+/* pptpgw: configuration (file, then command line), then the daemon. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "rules.h"
@@ -12,13 +13,18 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: pptpgw --wan IFACE [options]\n"
+"usage: pptpgw [-f FILE] [--wan IFACE ...] [options]\n"
+"       pptpgw -n [-f FILE]            check the configuration and exit\n"
 "       pptpgw --print-rules iptables|nft --wan IFACE [--queue N]\n"
 "\n"
 "Transparent PPTP NAT gateway: aliases inside Call IDs and translates the\n"
 "enhanced GRE of every call, so many inside hosts can hold PPTP tunnels\n"
-"through one public address.  Runs in the foreground.\n"
+"through one public address.  Runs in the foreground.  Settings come from\n"
+"the configuration file (" PPTPGW_CONF " if present), then from the\n"
+"command line.  SIGHUP reloads the file without dropping calls.\n"
 "\n"
+"  -f, --config FILE      configuration file (default " PPTPGW_CONF ")\n"
+"  -n, --check            check the configuration, print what is wrong\n"
 "  -w, --wan IFACE        WAN (NAT'd) interface; repeat for several\n"
 "  -q, --queue N          NFQUEUE number (default 1723)\n"
 "      --no-rules         do not install netfilter rules (see rules/)\n"
@@ -34,134 +40,225 @@ static void usage(FILE *f)
 "  -h, --help\n");
 }
 
-static int num_arg(const char *name, const char *s, unsigned long max,
-		   unsigned long *out)
+static const struct option opts[] = {
+	{ "config", required_argument, NULL, 'f' },
+	{ "check", no_argument, NULL, 'n' },
+	{ "wan", required_argument, NULL, 'w' },
+	{ "queue", required_argument, NULL, 'q' },
+	{ "no-rules", no_argument, NULL, 'N' },
+	{ "print-rules", required_argument, NULL, 'P' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "metrics", required_argument, NULL, 'M' },
+	{ "max-calls", required_argument, NULL, 'C' },
+	{ "max-conns", required_argument, NULL, 'K' },
+	{ "holddown", required_argument, NULL, 'H' },
+	{ "call-idle", required_argument, NULL, 'I' },
+	{ "syslog", no_argument, NULL, 'S' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+static const char *optstr = "f:nw:q:s:vh";
+
+/* What the first pass finds: the file, and what to do instead of running. */
+static const char *conf_path = PPTPGW_CONF;
+static int conf_required, check_only;
+static const char *print_kind;
+static int saved_argc;
+static char **saved_argv;
+
+static int num_arg(const char *name, const char *s, unsigned long min,
+		   unsigned long max, unsigned long *out, char *err, size_t n)
 {
 	char *end;
 
 	*out = strtoul(s, &end, 10);
-	if (!*s || *end || *out > max) {
-		fprintf(stderr, "pptpgw: %s: '%s' is not a number up to %lu\n",
-			name, s, max);
+	if (!*s || *end || *s == '-' || *out < min || *out > max) {
+		snprintf(err, n, "%s: '%s' is not a number from %lu to %lu",
+			 name, s, min, max);
 		return -1;
+	}
+	return 0;
+}
+
+static int copy_str(char *dst, size_t size, const char *name, const char *v,
+		    char *err, size_t n)
+{
+	if (strlen(v) >= size) {
+		snprintf(err, n, "%s: '%s' is too long", name, v);
+		return -1;
+	}
+	strcpy(dst, v);
+	return 0;
+}
+
+/* Apply the command line on top of c; returns 0, -1 (err), or 1 (help). */
+static int apply_args(int argc, char **argv, struct daemon_cfg *c, char *err,
+		      size_t n)
+{
+	unsigned long v;
+	int ch, cli_wan = 0;
+
+	optind = 0;   /* glibc: start over, options anywhere */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, optstr, opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+		case 'n':
+		case 'P':
+			break;
+		case 'w':
+			/* The command line's WAN list replaces the file's. */
+			if (!cli_wan++)
+				c->nwan = 0;
+			if (config_add_wan(c, optarg, err, n) < 0)
+				return -1;
+			break;
+		case 'q':
+			if (num_arg("--queue", optarg, 0, 65535, &v, err, n))
+				return -1;
+			c->queue = (uint16_t)v;
+			break;
+		case 'N':
+			c->no_rules = 1;
+			break;
+		case 's':
+			if (copy_str(c->ctl_path, sizeof(c->ctl_path),
+				     "--socket", optarg, err, n))
+				return -1;
+			break;
+		case 'M':
+			if (copy_str(c->metrics, sizeof(c->metrics),
+				     "--metrics", optarg, err, n))
+				return -1;
+			break;
+		case 'C':
+			if (num_arg("--max-calls", optarg, 1, 1 << 20, &v, err, n))
+				return -1;
+			c->tab.max_calls = (uint32_t)v;
+			break;
+		case 'K':
+			if (num_arg("--max-conns", optarg, 1, 1 << 20, &v, err, n))
+				return -1;
+			c->tab.max_conns = (uint32_t)v;
+			break;
+		case 'H':
+			if (num_arg("--holddown", optarg, 0, 86400, &v, err, n))
+				return -1;
+			c->tab.holddown_ms = (uint32_t)v * 1000;
+			break;
+		case 'I':
+			if (num_arg("--call-idle", optarg, 1, 86400, &v, err, n))
+				return -1;
+			c->gw.call_idle_ms = (uint32_t)v * 1000;
+			break;
+		case 'S':
+			c->use_syslog = 1;
+			break;
+		case 'v':
+			c->log_level = LOG_DEBUG;
+			break;
+		case 'h':
+			return 1;
+		default:
+			snprintf(err, n, "unknown option or missing argument: "
+				 "'%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, n, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Defaults, then the file, then the command line: also what SIGHUP does. */
+static int build_config(struct daemon_cfg *c, char *err, size_t n)
+{
+	daemon_default_cfg(c);
+	c->reload = build_config;
+	if (config_load(conf_path, conf_required, c, err, n) < 0)
+		return -1;
+	return apply_args(saved_argc, saved_argv, c, err, n) < 0 ? -1 : 0;
+}
+
+static void first_pass(int argc, char **argv)
+{
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, optstr, opts, NULL)) != -1) {
+		if (ch == 'f') {
+			conf_path = optarg;
+			conf_required = 1;
+		} else if (ch == 'n') {
+			check_only = 1;
+		} else if (ch == 'P') {
+			print_kind = optarg;
+		}
+	}
+}
+
+static int print_rules(const struct daemon_cfg *c)
+{
+	struct rules_cfg rc = { .nwan = c->nwan, .queue = c->queue,
+				.mark = c->gw.mark };
+	int i;
+
+	for (i = 0; i < c->nwan; i++)
+		rc.wan[i] = c->wan[i];
+	if (strcmp(print_kind, "iptables") == 0)
+		rules_print_iptables(stdout, &rc);
+	else if (strcmp(print_kind, "nft") == 0)
+		rules_print_nft(stdout, &rc);
+	else {
+		fprintf(stderr, "pptpgw: --print-rules takes iptables or nft\n");
+		return 2;
 	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "wan", required_argument, NULL, 'w' },
-		{ "queue", required_argument, NULL, 'q' },
-		{ "no-rules", no_argument, NULL, 'N' },
-		{ "print-rules", required_argument, NULL, 'P' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "metrics", required_argument, NULL, 'M' },
-		{ "max-calls", required_argument, NULL, 'C' },
-		{ "max-conns", required_argument, NULL, 'K' },
-		{ "holddown", required_argument, NULL, 'H' },
-		{ "call-idle", required_argument, NULL, 'I' },
-		{ "syslog", no_argument, NULL, 'S' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct daemon_cfg cfg;
-	const char *print = NULL;
-	int c, level = LOG_INFO, use_syslog = 0;
-	unsigned long v;
+	static struct daemon_cfg cfg;
+	char err[512];
+	int r;
 
+	saved_argc = argc;
+	saved_argv = argv;
+	first_pass(argc, argv);
 	daemon_default_cfg(&cfg);
-	while ((c = getopt_long(argc, argv, "w:q:s:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'w':
-			if (cfg.nwan == RULES_MAX_WAN) {
-				fprintf(stderr, "pptpgw: at most %d WAN "
-					"interfaces\n", RULES_MAX_WAN);
-				return 2;
-			}
-			cfg.wan[cfg.nwan++] = optarg;
-			break;
-		case 'q':
-			if (num_arg("--queue", optarg, 65535, &v))
-				return 2;
-			cfg.queue = (uint16_t)v;
-			break;
-		case 'N':
-			cfg.no_rules = 1;
-			break;
-		case 'P':
-			print = optarg;
-			break;
-		case 's':
-			cfg.ctl_path = optarg;
-			break;
-		case 'M':
-			cfg.metrics = optarg;
-			break;
-		case 'C':
-			if (num_arg("--max-calls", optarg, 1 << 20, &v) || !v)
-				return 2;
-			cfg.tab.max_calls = (uint32_t)v;
-			break;
-		case 'K':
-			if (num_arg("--max-conns", optarg, 1 << 20, &v) || !v)
-				return 2;
-			cfg.tab.max_conns = (uint32_t)v;
-			break;
-		case 'H':
-			if (num_arg("--holddown", optarg, 86400, &v))
-				return 2;
-			cfg.tab.holddown_ms = (uint32_t)v * 1000;
-			break;
-		case 'I':
-			if (num_arg("--call-idle", optarg, 86400, &v) || !v)
-				return 2;
-			cfg.gw.call_idle_ms = (uint32_t)v * 1000;
-			break;
-		case 'S':
-			use_syslog = 1;
-			break;
-		case 'v':
-			level = LOG_DEBUG;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	r = apply_args(argc, argv, &cfg, err, sizeof(err));
+	if (r == 1) {
+		usage(stdout);
+		return 0;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "pptpgw: unexpected argument '%s'\n",
-			argv[optind]);
-		return 2;
-	}
-	if (cfg.nwan == 0) {
-		fprintf(stderr, "pptpgw: no WAN interface given (--wan IFACE)\n");
+	if (r < 0) {
+		fprintf(stderr, "pptpgw: %s\n", err);
 		usage(stderr);
 		return 2;
 	}
-	if (print) {
-		struct rules_cfg rc = { .nwan = cfg.nwan, .queue = cfg.queue,
-					.mark = cfg.gw.mark };
-
-		memcpy(rc.wan, cfg.wan, sizeof(rc.wan));
-		if (strcmp(print, "iptables") == 0)
-			rules_print_iptables(stdout, &rc);
-		else if (strcmp(print, "nft") == 0)
-			rules_print_nft(stdout, &rc);
-		else {
-			fprintf(stderr, "pptpgw: --print-rules takes iptables "
-				"or nft\n");
-			return 2;
-		}
+	if (build_config(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pptpgw: %s\n", err);
+		return check_only ? 1 : 2;
+	}
+	if (cfg.nwan == 0) {
+		fprintf(stderr, "pptpgw: no WAN interface: give --wan IFACE or "
+			"'wan =' in [gateway] of %s\n", conf_path);
+		return check_only ? 1 : 2;
+	}
+	if (check_only) {
+		printf("%s: OK (WAN %s%s, queue %u)\n",
+		       access(conf_path, R_OK) == 0 ? conf_path : "defaults",
+		       cfg.wan[0], cfg.nwan > 1 ? ", ..." : "", cfg.queue);
 		return 0;
 	}
+	if (print_kind)
+		return print_rules(&cfg);
 	if (geteuid() != 0)
 		fprintf(stderr, "pptpgw: warning: not root; queue and rules "
 			"need CAP_NET_ADMIN\n");
-	log_init("pptpgw", level, use_syslog);
+	log_init("pptpgw", cfg.log_level, cfg.use_syslog);
 	return daemon_run(&cfg);
 }

@@ -1,35 +1,49 @@
 /*
  * libFuzzer target for ctlstream.c.  The input describes one direction of a
  * control connection (a byte stream, either raw or made of well-formed
- * messages with the odd corrupt header) and a schedule of TCP segments cut
- * from it: in order, retransmitted, overlapping, ahead of the stream.  The
- * harness plays the caller of ctlstream.h: it keeps held segments, applies
- * patches with cs_apply and forwards what the stream lets through.
+ * messages with the odd corrupt header), how the caller decides each message
+ * (after how many bytes, whether it refuses), and a schedule of TCP segments
+ * cut from the stream: in order, retransmitted (near or far back),
+ * overlapping, ahead of the stream, with hold timeouts in between.  The
+ * harness plays the caller of ctlstream.h the way gw.c does: it keeps held
+ * segments, applies patches from the patch hook to them and to the segment
+ * being fed, releases the held segments once the stream stops holding, and on
+ * hold overflow or timeout cuts them to the point cs_rewind returns.
  *
- * Besides "no crash, no hang", it checks against a model of the stream:
+ * Besides "no crash", it checks against a model of the stream:
  * - decide and complete see exactly the sender's bytes of message k, in
- *   order, and decide sees min(length, CS_DECIDE_LEN) of them;
+ *   order; decide sees between 12 and min(length, CS_DECIDE_LEN) bytes, is
+ *   asked again while it answers CS_NEED_MORE, gets a last call at
+ *   min(length, CS_DECIDE_LEN) bytes, and is never asked again once it
+ *   answered; a message completes only after its final answer;
  * - every patch is a rewrite the hooks asked for, at the right stream
  *   position and value, and names only bytes already fed;
  * - every forwarded byte equals the sender's byte with the rewrites applied
  *   (no Call ID leaks out unrewritten), a retransmission comes out exactly
- *   as the first copy did, and nothing beyond a broken header or beyond a
- *   message whose ID fields never arrived is ever forwarded.
+ *   as the first copy did, and nothing beyond a broken header (but its first
+ *   11 bytes) or beyond the header of a message that can never be decided is
+ *   ever forwarded;
+ * - held segments exist exactly while cs_holding() says so, and after
+ *   CS_REFUSED the stream has rewound to the refused message's header;
+ * - no hang: after the schedule, a sender that retransmits from what the
+ *   receiver has (with hold timeouts in between) gets the whole decodable
+ *   stream through.  Exempt: a retransmission reaching below hist_floor,
+ *   whose rewrites were forgotten (dropped by design, see CS_HIST).
  *
- * Input layout: isn[4] cfg[1] nseg[1] seg[nseg][2], then with cfg bit 0 a
- * message count and one byte per message, then body bytes (the stream
- * itself when raw).
+ * Input layout: isn[4] cfg[1] hold[1] dpat[8] nseg[1] seg[nseg][2], then with
+ * cfg bit 0 a message count and one byte per message, then body bytes (the
+ * stream itself when raw).
  *
- * After CS_DROP the stream must hold no undecided bytes (the held segments
- * that carried them are gone); -DCS_CHECK_REWIND=0 turns that check off.
- *
- * A segment whose rewrites fill all CS_MAX_PATCH patches may lose the
- * rest; -DCS_IGNORE_PATCH_CAP=1 ends the run there instead of failing.
- *
- * Build with -DCS_GW_RELEASE=1 to model what gw.c does instead of what the
- * header says: every CS_PASS (even of a pure retransmission or an empty
- * segment) releases the held segments, and CS_HOLD patches only the segment
- * just fed.
+ * cfg: 0x01 messages (else raw), 0x02/0x04 also rewrite offset 14/16,
+ * 0x08 refusals (per dpat), 0x10 rewrites handed back in descending order,
+ * 0x20 gw's restart on a retransmission covering all held segments,
+ * 0xc0 segment size of the final retransmissions.
+ * dpat[k % 8] for message k: bits 0-2 decide at 12 + n bytes (19: never, so
+ * the last call decides nothing); 0x08 refuse the first final answer; 0x10
+ * refuse the very first call.
+ * seg: a = 0x30 is a hold timeout; else a & 0x80 in order, a & 0x40 back by
+ * (a & 0x3f) * 64 bytes, else (a & 0x3f) - 48 from the next byte expected;
+ * b: length b, or (b & 0x7f) * 32 with b & 0x80.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,19 +53,9 @@
 #include "ctlstream.h"
 #include "pptp_msg.h"
 
-#ifndef CS_GW_RELEASE
-#define CS_GW_RELEASE 0
-#endif
-#ifndef CS_IGNORE_PATCH_CAP
-#define CS_IGNORE_PATCH_CAP 0
-#endif
-#ifndef CS_CHECK_REWIND
-#define CS_CHECK_REWIND 1
-#endif
-
 #define STREAM_MAX 16384
 #define MSG_MAX (STREAM_MAX / 16 + 1)
-#define SEG_MAX 4096
+#define HOLD_CAP 32
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -79,17 +83,27 @@ struct seg {
 struct model {
 	uint32_t isn;
 	uint8_t cfg;
+	uint8_t dpat[8];
+	size_t hold_max;
 	uint8_t orig[STREAM_MAX];
 	uint8_t expect[STREAM_MAX];
 	uint8_t out[STREAM_MAX];
 	uint8_t out_set[STREAM_MAX];
 	size_t slen, limit;
+	int broken;                /* the stream ends in a corrupt header */
 	size_t start[MSG_MAX];
 	uint16_t mlen[MSG_MAX];
-	uint8_t attempts[MSG_MAX];
+	uint8_t dl[MSG_MAX];       /* decide once this many bytes are in */
+	uint8_t nrw[MSG_MAX];
+	uint8_t rwoff[MSG_MAX][3];
+	uint8_t final[MSG_MAX];    /* decide gave its final answer */
+	uint8_t refused[MSG_MAX];  /* bit 0: early, bit 1: late refusal done */
 	size_t nmsg, ncomplete;
-	struct seg held[SEG_MAX];
+	size_t answers;            /* final answers and refusals given */
+	struct seg held[HOLD_CAP];
 	size_t nheld;
+	const struct ctlstream *s;
+	struct seg *cur;           /* the segment being fed */
 };
 
 static struct model M;
@@ -97,21 +111,18 @@ static struct model M;
 #define FAIL(...) do { fprintf(stderr, "fuzz_ctlstream: " __VA_ARGS__); \
 		       fputc('\n', stderr); abort(); } while (0)
 
-/* Which rewrites the hooks ask for in message k (offsets 12, 14, 16). */
-static int rewrites(const struct model *m, size_t k, uint16_t off[3])
+static size_t min_sz(size_t a, size_t b)
 {
-	size_t have = m->mlen[k] < CS_DECIDE_LEN ? m->mlen[k] : CS_DECIDE_LEN;
-	int n = 0;
-
-	off[n++] = 12;
-	if (m->cfg & 0x02 && have >= 16)
-		off[n++] = 14;
-	if (m->cfg & 0x04 && have >= 18)
-		off[n++] = 16;
-	return n;
+	return a < b ? a : b;
 }
 
-static uint16_t rw_value(const uint8_t *msg, uint16_t off)
+/* Stream offset of a sequence number. */
+static size_t off_of(const struct model *m, uint32_t seq)
+{
+	return (uint32_t)(seq - m->isn);
+}
+
+static uint16_t rw_value(const uint8_t *msg, unsigned off)
 {
 	/* Every byte differs from the sender's: a leak cannot hide. */
 	return (uint16_t)~(msg[off] << 8 | msg[off + 1]);
@@ -125,61 +136,117 @@ static void model_stream(struct model *m)
 	memcpy(m->expect, m->orig, m->slen);
 	m->nmsg = 0;
 	m->limit = 0;
-	while (pos + PPTP_HDR_LEN <= m->slen && m->nmsg < MSG_MAX) {
-		uint16_t type, len, off[3];
-		size_t have, i;
-		int n;
+	m->broken = 0;
+	for (;;) {
+		uint16_t type, len;
+		size_t k = m->nmsg, lim, d, i;
+		uint8_t p;
 
-		if (pptp_hdr_check(m->orig + pos, PPTP_HDR_LEN, &type, &len) !=
-		    PPTP_OK)
+		if (pos + PPTP_HDR_LEN > m->slen || k == MSG_MAX) {
+			/* Bytes of an unfinished header pass. */
+			m->limit = m->slen;
 			break;
-		m->start[m->nmsg] = pos;
-		m->mlen[m->nmsg] = len;
-		have = len < CS_DECIDE_LEN ? len : CS_DECIDE_LEN;
-		if (pos + have > m->slen)
-			break;      /* its ID fields never arrive */
-		n = rewrites(m, m->nmsg, off);
-		for (i = 0; i < (size_t)n; i++) {
-			uint16_t v = rw_value(m->orig + pos, off[i]);
-
-			m->expect[pos + off[i]] = (uint8_t)(v >> 8);
-			m->expect[pos + off[i] + 1] = (uint8_t)v;
 		}
+		if (pptp_hdr_check(m->orig + pos, PPTP_HDR_LEN, &type, &len) !=
+		    PPTP_OK) {
+			/* The first 11 bytes of a bad header may pass; the
+			 * segment with the 12th is dropped, and all after. */
+			m->limit = pos + PPTP_HDR_LEN - 1;
+			m->broken = 1;
+			break;
+		}
+		p = m->dpat[k % 8];
+		m->start[k] = pos;
+		m->mlen[k] = len;
+		m->dl[k] = (uint8_t)(PPTP_HDR_LEN + (p & 7));
+		m->nrw[k] = 0;
 		m->nmsg++;
+		lim = min_sz(len, CS_DECIDE_LEN);
+		d = min_sz(m->dl[k], lim);
+		if (pos + d > m->slen) {
+			/* Never decided: its ID region never leaves. */
+			m->limit = pos + PPTP_HDR_LEN;
+			break;
+		}
+		/* Decided at dl bytes: what lies within them is rewritten;
+		 * no answer by the last call means no rewrite at all. */
+		if (m->dl[k] <= lim) {
+			static const uint8_t offs[3] = { 12, 14, 16 };
+
+			for (i = 0; i < 3; i++) {
+				if ((i == 1 && !(m->cfg & 0x02)) ||
+				    (i == 2 && !(m->cfg & 0x04)) ||
+				    offs[i] + 2u > m->dl[k])
+					continue;
+				m->rwoff[k][m->nrw[k]++] = offs[i];
+			}
+		}
+		for (i = 0; i < m->nrw[k]; i++) {
+			size_t q = pos + m->rwoff[k][i];
+			uint16_t v = rw_value(m->orig + pos, m->rwoff[k][i]);
+
+			if (q + 2 > m->slen)
+				FAIL("model: rewrite beyond the stream");
+			m->expect[q] = (uint8_t)(v >> 8);
+			m->expect[q + 1] = (uint8_t)v;
+		}
 		pos += len;
-		m->limit = pos < m->slen ? pos : m->slen;
+		if (pos >= m->slen) {
+			m->limit = m->slen;
+			break;
+		}
 	}
-	/*
-	 * Bytes from the first message that is broken, or whose first
-	 * CS_DECIDE_LEN bytes are not all in the stream, must never pass.
-	 */
 }
 
 static int on_decide(void *ctx, const uint8_t *msg, size_t have,
 		     struct cs_rewrite *rw, int max)
 {
 	struct model *m = ctx;
-	size_t k = m->ncomplete, want;
-	uint16_t off[3];
-	int n, i;
+	size_t k = m->ncomplete, lim;
+	uint8_t p;
+	int i, n;
 
 	if (k >= m->nmsg)
 		FAIL("decide for message %zu of %zu", k, m->nmsg);
-	want = m->mlen[k] < CS_DECIDE_LEN ? m->mlen[k] : CS_DECIDE_LEN;
-	if (have != want)
-		FAIL("decide message %zu: have %zu, expected %zu", k, have, want);
-	if (memcmp(msg, m->orig + m->start[k], have) != 0)
+	lim = min_sz(m->mlen[k], CS_DECIDE_LEN);
+	if (have < PPTP_HDR_LEN || have > lim)
+		FAIL("decide message %zu: have %zu, limit %zu", k, have, lim);
+	if (m->start[k] + have > m->slen ||
+	    memcmp(msg, m->orig + m->start[k], have) != 0)
 		FAIL("decide message %zu: bytes differ from the sender's", k);
-	/* Refuse the first attempt at some messages: the stream rewinds. */
-	if (m->cfg & 0x08 && m->attempts[k]++ == 0 && k % 2 == 0)
+	if (m->final[k])
+		FAIL("decide message %zu (have %zu) asked again after its "
+		     "final answer", k, have);
+	p = m->dpat[k % 8];
+	if (m->cfg & 0x08 && p & 0x10 && !(m->refused[k] & 1)) {
+		m->refused[k] |= 1;
+		m->answers++;
 		return -1;
-	n = rewrites(m, k, off);
+	}
+	if (have < m->dl[k]) {
+		/* At the limit this is the last call: nothing to rewrite. */
+		if (have == lim) {
+			m->final[k] = 1;
+			m->answers++;
+		}
+		return CS_NEED_MORE;
+	}
+	if (m->cfg & 0x08 && p & 0x08 && !(m->refused[k] & 2)) {
+		m->refused[k] |= 2;
+		m->answers++;
+		return -1;
+	}
+	n = m->nrw[k];
 	if (n > max)
 		FAIL("max %d rewrites", max);
 	for (i = 0; i < n; i++) {
-		rw[i].off = off[i];
-		rw[i].value = rw_value(msg, off[i]);
+		int j = m->cfg & 0x10 ? n - 1 - i : i;
+
+		rw[i].off = m->rwoff[k][j];
+		rw[i].value = rw_value(msg, m->rwoff[k][j]);
 	}
+	m->final[k] = 1;
+	m->answers++;
 	return n;
 }
 
@@ -190,6 +257,8 @@ static void on_complete(void *ctx, const uint8_t *msg, size_t len)
 
 	if (k >= m->nmsg || m->start[k] + m->mlen[k] > m->slen)
 		FAIL("complete for message %zu of %zu", k, m->nmsg);
+	if (!m->final[k])
+		FAIL("message %zu complete without a final decision", k);
 	if (len != m->mlen[k])
 		FAIL("complete message %zu: len %zu, expected %u", k, len,
 		     m->mlen[k]);
@@ -199,33 +268,51 @@ static void on_complete(void *ctx, const uint8_t *msg, size_t len)
 }
 
 /* Is a patch one of the rewrites the hooks asked for? */
-static void check_patch(const struct model *m, const struct cs_patch *p,
-			size_t fed)
+static void check_patch(const struct model *m, uint32_t seq,
+			const uint8_t val[2])
 {
-	size_t pos = (uint32_t)(p->seq - m->isn), k;
+	size_t pos = off_of(m, seq), fed = off_of(m, m->s->next), k;
 
 	if (pos >= m->slen || pos + 2 > fed)
 		FAIL("patch at stream offset %zu beyond the bytes fed (%zu)",
 		     pos, fed);
 	for (k = 0; k < m->nmsg; k++) {
-		uint16_t off[3];
-		int n, i;
+		int i;
 
 		if (m->start[k] > pos)
 			break;
-		n = rewrites(m, k, off);
-		for (i = 0; i < n; i++) {
-			if (m->start[k] + off[i] != pos)
+		for (i = 0; i < m->nrw[k]; i++) {
+			if (m->start[k] + m->rwoff[k][i] != pos)
 				continue;
-			if (p->val[0] != m->expect[pos] ||
-			    p->val[1] != m->expect[pos + 1])
-				FAIL("patch at %zu: value %02x%02x, expected %02x%02x",
-				     pos, p->val[0], p->val[1], m->expect[pos],
-				     m->expect[pos + 1]);
+			if (val[0] != m->expect[pos] ||
+			    val[1] != m->expect[pos + 1])
+				FAIL("patch at %zu: value %02x%02x, expected "
+				     "%02x%02x", pos, val[0], val[1],
+				     m->expect[pos], m->expect[pos + 1]);
 			return;
 		}
 	}
 	FAIL("patch at stream offset %zu is no rewrite asked for", pos);
+}
+
+static void seg_apply(const struct model *m, const struct cs_patch *pt,
+		      struct seg *s)
+{
+	cs_apply(pt, m->isn + (uint32_t)s->pos, s->b, s->len, NULL, NULL);
+}
+
+/* As gw does: the bytes may be in the segment fed or in held ones. */
+static void on_patch(void *ctx, uint32_t seq, const uint8_t val[2])
+{
+	struct model *m = ctx;
+	struct cs_patch pt = { seq, { val[0], val[1] } };
+	size_t i;
+
+	check_patch(m, seq, val);
+	for (i = 0; i < m->nheld; i++)
+		seg_apply(m, &pt, &m->held[i]);
+	if (m->cur)
+		seg_apply(m, &pt, m->cur);
 }
 
 /* The segment leaves: every byte must be what the receiver may see. */
@@ -265,58 +352,249 @@ static void drop_held(struct model *m)
 	m->nheld = 0;
 }
 
-static void apply(struct model *m, const struct cs_patch *pt, int n,
-		  struct seg *s)
+static void release_held(struct model *m)
 {
-	cs_apply(pt, n, m->isn + (uint32_t)s->pos, s->b, s->len, NULL, NULL);
+	size_t i;
+
+	for (i = 0; i < m->nheld; i++)
+		forward(m, &m->held[i]);
+	drop_held(m);
+}
+
+/* gw's cut_held: send what lies before cut, drop the rest. */
+static void cut_held(struct model *m, uint32_t cut)
+{
+	size_t i, c = off_of(m, cut);
+
+	if (c > off_of(m, m->s->next))
+		FAIL("rewind to %zu, beyond the parsed %zu", c,
+		     off_of(m, m->s->next));
+	for (i = 0; i < m->nheld; i++) {
+		struct seg *s = &m->held[i];
+
+		if (c <= s->pos)
+			continue;
+		s->len = min_sz(s->len, c - s->pos);
+		forward(m, s);
+	}
+	drop_held(m);
+}
+
+/* gw's covers_held: starts at or before the first held byte and runs past
+ * everything parsed. */
+static int covers_held(const struct model *m, const struct seg *cur)
+{
+	return m->nheld && cs_holding(m->s) && cur->pos <= m->held[0].pos &&
+	       cur->pos + cur->len > off_of(m, m->s->next);
+}
+
+static void check_state(const struct model *m, const struct ctlstream *s)
+{
+	size_t fed = off_of(m, s->next);
+
+	if (fed > m->slen)
+		FAIL("stream parsed to %zu, beyond the %zu bytes sent", fed,
+		     m->slen);
+	if (s->msg_len > PPTP_MAX_LEN || s->msg_have > PPTP_MAX_LEN ||
+	    (s->msg_len && s->msg_have > s->msg_len) ||
+	    (!s->msg_len && s->msg_have >= PPTP_HDR_LEN &&
+	     s->state != CS_BROKEN))
+		FAIL("message state %u/%u", s->msg_have, s->msg_len);
+	if (s->state != CS_BROKEN && s->next != s->msg_start + s->msg_have)
+		FAIL("next %zu, message at %zu with %u bytes", fed,
+		     off_of(m, s->msg_start), s->msg_have);
+	if (s->state != CS_BROKEN && !!m->nheld != !!cs_holding(s))
+		FAIL("%zu segments held, stream %sholding (message at %zu, "
+		     "%u bytes)", m->nheld, cs_holding(s) ? "" : "not ",
+		     off_of(m, s->msg_start), s->msg_have);
+}
+
+/* Feed one segment and act on the result as gw.c does; cur is consumed. */
+static enum cs_result feed(struct model *m, struct ctlstream *s,
+			   struct seg *cur, const struct cs_hooks *hooks)
+{
+	size_t next = off_of(m, s->next);
+	enum cs_result r;
+
+	m->cur = cur;
+	r = cs_feed(s, m->isn + (uint32_t)cur->pos, cur->b, cur->len, hooks, m);
+	m->cur = NULL;
+
+	switch (r) {
+	case CS_PASS:
+		/* Held segments go once the stream stops holding; a
+		 * retransmission or empty segment leaves them be. */
+		if (!cs_holding(s))
+			release_held(m);
+		forward(m, cur);
+		seg_free(cur);
+		break;
+	case CS_HOLD:
+		if (!cs_holding(s))
+			FAIL("CS_HOLD, but the stream is not holding");
+		if (m->nheld == m->hold_max) {
+			cut_held(m, cs_rewind(s));
+			seg_free(cur);
+			break;
+		}
+		m->held[m->nheld++] = *cur;
+		cur->b = NULL;
+		break;
+	case CS_OOO:
+		if (cur->len == 0 || cur->pos <= next)
+			FAIL("out of order at %zu, next %zu", cur->pos, next);
+		seg_free(cur);
+		break;
+	case CS_DROP:
+		if (cur->pos >= next)
+			FAIL("CS_DROP of new bytes at %zu, next %zu", cur->pos,
+			     next);
+		if (m->cfg & 0x20 && covers_held(m, cur)) {
+			drop_held(m);
+			cs_rewind(s);
+			check_state(m, s);
+			return feed(m, s, cur, hooks);
+		}
+		seg_free(cur);
+		break;
+	case CS_REFUSED:
+		drop_held(m);
+		seg_free(cur);
+		if (cs_holding(s) || s->msg_have != PPTP_HDR_LEN ||
+		    s->next != s->msg_start + PPTP_HDR_LEN)
+			FAIL("CS_REFUSED: stream not rewound to the header "
+			     "(message at %zu, %u bytes, next %zu)",
+			     off_of(m, s->msg_start), s->msg_have,
+			     off_of(m, s->next));
+		break;
+	case CS_ERROR:
+		drop_held(m);
+		seg_free(cur);
+		if (s->state != CS_BROKEN)
+			FAIL("error but not broken");
+		break;
+	default:
+		FAIL("result %d", (int)r);
+	}
+	check_state(m, s);
+	return r;
+}
+
+static void mk_seg(const struct model *m, struct seg *cur, size_t pos,
+		   size_t len)
+{
+	if (pos > m->slen)
+		pos = m->slen;
+	if (len > m->slen - pos)
+		len = m->slen - pos;
+	cur->pos = pos;
+	cur->len = len;
+	cur->b = malloc(len ? len : 1);
+	memcpy(cur->b, m->orig + pos, len);
+}
+
+/* What the receiver has in order: where a retransmission starts. */
+static size_t acked(const struct model *m)
+{
+	size_t q = 0;
+
+	while (q < m->slen && m->out_set[q])
+		q++;
+	return q;
+}
+
+/*
+ * No hang: the sender retransmits from the receiver's ack point, a window at
+ * a time, with hold timeouts in between, until all that can pass has.
+ */
+static void drain(struct model *m, struct ctlstream *s,
+		  const struct cs_hooks *hooks)
+{
+	static const size_t seglen[4] = { 7, 64, 536, 1400 };
+	size_t L = seglen[m->cfg >> 6], stuck = 0, ack = acked(m);
+
+	if (m->broken)
+		return;   /* the segment with the bad header never passes */
+	while (ack < m->limit) {
+		size_t pos, prev = ack, answers = m->answers;
+
+		if (s->state == CS_BROKEN)
+			FAIL("stream broken, no bad header in it");
+		if (m->nheld)
+			cut_held(m, cs_rewind(s));
+		ack = acked(m);
+		/* Rewrites this old were forgotten: dropped by design. */
+		if ((int32_t)(m->isn + (uint32_t)ack - s->hist_floor) < 0)
+			return;
+		for (pos = ack; pos < m->limit && pos < ack + 8 * 1400;
+		     pos += L) {
+			struct seg cur;
+
+			enum cs_result r;
+
+			mk_seg(m, &cur, pos, L);
+			r = feed(m, s, &cur, hooks);
+			/* After these the rest of the window is ahead. */
+			if (r != CS_PASS && r != CS_HOLD)
+				break;
+		}
+		ack = acked(m);
+		/* A refusal costs the sender a round (the whole segment
+		 * goes); no progress and no answer for rounds is a hang. */
+		stuck = ack > prev || m->answers > answers ? 0 : stuck + 1;
+		if (stuck == 4)
+			FAIL("stalled: receiver has %zu of %zu bytes, stream "
+			     "parsed to %zu, message at %zu has %u bytes",
+			     ack, m->limit, off_of(m, s->next),
+			     off_of(m, s->msg_start), s->msg_have);
+	}
 }
 
 static void build_stream(struct model *m, struct in *in, int synth)
 {
+	size_t nmsg, i;
+	uint8_t desc[256];
+
 	if (!synth) {
 		m->slen = in->len < STREAM_MAX ? in->len : STREAM_MAX;
 		memcpy(m->orig, in->p, m->slen);
 		return;
 	}
-	{
-		size_t nmsg = take(in), i;
-		uint8_t desc[256];
+	nmsg = take(in);
+	for (i = 0; i < nmsg; i++)
+		desc[i] = take(in);
+	m->slen = 0;
+	for (i = 0; i < nmsg; i++) {
+		unsigned type = 1 + (desc[i] & 0x0f) % PPTP_TYPE_MAX;
+		size_t len = pptp_type_len(type), j;
+		uint8_t *p = m->orig + m->slen;
 
-		for (i = 0; i < nmsg; i++)
-			desc[i] = take(in);
-		m->slen = 0;
-		for (i = 0; i < nmsg; i++) {
-			unsigned type = 1 + (desc[i] & 0x0f) % PPTP_TYPE_MAX;
-			size_t len = pptp_type_len(type), j;
-			uint8_t *p = m->orig + m->slen;
-
-			if (m->slen + len > STREAM_MAX)
-				break;
-			p[0] = (uint8_t)(len >> 8);
-			p[1] = (uint8_t)len;
-			p[2] = 0;
-			p[3] = PPTP_MSG_CONTROL;
-			p[4] = 0x1A;
-			p[5] = 0x2B;
-			p[6] = 0x3C;
-			p[7] = 0x4D;
-			p[8] = 0;
-			p[9] = (uint8_t)type;
-			p[10] = 0;
-			p[11] = desc[i] & 0x10;
-			for (j = 12; j < len; j++)
-				p[j] = take(in);
-			/* Now and then a corrupt header. */
-			if ((desc[i] & 0xc0) == 0xc0) {
-				switch ((desc[i] >> 4) & 3) {
-				case 0: p[1]++; break;
-				case 1: p[7] ^= 0xff; break;
-				case 2: p[9] = 0; break;
-				default: p[3] = 2; break;
-				}
+		if (m->slen + len > STREAM_MAX)
+			break;
+		p[0] = (uint8_t)(len >> 8);
+		p[1] = (uint8_t)len;
+		p[2] = 0;
+		p[3] = PPTP_MSG_CONTROL;
+		p[4] = 0x1A;
+		p[5] = 0x2B;
+		p[6] = 0x3C;
+		p[7] = 0x4D;
+		p[8] = 0;
+		p[9] = (uint8_t)type;
+		p[10] = 0;
+		p[11] = desc[i] & 0x10;
+		for (j = 12; j < len; j++)
+			p[j] = take(in);
+		/* Now and then a corrupt header. */
+		if ((desc[i] & 0xc0) == 0xc0) {
+			switch ((desc[i] >> 4) & 3) {
+			case 0: p[1]++; break;
+			case 1: p[7] ^= 0xff; break;
+			case 2: p[9] = 0; break;
+			default: p[3] = 2; break;
 			}
-			m->slen += len;
 		}
+		m->slen += len;
 	}
 }
 
@@ -325,17 +603,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct model *m = &M;
 	struct in in = { data, size };
 	struct ctlstream s;
-	struct cs_hooks hooks = { on_decide, on_complete };
+	struct cs_hooks hooks = { on_decide, on_complete, on_patch };
 	uint8_t segdesc[2 * 256];
 	size_t nseg, i;
 
 	memset(m->out_set, 0, sizeof(m->out_set));
-	memset(m->attempts, 0, sizeof(m->attempts));
+	memset(m->final, 0, sizeof(m->final));
+	memset(m->refused, 0, sizeof(m->refused));
 	m->nheld = 0;
 	m->ncomplete = 0;
+	m->answers = 0;
 	m->isn = (uint32_t)take(&in) << 24 | (uint32_t)take(&in) << 16 |
 		 (uint32_t)take(&in) << 8 | take(&in);
 	m->cfg = take(&in);
+	m->hold_max = 1 + take(&in) % HOLD_CAP;
+	for (i = 0; i < 8; i++)
+		m->dpat[i] = take(&in);
 	nseg = take(&in);
 	for (i = 0; i < 2 * nseg; i++)
 		segdesc[i] = take(&in);
@@ -343,113 +626,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	model_stream(m);
 
 	cs_sync(&s, m->isn);
+	m->s = &s;
 	for (i = 0; i < nseg; i++) {
 		uint8_t a = segdesc[2 * i], b = segdesc[2 * i + 1];
-		size_t next = (uint32_t)(s.next - m->isn), pos, len, fed;
-		struct cs_patch pt[CS_MAX_PATCH];
+		size_t next = off_of(m, s.next), pos;
+		long d;
 		struct seg cur;
-		enum cs_result r;
-		int np = -1, k, release;
 
-		if (next > m->slen)
-			FAIL("stream parsed to %zu, beyond the %zu bytes sent",
-			     next, m->slen);
-		if (a & 0x80) {
-			pos = next;
-		} else {
-			long d = (long)next + (long)(a & 0x7f) - 96;
-
-			pos = d < 0 ? 0 : (size_t)d;
+		if (a == 0x30) {
+			/* The hold timer fires: gw cuts at the rewind point. */
+			if (m->nheld)
+				cut_held(m, cs_rewind(&s));
+			check_state(m, &s);
+			continue;
 		}
-		if (pos > m->slen)
-			pos = m->slen;
-		len = b & 0x80 ? (size_t)(b & 0x7f) * 32 : b;
-		if (pos + len > m->slen)
-			len = m->slen - pos;
-		cur.pos = pos;
-		cur.len = len;
-		cur.b = malloc(len ? len : 1);
-		memcpy(cur.b, m->orig + pos, len);
-
-		r = cs_feed(&s, m->isn + (uint32_t)pos, cur.b, len, &hooks, m,
-			    pt, &np);
-		if (np < 0 || np > CS_MAX_PATCH)
-			FAIL("npatch %d", np);
-		if (s.msg_len > PPTP_MAX_LEN || s.msg_have > PPTP_MAX_LEN ||
-		    (s.msg_len && s.msg_have > s.msg_len))
-			FAIL("message state %u/%u", s.msg_have, s.msg_len);
-		fed = (uint32_t)(s.next - m->isn);
-		if (fed > m->slen)
-			FAIL("stream parsed to %zu, beyond the %zu bytes sent",
-			     fed, m->slen);
-		if (r == CS_PASS || r == CS_HOLD)
-			for (k = 0; k < np; k++)
-				check_patch(m, &pt[k], fed);
-		if (CS_IGNORE_PATCH_CAP && np == CS_MAX_PATCH) {
-			/* Rewrites past the cap may be lost: known, skip. */
-			seg_free(&cur);
-			break;
-		}
-
-		switch (r) {
-		case CS_PASS:
-			/*
-			 * Held segments go when the message they began has
-			 * its rewrites decided; a PASS of a retransmission
-			 * (or of an empty segment) says nothing about them.
-			 */
-			release = CS_GW_RELEASE ||
-				  !(s.msg_have > 0 && !s.decided);
-			for (k = 0; release && k < (int)m->nheld; k++) {
-				apply(m, pt, np, &m->held[k]);
-				forward(m, &m->held[k]);
-			}
-			if (release)
-				drop_held(m);
-			else
-				for (k = 0; k < (int)m->nheld; k++)
-					apply(m, pt, np, &m->held[k]);
-			apply(m, pt, np, &cur);
-			forward(m, &cur);
-			seg_free(&cur);
-			break;
-		case CS_HOLD:
-			if (!CS_GW_RELEASE)
-				for (k = 0; k < (int)m->nheld; k++)
-					apply(m, pt, np, &m->held[k]);
-			apply(m, pt, np, &cur);
-			if (m->nheld == SEG_MAX)
-				FAIL("too many held segments");
-			m->held[m->nheld++] = cur;
-			break;
-		case CS_OOO:
-			if (len == 0 || pos <= next)
-				FAIL("out of order at %zu, next %zu", pos, next);
-			seg_free(&cur);
-			break;
-		case CS_DROP:
-		case CS_ERROR:
-			drop_held(m);
-			seg_free(&cur);
-			break;
-		default:
-			FAIL("result %d", (int)r);
-		}
-		if (r == CS_ERROR && s.state != CS_BROKEN)
-			FAIL("error but not broken");
-		/*
-		 * CS_DROP makes the caller drop its held segments, so the
-		 * stream must forget the undecided bytes they carried
-		 * ("the stream rewound"); otherwise it waits for bytes that
-		 * only a retransmission brings, and drops that too.
-		 */
-		if (CS_CHECK_REWIND && r == CS_DROP && s.msg_have > 0 &&
-		    !s.decided)
-			FAIL("CS_DROP left %u undecided bytes of the message at "
-			     "%u parsed (next %u): not rewound", s.msg_have,
-			     (unsigned)(s.msg_start - m->isn),
-			     (unsigned)(s.next - m->isn));
+		if (a & 0x80)
+			d = (long)next;
+		else if (a & 0x40)
+			d = (long)next - (long)(a & 0x3f) * 64;
+		else
+			d = (long)next + (long)(a & 0x3f) - 48;
+		pos = d < 0 ? 0 : (size_t)d;
+		mk_seg(m, &cur, pos, b & 0x80 ? (size_t)(b & 0x7f) * 32 : b);
+		feed(m, &s, &cur, &hooks);
 	}
+	drain(m, &s, &hooks);
 	drop_held(m);
 	return 0;
 }

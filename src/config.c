@@ -1,0 +1,337 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <strings.h>
+#include <syslog.h>
+
+#define LINE_MAX_LEN 512
+
+struct ctx {
+	const char *name;
+	unsigned line;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct ctx *x, const char *fmt, const char *a, const char *b)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	snprintf(x->err, x->errlen, "%s:%u: %s", x->name, x->line, msg);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static int parse_uint(const char *v, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+
+	if (!*v || *v == '-')
+		return -1;
+	errno = 0;
+	*out = strtoul(v, &end, 0);
+	return errno || *end || *out < min || *out > max ? -1 : 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
+	    !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") ||
+		 !strcmp(v, "0"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+void daemon_default_cfg(struct daemon_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->queue = 1723;
+	c->queue_maxlen = 16384;
+	strcpy(c->ctl_path, PPTPGW_CTL_PATH);
+	strcpy(c->metrics, PPTPGW_METRICS);
+	c->log_level = LOG_INFO;
+	c->tab.max_calls = 4096;
+	c->tab.max_conns = 4096;
+	c->tab.holddown_ms = 60000;
+	gw_default_cfg(&c->gw);
+}
+
+int config_add_wan(struct daemon_cfg *c, const char *name, char *err,
+		   size_t errlen)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n >= CFG_IFNAMSIZ) {
+		snprintf(err, errlen, "interface name '%s' is not 1 to %d "
+			 "characters", name, CFG_IFNAMSIZ - 1);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (isspace((unsigned char)name[i]) || name[i] == '/' ||
+		    name[i] == ',') {
+			snprintf(err, errlen, "interface name '%s' has a "
+				 "character no interface name has", name);
+			return -1;
+		}
+	for (i = 0; i < (size_t)c->nwan; i++)
+		if (!strcmp(c->wan[i], name))
+			return 0;
+	if (c->nwan == RULES_MAX_WAN) {
+		snprintf(err, errlen, "more than %d WAN interfaces",
+			 RULES_MAX_WAN);
+		return -1;
+	}
+	strcpy(c->wan[c->nwan++], name);
+	return 0;
+}
+
+static int set_wan(struct ctx *x, struct daemon_cfg *c, char *v)
+{
+	char *tok, *save = NULL, why[128];
+
+	for (tok = strtok_r(v, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save))
+		if (config_add_wan(c, tok, why, sizeof(why)) < 0)
+			return fail(x, "wan: %s%s", why, "");
+	return 0;
+}
+
+/* A numeric key: where it goes, its range, and its unit factor. */
+struct num_key {
+	const char *section, *key;
+	unsigned long min, max, factor;
+	size_t off;        /* offset of a uint32_t in struct daemon_cfg */
+	const char *unit;
+};
+
+#define OFF(f) offsetof(struct daemon_cfg, f)
+
+static const struct num_key num_keys[] = {
+	{ "limits", "max_calls", 1, 1 << 20, 1, OFF(tab.max_calls), "calls" },
+	{ "limits", "max_conns", 1, 1 << 20, 1, OFF(tab.max_conns),
+	  "connections" },
+	{ "timeouts", "holddown", 0, 86400, 1000, OFF(tab.holddown_ms),
+	  "seconds" },
+	{ "timeouts", "call_idle", 1, 86400, 1000, OFF(gw.call_idle_ms),
+	  "seconds" },
+	{ "timeouts", "conn_idle", 1, 86400, 1000, OFF(gw.conn_idle_ms),
+	  "seconds" },
+	{ "timeouts", "request", 1, 3600, 1000, OFF(gw.request_ms),
+	  "seconds" },
+	{ "timeouts", "clearing", 1, 3600, 1000, OFF(gw.clearing_ms),
+	  "seconds" },
+	{ "gateway", "mark", 1, 0xffffffffUL, 1, OFF(gw.mark), "a non-zero mark" },
+};
+
+static int set_key(struct ctx *x, struct daemon_cfg *c, const char *sec,
+		   const char *key, char *v)
+{
+	unsigned long n;
+	size_t i;
+	int b;
+
+	for (i = 0; i < sizeof(num_keys) / sizeof(num_keys[0]); i++) {
+		const struct num_key *k = &num_keys[i];
+		char range[64];
+
+		if (strcmp(sec, k->section) || strcmp(key, k->key))
+			continue;
+		if (parse_uint(v, k->min, k->max, &n) < 0) {
+			snprintf(range, sizeof(range), "%lu to %lu %s", k->min,
+				 k->max, k->unit);
+			return fail(x, "bad value for %s: expected %s", key,
+				    range);
+		}
+		*(uint32_t *)((char *)c + k->off) = (uint32_t)(n * k->factor);
+		return 0;
+	}
+	if (!strcmp(sec, "gateway") && !strcmp(key, "wan"))
+		return set_wan(x, c, v);
+	if (!strcmp(sec, "gateway") && !strcmp(key, "queue")) {
+		if (parse_uint(v, 0, 65535, &n) < 0)
+			return fail(x, "bad value for %s: expected %s", key,
+				    "0 to 65535");
+		c->queue = (uint16_t)n;
+		return 0;
+	}
+	if (!strcmp(sec, "gateway") && !strcmp(key, "rules")) {
+		if (parse_bool(v, &b) < 0)
+			return fail(x, "bad value for %s: expected %s", key,
+				    "yes or no");
+		c->no_rules = !b;
+		return 0;
+	}
+	if (!strcmp(sec, "control") && !strcmp(key, "socket")) {
+		if (v[0] != '/' || strlen(v) >= sizeof(c->ctl_path))
+			return fail(x, "bad value for %s: expected %s", key,
+				    "an absolute path under 108 characters");
+		strcpy(c->ctl_path, v);
+		return 0;
+	}
+	if (!strcmp(sec, "metrics") && !strcmp(key, "listen")) {
+		const char *colon = strrchr(v, ':');
+
+		if (strcmp(v, "off") &&
+		    (!colon || colon == v || strlen(v) >= sizeof(c->metrics) ||
+		     parse_uint(colon + 1, 1, 65535, &n) < 0))
+			return fail(x, "bad value for %s: expected %s", key,
+				    "ADDR:PORT or off");
+		strcpy(c->metrics, v);
+		return 0;
+	}
+	if (!strcmp(sec, "log") && !strcmp(key, "level")) {
+		int l = config_level_parse(v);
+
+		if (l < 0)
+			return fail(x, "bad value for %s: expected %s", key,
+				    "error, warning, notice, info or debug");
+		c->log_level = l;
+		return 0;
+	}
+	if (!strcmp(sec, "log") && !strcmp(key, "syslog")) {
+		if (parse_bool(v, &c->use_syslog) < 0)
+			return fail(x, "bad value for %s: expected %s", key,
+				    "yes or no");
+		return 0;
+	}
+	return fail(x, "unknown key '%s' in [%s]", key, sec);
+}
+
+int config_level_parse(const char *s)
+{
+	static const struct { const char *n; int v; } t[] = {
+		{ "err", LOG_ERR }, { "error", LOG_ERR },
+		{ "warning", LOG_WARNING }, { "warn", LOG_WARNING },
+		{ "notice", LOG_NOTICE }, { "info", LOG_INFO },
+		{ "debug", LOG_DEBUG },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcasecmp(s, t[i].n) == 0)
+			return t[i].v;
+	return -1;
+}
+
+static const char *const sections[] = {
+	"gateway", "limits", "timeouts", "control", "metrics", "log",
+};
+
+int config_parse(const char *text, const char *name, struct daemon_cfg *c,
+		 char *err, size_t errlen)
+{
+	struct ctx x = { name, 0, err, errlen };
+	char sec[32] = "";
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char buf[LINE_MAX_LEN], *line, *eq, *hash;
+
+		x.line++;
+		if (n >= sizeof(buf))
+			return fail(&x, "line longer than %s characters%s",
+				    "511", "");
+		memcpy(buf, p, n);
+		buf[n] = 0;
+		p += n + (nl ? 1 : 0);
+		if ((hash = strchr(buf, '#')) != NULL)
+			*hash = 0;
+		line = trim(buf);
+		if (!*line)
+			continue;
+		if (*line == '[') {
+			size_t i, len = strlen(line);
+
+			if (line[len - 1] != ']')
+				return fail(&x, "section header '%s' has no "
+					    "closing ']'%s", line, "");
+			line[len - 1] = 0;
+			line = trim(line + 1);
+			for (i = 0; i < sizeof(sections) / sizeof(sections[0]);
+			     i++)
+				if (!strcmp(line, sections[i]))
+					break;
+			if (i == sizeof(sections) / sizeof(sections[0]))
+				return fail(&x, "unknown section [%s]%s", line,
+					    "");
+			snprintf(sec, sizeof(sec), "%s", line);
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (!eq)
+			return fail(&x, "'%s' is not 'key = value'%s", line, "");
+		*eq = 0;
+		if (!*sec)
+			return fail(&x, "'%s' comes before any [section]%s",
+				    trim(line), "");
+		if (!*trim(eq + 1))
+			return fail(&x, "no value for '%s'%s", trim(line), "");
+		if (set_key(&x, c, sec, trim(line), trim(eq + 1)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int config_load(const char *path, int required, struct daemon_cfg *c,
+		char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long len;
+	int r;
+
+	if (!f) {
+		if (!required && errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 ||
+	    len > 1 << 20 || fseek(f, 0, SEEK_SET) < 0) {
+		snprintf(err, errlen, "%s: unreadable or larger than 1 MiB",
+			 path);
+		fclose(f);
+		return -1;
+	}
+	text = malloc((size_t)len + 1);
+	if (!text || fread(text, 1, (size_t)len, f) != (size_t)len) {
+		snprintf(err, errlen, "%s: read error", path);
+		free(text);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	text[len] = 0;
+	if (memchr(text, 0, (size_t)len)) {
+		snprintf(err, errlen, "%s: not a text file", path);
+		free(text);
+		return -1;
+	}
+	r = config_parse(text, path, c, err, errlen);
+	free(text);
+	return r;
+}

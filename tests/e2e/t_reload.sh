@@ -1,0 +1,61 @@
+#!/bin/bash
+# The configuration file as an admin uses it: pptpgw -f FILE, then SIGHUP
+# with a good file, a broken one and one that changes a restart-only
+# setting, all while a real tunnel runs.  The call must survive all three,
+# the good reload take effect, the others be refused with the reason, and
+# `pptpgw -n` name the broken line.
+set -u
+E2E_RATE=${E2E_RATE:-150}
+. "$(dirname "$0")/lib.sh"
+e2e_init "${1:-}"
+. "$(dirname "$0")/gw.sh" "${1:-}"
+E2E_SEND=3000
+conf="$E2E_RUN/pptpgw.conf"
+log="$E2E_RUN/logs/gw_cmd.log"
+
+write_conf() {   # write_conf CALL_IDLE WAN [EXTRA]
+	printf '[gateway]\nwan = %s\n[timeouts]\ncall_idle = %s\n%s\n' "$2" "$1" "${3:-}" >"$conf"
+}
+calls_now() { ctl_json status .calls; }
+hup() { kill -HUP "$PPTPGW_PID"; sleep 0.5; }
+
+topo_up 1
+write_conf 300 "$GW_WAN"
+start_gw_cmd "$PPTPGW" -f "$conf" -s "$GW_SOCK" --metrics off
+PPTPGW_PID=$GW_CMD_PID
+wait_until 5 ctl status >/dev/null || { e2e_log "pptpgw did not start"; cat "$log" >&2; exit 1; }
+start_pptpd
+start_client 1
+wait_until 20 eval '[ "$(calls_now)" = 1 ]'
+e2e_result "a call is up through pptpgw started from a config file" $?
+
+write_conf 120 "$GW_WAN" "[log]
+level = debug"
+hup
+rc=0
+grep -q "configuration reloaded; 1 calls kept" "$log" || rc=1
+[ "$(calls_now)" = 1 ] || rc=1
+e2e_result "SIGHUP with a good file: reloaded, the call kept" $rc
+
+printf '[gateway]\nwan = %s\n[timeouts]\ncall_idle = soon\n' "$GW_WAN" >"$conf"
+hup
+rc=0
+grep -q "reload refused, the running configuration stays: $conf:4: bad value for call_idle" "$log" || rc=1
+[ "$(calls_now)" = 1 ] || rc=1
+out=$("$PPTPGW" -n -f "$conf" 2>&1); code=$?
+[ $code = 1 ] && printf '%s\n' "$out" | grep -q "$conf:4: bad value for call_idle" || rc=1
+e2e_result "a broken file is refused with its line; pptpgw -n names it too" $rc
+
+write_conf 300 "eth9"
+hup
+rc=0
+grep -q "reload refused: 'wan' changed, which needs a restart" "$log" || rc=1
+[ "$(calls_now)" = 1 ] || rc=1
+e2e_result "a restart-only change is refused, the call kept" $rc
+
+wait_clients "$E2E_TIMEOUT"
+results_summary
+e2e_result "the tunnel carried its frames through three reloads" $?
+gw_alive
+e2e_result "pptpgw still running" $?
+e2e_finish
