@@ -9,7 +9,7 @@
 #include "rules.h"
 
 #define PPTPGW_VERSION "0.1.0"
-#define PPTPGW_CTL_PATH "/run/pptpgw.sock"
+#define PPTPGW_CTL_PATH "/run/pptpgw/pptpgw.sock"
 #define PPTPGW_METRICS "127.0.0.1:9723"
 
 #define PPTPGW_CONF "/etc/pptpgw.conf"

@@ -5,6 +5,7 @@
 #ifndef PPTPGW_REPORT_H
 #define PPTPGW_REPORT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -18,6 +19,9 @@ struct report_info {
 	uint64_t queue_dropped;    /* kernel: queue full */
 	uint64_t queue_user_dropped; /* kernel: netlink socket full */
 	const char *wan;
+	/* "reload": read the configuration again; 0 or -1, message in msg. */
+	int (*reload)(void *arg, char *msg, size_t n);
+	void *arg;
 };
 
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,

@@ -228,6 +228,8 @@ static void queue_drops(unsigned num, uint64_t *full, uint64_t *user)
 	fclose(f);
 }
 
+static int ctl_reload(void *arg, char *msg, size_t n);
+
 static void fill_info(struct daemon *d, struct report_info *ri)
 {
 	memset(ri, 0, sizeof(*ri));
@@ -238,6 +240,8 @@ static void fill_info(struct daemon *d, struct report_info *ri)
 	ri->queue_errors = nfq_errors(d->nfq);
 	queue_drops(d->cfg->queue, &ri->queue_dropped, &ri->queue_user_dropped);
 	ri->wan = d->wan_list;
+	ri->reload = ctl_reload;
+	ri->arg = d;
 }
 
 /* ---- metrics ---------------------------------------------------------------- */
@@ -369,6 +373,21 @@ static void ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(bev, EV_READ);
 }
 
+/* /run/pptpgw may not exist when started by hand (systemd makes it). */
+static void make_parent_dir(const char *path)
+{
+	char dir[108];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = 0;
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		log_warn("cannot create %s: %s", dir, strerror(errno));
+}
+
 static int ctl_open(struct daemon *d)
 {
 	struct sockaddr_un sun;
@@ -381,6 +400,7 @@ static int ctl_open(struct daemon *d)
 		return -1;
 	}
 	strcpy(sun.sun_path, d->cfg->ctl_path);
+	make_parent_dir(d->cfg->ctl_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -446,30 +466,41 @@ static const char *restart_only(const struct daemon_cfg *a,
  * one takes effect at once for timeouts, hold-down and log level, without
  * touching a call.
  */
-static void reload(struct daemon *d)
+static int reload(struct daemon *d, char *msg, size_t msglen)
 {
 	struct daemon_cfg n;
 	const char *what;
-	char err[512];
+	char err[400];
 
 	if (!d->cfg->reload || d->cfg->reload(&n, err, sizeof(err)) < 0) {
-		log_err("reload refused, the running configuration stays: %s",
-			d->cfg->reload ? err : "nothing to reload");
-		return;
+		snprintf(msg, msglen, "reload refused, the running "
+			 "configuration stays: %s",
+			 d->cfg->reload ? err : "nothing to reload");
+		log_err("%s", msg);
+		return -1;
 	}
 	what = restart_only(d->cfg, &n);
 	if (what) {
-		log_err("reload refused: '%s' changed, which needs a restart; "
-			"the running configuration stays", what);
-		return;
+		snprintf(msg, msglen, "reload refused: '%s' changed, which "
+			 "needs a restart; the running configuration stays",
+			 what);
+		log_err("%s", msg);
+		return -1;
 	}
 	n.gw.mark = d->cfg->gw.mark;
 	d->gw.cfg = n.gw;
 	d->gw.tab.cfg.holddown_ms = n.tab.holddown_ms;
 	log_set_level(n.log_level);
 	*d->cfg = n;
-	log_info("configuration reloaded; %u calls kept",
+	snprintf(msg, msglen, "configuration reloaded; %u calls kept",
 		 d->gw.tab.ncalls_used);
+	log_info("%s", msg);
+	return 0;
+}
+
+static int ctl_reload(void *arg, char *msg, size_t n)
+{
+	return reload(arg, msg, n);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -478,7 +509,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		reload(d);
+		char msg[512];
+
+		reload(d, msg, sizeof(msg));
 		return;
 	}
 	log_info("signal %d: shutting down", (int)sig);

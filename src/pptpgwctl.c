@@ -1,5 +1,7 @@
 /* pptpgwctl: ask a running pptpgw over its control socket. */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,22 +9,166 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#define DEFAULT_SOCK "/run/pptpgw.sock"
+#define DEFAULT_SOCK "/run/pptpgw/pptpgw.sock"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pptpgwctl [-s SOCKET] [--json] "
-		"status|calls|stats|clear CALL\n");
+		"status|calls|stats|clear CALL|reload\n"
+		"       pptpgwctl [-s SOCKET] top [-i SECONDS] [-n COUNT]\n");
+}
+
+/* One command, one answer: the answer in a malloc'd buffer. */
+static int ask(const char *path, const char *line, char **answer)
+{
+	struct sockaddr_un sun;
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+	int fd;
+
+	if (!buf)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "pptpgwctl: socket path too long\n");
+		free(buf);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		fprintf(stderr, "pptpgwctl: daemon not running: no socket at "
+			"%s (%s)\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return -1;
+	}
+	if (write(fd, line, strlen(line)) < 0) {
+		fprintf(stderr, "pptpgwctl: %s\n", strerror(errno));
+		close(fd);
+		free(buf);
+		return -1;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 1024) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	*answer = buf;
+	return 0;
+}
+
+struct seen {
+	unsigned slot;
+	unsigned long long out, in;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_sig(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+/* Earlier packet counts of a slot (from the last screen), or NULL. */
+static struct seen *find(struct seen *v, int n, unsigned slot)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].slot == slot)
+			return &v[i];
+	return NULL;
+}
+
+static int top(const char *path, double interval, long count)
+{
+	struct seen *prev = NULL, *cur = NULL;
+	int nprev = 0, tty = isatty(1);
+	long round;
+
+	signal(SIGINT, on_sig);
+	signal(SIGTERM, on_sig);
+	for (round = 0; !stop && (count <= 0 || round < count); round++) {
+		char *ans, *line, *save = NULL;
+		int ncur = 0, cap = 64;
+		struct pollfd pfd = { 0, POLLIN, 0 };
+
+		if (ask(path, "calls\n", &ans) < 0)
+			return 1;
+		cur = calloc((size_t)cap, sizeof(*cur));
+		if (tty)
+			printf("\033[H\033[2J");
+		printf("pptpgw calls, every %.1fs (q to quit)\n", interval);
+		printf("%-5s %-21s %-21s %-5s %-11s %9s %9s\n", "CALL", "INSIDE",
+		       "SERVER", "ALIAS", "STATE", "PPS_OUT", "PPS_IN");
+		for (line = strtok_r(ans, "\n", &save); line && cur;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char in[32], srv[32], pub[32], state[16], age[16];
+			unsigned slot, alias;
+			unsigned long long po, pi;
+			struct seen *p;
+
+			if (sscanf(line, "%u %31s %31s %u %31s %15s %15s %llu %llu",
+				   &slot, in, srv, &alias, pub, state, age, &po,
+				   &pi) != 9)
+				continue;
+			p = find(prev, nprev, slot);
+			printf("%-5u %-21s %-21s %-5u %-11s %9.1f %9.1f\n", slot,
+			       in, srv, alias, state,
+			       p && round ? (double)(po - p->out) / interval : 0.0,
+			       p && round ? (double)(pi - p->in) / interval : 0.0);
+			if (ncur == cap) {
+				struct seen *nc = realloc(cur, sizeof(*cur) *
+							  (size_t)cap * 2);
+				if (!nc)
+					break;
+				cur = nc;
+				cap *= 2;
+			}
+			cur[ncur].slot = slot;
+			cur[ncur].out = po;
+			cur[ncur].in = pi;
+			ncur++;
+		}
+		fflush(stdout);
+		free(ans);
+		free(prev);
+		prev = cur;
+		nprev = ncur;
+		if (count > 0 && round + 1 >= count)
+			break;
+		/* Sleep the interval, or leave at once on 'q'. */
+		if (poll(&pfd, tty ? 1 : 0, (int)(interval * 1000)) > 0) {
+			char c;
+
+			if (read(0, &c, 1) == 1 && (c == 'q' || c == 'Q'))
+				break;
+		}
+	}
+	free(prev);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *path = DEFAULT_SOCK;
-	char line[256] = "";
-	int i, fd, json = 0, nwords = 0, error = 0;
-	struct sockaddr_un sun;
-	char buf[4096];
-	ssize_t n;
+	char line[256] = "", *ans;
+	int i, json = 0, nwords = 0, error;
+	double interval = 1;
+	long count = 0;
 
 	for (i = 1; i < argc; i++) {
 		if ((!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket")) &&
@@ -30,12 +176,19 @@ int main(int argc, char **argv)
 			path = argv[++i];
 		} else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
 			json = 1;
+		} else if (!strcmp(argv[i], "-i") && i + 1 < argc) {
+			interval = atof(argv[++i]);
+			if (interval < 0.1 || interval > 3600) {
+				fprintf(stderr, "pptpgwctl: -i takes 0.1 to "
+					"3600 seconds\n");
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			count = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
-		} else if (nwords < 2) {
-			if (strlen(line) + strlen(argv[i]) + 2 > 200)
-				return 2;
+		} else if (nwords < 2 && strlen(argv[i]) < 64) {
 			if (nwords++)
 				strcat(line, " ");
 			strcat(line, argv[i]);
@@ -48,31 +201,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(line, "top"))
+		return top(path, interval, count);
 	if (json)
 		strcat(line, " json");
 	strcat(line, "\n");
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "pptpgwctl: socket path too long\n");
-		return 2;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "pptpgwctl: daemon not running: no socket at "
-			"%s (%s)\n", path, strerror(errno));
+	if (ask(path, line, &ans) < 0)
 		return 1;
-	}
-	if (write(fd, line, strlen(line)) < 0) {
-		fprintf(stderr, "pptpgwctl: %s\n", strerror(errno));
-		return 1;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (!strncmp(buf, "error:", 6))
-			error = 1;
-		fwrite(buf, 1, (size_t)n, stdout);
-	}
-	close(fd);
+	error = !strncmp(ans, "error:", 6);
+	fputs(ans, error ? stderr : stdout);
+	free(ans);
 	return error ? 1 : 0;
 }

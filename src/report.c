@@ -252,9 +252,19 @@ int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 		}
 		fprintf(f, json ? "{\"cleared\":%lu}\n" : "cleared call %lu\n",
 			slot);
+	} else if (strcmp(cmd, "reload") == 0) {
+		char msg[512] = "";
+		int r = ri->reload ? ri->reload(ri->arg, msg, sizeof(msg)) : -1;
+
+		if (r < 0) {
+			fprintf(f, "error: %s\n", ri->reload ? msg :
+				"reload not available");
+			return -1;
+		}
+		fprintf(f, json ? "{\"reloaded\":true}\n" : "%s\n", msg);
 	} else {
 		fprintf(f, "error: unknown command '%s' (status, calls, stats, "
-			"clear CALL)\n", cmd);
+			"clear CALL, reload)\n", cmd);
 		return -1;
 	}
 	return 0;

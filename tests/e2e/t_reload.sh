@@ -29,6 +29,21 @@ start_client 1
 wait_until 20 eval '[ "$(calls_now)" = 1 ]'
 e2e_result "a call is up through pptpgw started from a config file" $?
 
+# pptpgwctl top: a live view with rates (two rounds, one second apart).
+out=$(ctl top -n 2 -i 1)
+printf '%s\n' "$out" >&2
+rate=$(printf '%s\n' "$out" | awk '$2 ~ /^198\.18\.0\.11:/ {r=$6} END {print r+0}')
+awk -v r="$rate" 'BEGIN {exit !(r > 0)}'
+e2e_result "pptpgwctl top shows the call and its packet rate ($rate/s out)" $?
+
+# pptpgwctl reload does what SIGHUP does, and says how it went.
+out=$(ctl reload)
+[ "$out" = "configuration reloaded; 1 calls kept" ]
+e2e_result "pptpgwctl reload: $out" $?
+out=$(ctl frobnicate 2>&1); code=$?
+[ $code = 1 ] && printf '%s\n' "$out" | grep -q "unknown command 'frobnicate'"
+e2e_result "pptpgwctl names a bad command and exits 1" $?
+
 write_conf 120 "$GW_WAN" "[log]
 level = debug"
 hup

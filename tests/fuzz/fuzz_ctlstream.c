@@ -30,7 +30,7 @@
  *   stream through.  Exempt: a retransmission reaching below hist_floor,
  *   whose rewrites were forgotten (dropped by design, see CS_HIST).
  *
- * Input layout: isn[4] cfg[1] hold[1] dpat[8] nseg[1] seg[nseg][2], then with
+ * Input layout: isn[4] cfg[1] hold[1] dpat[8] nseg[1] seg[nseg][3], then with
  * cfg bit 0 a message count and one byte per message, then body bytes (the
  * stream itself when raw).
  *
@@ -41,9 +41,10 @@
  * dpat[k % 8] for message k: bits 0-2 decide at 12 + n bytes (19: never, so
  * the last call decides nothing); 0x08 refuse the first final answer; 0x10
  * refuse the very first call.
- * seg: a = 0x30 is a hold timeout; else a & 0x80 in order, a & 0x40 back by
- * (a & 0x3f) * 64 bytes, else (a & 0x3f) - 48 from the next byte expected;
- * b: length b, or (b & 0x7f) * 32 with b & 0x80.
+ * seg a b c: a = 0x30 is a hold timeout; else a & 0x80 in order, a & 0x40
+ * back by (a & 0x3f) * 64 + c bytes (as far as forgotten rewrites), else
+ * (a & 0x3f) - 48 from the next byte expected; b: length b, or
+ * (b & 0x7f) * 32 with b & 0x80.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -542,7 +543,7 @@ static void drain(struct model *m, struct ctlstream *s,
 		/* A refusal costs the sender a round (the whole segment
 		 * goes); no progress and no answer for rounds is a hang. */
 		stuck = ack > prev || m->answers > answers ? 0 : stuck + 1;
-		if (stuck == 4)
+		if (stuck == 3)
 			FAIL("stalled: receiver has %zu of %zu bytes, stream "
 			     "parsed to %zu, message at %zu has %u bytes",
 			     ack, m->limit, off_of(m, s->next),
@@ -604,7 +605,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct in in = { data, size };
 	struct ctlstream s;
 	struct cs_hooks hooks = { on_decide, on_complete, on_patch };
-	uint8_t segdesc[2 * 256];
+	uint8_t segdesc[3 * 256];
 	size_t nseg, i;
 
 	memset(m->out_set, 0, sizeof(m->out_set));
@@ -620,7 +621,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < 8; i++)
 		m->dpat[i] = take(&in);
 	nseg = take(&in);
-	for (i = 0; i < 2 * nseg; i++)
+	for (i = 0; i < 3 * nseg; i++)
 		segdesc[i] = take(&in);
 	build_stream(m, &in, m->cfg & 0x01);
 	model_stream(m);
@@ -628,7 +629,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cs_sync(&s, m->isn);
 	m->s = &s;
 	for (i = 0; i < nseg; i++) {
-		uint8_t a = segdesc[2 * i], b = segdesc[2 * i + 1];
+		uint8_t a = segdesc[3 * i], b = segdesc[3 * i + 1];
+		uint8_t c = segdesc[3 * i + 2];
 		size_t next = off_of(m, s.next), pos;
 		long d;
 		struct seg cur;
@@ -643,7 +645,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (a & 0x80)
 			d = (long)next;
 		else if (a & 0x40)
-			d = (long)next - (long)(a & 0x3f) * 64;
+			d = (long)next - (long)(a & 0x3f) * 64 - c;
 		else
 			d = (long)next + (long)(a & 0x3f) - 48;
 		pos = d < 0 ? 0 : (size_t)d;

@@ -13,6 +13,16 @@ static void no_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 	(void)arg, (void)p, (void)v, (void)mark;
 }
 
+static int reload_ok;
+
+static int fake_reload(void *arg, char *msg, size_t n)
+{
+	(void)arg;
+	snprintf(msg, n, reload_ok ? "configuration reloaded; 1 calls kept"
+				   : "reload refused: x.conf:3: bad value");
+	return reload_ok ? 0 : -1;
+}
+
 static char *run(struct gw *g, const struct report_info *ri, const char *cmd,
 		 int *rc)
 {
@@ -56,7 +66,8 @@ int main(void)
 	struct gw_cfg cfg;
 	struct calltab_cfg tc = { 16, 8, 1000, 42 };
 	struct gw_hooks h = { no_verdict, NULL, NULL, NULL };
-	struct report_info ri = { "test", 1000, 61000, 1, 0, 7, 0, "wan0" };
+	struct report_info ri = { "test", 1000, 61000, 1, 0, 7, 0, "wan0",
+				  fake_reload, NULL };
 	enum calltab_err err;
 	struct conn *c;
 	struct call *a, *b;
@@ -173,6 +184,16 @@ int main(void)
 	out = run(&g, &ri, "clear", &rc);
 	CHECK_EQ(-1, rc);
 	CHECK(strstr(out, "no call given") != NULL);
+	free(out);
+	reload_ok = 1;
+	out = run(&g, &ri, "reload", &rc);
+	CHECK_EQ(0, rc);
+	CHECK(strcmp(out, "configuration reloaded; 1 calls kept\n") == 0);
+	free(out);
+	reload_ok = 0;
+	out = run(&g, &ri, "reload", &rc);
+	CHECK_EQ(-1, rc);
+	CHECK(strcmp(out, "error: reload refused: x.conf:3: bad value\n") == 0);
 	free(out);
 	out = run(&g, &ri, "frobnicate", &rc);
 	CHECK_EQ(-1, rc);
