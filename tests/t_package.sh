@@ -1,0 +1,58 @@
+#!/bin/bash
+# What `cmake --install` and the Debian package put on a machine: the two
+# programs, the unit, the config (a conffile), rules, man pages; and the
+# unit passes systemd-analyze verify.
+# Usage: t_package.sh SOURCE_DIR BUILD_DIR
+set -u
+src=$1 build=$2 pass=0 fail=0
+check() { if [ "$2" = 0 ]; then pass=$((pass + 1)); echo "PASS: $1"; else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+for t in cpack dpkg-deb; do
+	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# A package from a build of its own, with the Debian prefix.
+cmake -S "$src" -B "$work/b" -DCMAKE_INSTALL_PREFIX=/usr >/dev/null &&
+	cmake --build "$work/b" -j2 --target pptpgw pptpgwctl >/dev/null &&
+	(cd "$work/b" && cpack -G DEB >/dev/null)
+check "cpack builds a Debian package" $?
+deb=$(ls "$work"/b/pptpgw_*.deb 2>/dev/null | head -n1)
+files=$(dpkg-deb -c "$deb" 2>/dev/null | awk '{print $6}')
+missing=""
+for f in ./etc/pptpgw.conf ./usr/sbin/pptpgw ./usr/sbin/pptpgwctl \
+	 ./usr/lib/systemd/system/pptpgw.service ./usr/lib/sysusers.d/pptpgw.conf \
+	 ./usr/share/man/man8/pptpgw.8 ./usr/share/man/man8/pptpgwctl.8 \
+	 ./usr/share/man/man5/pptpgw.conf.5 ./usr/share/pptpgw/rules/pptpgw.iptables \
+	 ./usr/share/pptpgw/rules/pptpgw.nft; do
+	printf '%s\n' "$files" | grep -qx "$f" || missing="$missing $f"
+done
+[ -z "$missing" ] || echo "missing:$missing"
+check "the package holds binaries, unit, config, rules and man pages" "$([ -z "$missing" ]; echo $?)"
+dpkg-deb -e "$deb" "$work/ctl" && grep -qx /etc/pptpgw.conf "$work/ctl/conffiles" &&
+	grep -q "adduser --system --group" "$work/ctl/postinst"
+check "/etc/pptpgw.conf is a conffile; postinst creates the pptpgw user" $?
+dpkg-deb -I "$deb" | grep -q "Depends:.*libnetfilter-queue1.*" 
+check "dependencies come from the linked libraries" $?
+
+# The installed example config is valid as shipped.
+"$build/pptpgw" -n -f "$src/etc/pptpgw.conf" >/dev/null
+check "the shipped config passes pptpgw -n" $?
+
+command -v man >/dev/null &&
+for m in "$src"/man/*.[58]; do
+	man -l -Tutf8 "$m" >/dev/null 2>"$work/manerr" && [ ! -s "$work/manerr" ] || {
+		cat "$work/manerr"; false; } || break
+done
+[ $? = 0 ] || ! command -v man >/dev/null
+check "man pages render without warnings" $?
+
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$work/unit"
+	sed "s|/usr/sbin/pptpgw|$build/pptpgw|g" "$src/systemd/pptpgw.service" \
+		>"$work/unit/pptpgw.service"
+	systemd-analyze verify --man=no "$work/unit/pptpgw.service"
+	check "systemd-analyze verify accepts the unit" $?
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
