@@ -29,6 +29,19 @@ start_client 1
 wait_until 20 eval '[ "$(calls_now)" = 1 ]'
 e2e_result "a call is up through pptpgw started from a config file" $?
 
+# The JSON answers: the fields and types scripts rely on.
+ctl --json calls | jq -e 'length == 1 and (.[0] | (.call|type) == "number" and
+	(.inside|type) == "string" and (.inside_call_id|type) == "number" and
+	(.server|type) == "string" and (.server_call_id|type) == "number" and
+	(.alias|type) == "number" and (.public|type) == "string" and
+	.mode == "translate" and .state == "established" and
+	(.age_s|type) == "number" and (.packets_out|type) == "number" and
+	(.packets_in|type) == "number" and (.bytes_out|type) == "number" and
+	(.bytes_in|type) == "number")' >/dev/null &&
+ctl --json status | jq -e '(.calls == 1) and (.connections == 1) and (.version|type) == "string"' >/dev/null &&
+ctl --json stats | jq -e '(.gre_out_packets > 0) and (.calls_created == 1) and (.queue_dropped|type) == "number"' >/dev/null
+e2e_result "pptpgwctl --json: calls, status and stats have their fields and types" $?
+
 # pptpgwctl top: a live view with rates (two rounds, one second apart).
 out=$(ctl top -n 2 -i 1)
 printf '%s\n' "$out" >&2

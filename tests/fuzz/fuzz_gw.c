@@ -9,7 +9,13 @@
  * The property: every packet handed to gw_input gets exactly one verdict,
  * now or later (gw_destroy drops whatever is still held), and gw touches
  * neither the packet nor its bytes after its verdict (both are poisoned or
- * freed at once, so ASan sees it).
+ * freed at once, so ASan sees it).  Also, at the verdict: a packet whose
+ * bytes or length changed is marked modified (the daemon hands the kernel
+ * only modified packets' bytes), and an accepted packet that came in well
+ * formed (every generated TCP and GRE packet) still is: IPv4 total length
+ * equal to the packet's, IPv4 and TCP checksums right (patches, address
+ * rewrites and the cut of held segments on hold timeout update them), TCP
+ * payload no longer than it was.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -62,12 +68,50 @@ struct flowdir {
 struct harness {
 	struct gw_pkt pkts[MAX_PKTS];
 	uint8_t verdicts[MAX_PKTS];
+	uint8_t wellformed[MAX_PKTS];
+	uint8_t *orig[MAX_PKTS];      /* the bytes as handed in */
+	size_t orig_len[MAX_PKTS];
 	size_t npkts;
 	uint32_t mark;
 	struct flowdir fd[NFLOW][2];
 };
 
 static struct harness H;
+
+/* Ones' complement checksums: 0 and 0xffff are the same number. */
+static int csum_eq(uint16_t a, uint16_t b)
+{
+	return a == b || ((a == 0 || a == 0xffff) && (b == 0 || b == 0xffff));
+}
+
+/* An accepted packet that came in well formed must still be. */
+static void check_accepted(size_t i, const struct gw_pkt *p)
+{
+	struct ip4_info ip;
+	struct tcp_info t, t0;
+	struct ip4_info ip0;
+
+	if (ip4_parse(p->data, p->len, &ip) != PKT_OK)
+		FAIL("packet %zu accepted, IPv4 header broken", i);
+	if (ip.tot_len != p->len)
+		FAIL("packet %zu: total length %zu, packet %zu", i, ip.tot_len,
+		     p->len);
+	if (csum_fold(csum_partial(p->data, ip.hlen, 0)) != 0)
+		FAIL("packet %zu: IPv4 header checksum wrong", i);
+	if (ip.proto != IPPROTO_TCP_)
+		return;
+	if (tcp_parse(p->data, &ip, &t) != PKT_OK)
+		FAIL("packet %zu accepted, TCP header broken", i);
+	if (!csum_eq(be16(p->data + t.off + 16), tcp_csum(p->data, &ip)))
+		FAIL("packet %zu: TCP checksum %#x, should be %#x", i,
+		     be16(p->data + t.off + 16), tcp_csum(p->data, &ip));
+	if (ip4_parse(H.orig[i], H.orig_len[i], &ip0) != PKT_OK ||
+	    tcp_parse(H.orig[i], &ip0, &t0) != PKT_OK)
+		FAIL("packet %zu: the original does not parse", i);
+	if (t.seq != t0.seq || t.payload_len > t0.payload_len)
+		FAIL("packet %zu: TCP seq %u len %zu, sent seq %u len %zu", i,
+		     t.seq, t.payload_len, t0.seq, t0.payload_len);
+}
 
 static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 		       uint32_t mark)
@@ -84,6 +128,13 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 		FAIL("packet %td: verdict %d", i, (int)v);
 	if (mark != 0 && mark != h->mark)
 		FAIL("packet %td: mark %#x", i, mark);
+	if (!p->modified && (p->len != h->orig_len[i] ||
+			     memcmp(p->data, h->orig[i], p->len) != 0))
+		FAIL("packet %td changed but not marked modified", i);
+	if (v == GW_ACCEPT && h->wellformed[i])
+		check_accepted((size_t)i, p);
+	free(h->orig[i]);
+	h->orig[i] = NULL;
 	free(p->data);
 	p->data = NULL;
 	ASAN_POISON_MEMORY_REGION(p, sizeof(*p));
@@ -91,14 +142,42 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 
 /* NAT's answer when the meta has no conntrack data: known or not. */
 static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
-			 uint16_t *pub_port)
+			 uint16_t *pub_port, uint8_t *inside_opened)
 {
 	(void)arg;
 	if (c->inside_port & 1)
 		return -1;
 	*pub = PUB;
 	*pub_port = (uint16_t)(c->inside_port + 10000);
+	/* Usually the inside host opened it; now and then the peer did. */
+	*inside_opened = (c->inside_port & 2) == 0;
 	return 0;
+}
+
+static void on_event(void *arg, enum gw_event ev, const struct call *c,
+		     const struct conn *conn, int detail)
+{
+	(void)arg;
+	switch (ev) {
+	case GWE_CALL_NEW:
+	case GWE_CALL_UP:
+	case GWE_CALL_END:
+	case GWE_CALL_REFUSED:
+		if (!c || !conn)
+			FAIL("event %d without its call or connection", ev);
+		break;
+	case GWE_CONN_BROKEN:
+		if (!conn)
+			FAIL("connection broken event without a connection");
+		break;
+	case GWE_GRE_STRAY:
+		if (c || conn || detail < 0 || detail > 0xffff)
+			FAIL("stray GRE event: call %p conn %p id %d",
+			     (const void *)c, (const void *)conn, detail);
+		break;
+	default:
+		FAIL("event %d", (int)ev);
+	}
 }
 
 static uint32_t in_addr(unsigned i) { return 0x0A000001u + i; }
@@ -114,6 +193,11 @@ static void put32(uint8_t *p, uint32_t v)
 {
 	put16(p, (uint16_t)(v >> 16));
 	put16(p + 2, (uint16_t)v);
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 /* An IPv4 header with a valid checksum in front of l4 bytes. */
@@ -220,8 +304,15 @@ static size_t mk_tcp(uint8_t *p, struct in *in, unsigned fl, int dir,
 	if (!(flags & TCPF_SYN) && (int32_t)(off + (uint32_t)plen - f->sent) > 0)
 		f->sent = off + (uint32_t)plen;
 	if (dir == DIR_OUT)
-		return mk_ip(p, IPPROTO_TCP_, inside, outside, 20 + plen);
-	return mk_ip(p, IPPROTO_TCP_, outside, inside, 20 + plen);
+		mk_ip(p, IPPROTO_TCP_, inside, outside, 20 + plen);
+	else
+		mk_ip(p, IPPROTO_TCP_, outside, inside, 20 + plen);
+	{
+		struct ip4_info ip = { 20, 40 + plen, IPPROTO_TCP_, 0, 0 };
+
+		put16(t + 16, tcp_csum(p, &ip));
+	}
+	return 40 + plen;
 }
 
 /* GRE for one of the calls the table holds (or any call ID). */
@@ -287,6 +378,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.verdict = on_verdict;
+	hooks.event = on_event;
 	hooks.nat_lookup = c1 & 0x40 ? on_nat_lookup : NULL;
 	hooks.arg = h;
 	gw_default_cfg(&cfg);
@@ -312,6 +404,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct gw_pkt *p;
 		size_t len;
 		unsigned fl = (op >> 3) % NFLOW;
+		int wellformed = 1;
 
 		/* Time moves on; sometimes the periodic work runs. */
 		now += (uint64_t)(tb & 0x7f) * (tb & 0x80 ? 97 : 3);
@@ -325,6 +418,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (k = 0; k < n; k++)
 				buf[k] = take(&in);
 			len = n;
+			wellformed = 0;
 			break;
 		}
 		case 1:
@@ -367,6 +461,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p->data = malloc(len ? len : 1);
 		memcpy(p->data, buf, len);
 		h->verdicts[h->npkts] = 0;
+		h->wellformed[h->npkts] = (uint8_t)wellformed;
+		h->orig[h->npkts] = malloc(len ? len : 1);
+		memcpy(h->orig[h->npkts], buf, len);
+		h->orig_len[h->npkts] = len;
 		h->npkts++;
 		gw_input(&g, p, &m, now);
 	}
