@@ -78,6 +78,11 @@ struct harness {
 
 static struct harness H;
 
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 /* Ones' complement checksums: 0 and 0xffff are the same number. */
 static int csum_eq(uint16_t a, uint16_t b)
 {
@@ -195,10 +200,6 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* An IPv4 header with a valid checksum in front of l4 bytes. */
 static size_t mk_ip(uint8_t *p, uint8_t proto, uint32_t src, uint32_t dst,

@@ -151,7 +151,8 @@ static int cmd_send(int argc, char **argv)
 	struct sockaddr_in to;
 	size_t total;
 
-	for (i = 0; i < argc; i++) {
+	/* Options come in pairs: an option and its value. */
+	for (i = 0; i < argc; i += 2) {
 		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!a)
@@ -184,7 +185,6 @@ static int cmd_send(int argc, char **argv)
 		} else {
 			return die_arg("send: unknown option '%s'%s", o, "");
 		}
-		i++;
 	}
 	if (!have_src || !have_dst || !have_id)
 		return die_arg("send needs --src, --dst and --call-id%s%s", "", "");
