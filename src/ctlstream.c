@@ -29,11 +29,16 @@ static void hist_add(struct ctlstream *s, uint32_t seq, const uint8_t val[2])
 {
 	struct cs_hist *e = &s->hist[s->hist_pos];
 
-	/* The ring is in stream order, so the entry evicted is the oldest. */
-	if (s->hist_n == CS_HIST)
-		s->hist_floor = e->seq + 2;
-	else
+	/*
+	 * The floor only rises: a hook may return one message's rewrites in
+	 * any order, so the entry evicted is not always the oldest.
+	 */
+	if (s->hist_n == CS_HIST) {
+		if (seq_diff(e->seq + 2, s->hist_floor) > 0)
+			s->hist_floor = e->seq + 2;
+	} else {
 		s->hist_n++;
+	}
 	e->seq = seq;
 	memcpy(e->val, val, 2);
 	s->hist_pos = (uint16_t)((s->hist_pos + 1) % CS_HIST);
@@ -94,8 +99,10 @@ static enum cs_result decide(struct ctlstream *s, const struct cs_hooks *h,
 		uint32_t seq = s->msg_start + rw[i].off;
 		uint8_t val[2];
 
-		/* Only this message's own ID region can be rewritten. */
-		if (rw[i].off < PPTP_HDR_LEN || rw[i].off + 2u > limit)
+		/* Only this message's own ID region, and only bytes that
+		 * are in: later ones would leave unrewritten. */
+		if (rw[i].off < PPTP_HDR_LEN || rw[i].off + 2u > limit ||
+		    rw[i].off + 2u > s->msg_have)
 			continue;
 		val[0] = (uint8_t)(rw[i].value >> 8);
 		val[1] = (uint8_t)rw[i].value;

@@ -49,6 +49,29 @@ printf '%s\n' "$out" | grep -q "kernel PPTP helper" || rc=1
 e2e_result "refuses to start when the kernel PPTP helper is attached" $rc
 gw_exec iptables -t raw -D PREROUTING -p tcp --dport 1723 -j CT --helper pptp
 
+# As the service runs it: an unprivileged user with only CAP_NET_ADMIN and
+# CAP_NET_RAW (what pptpgw.service grants).  It must install its rules,
+# answer on its socket, and remove the rules again.
+if command -v setpriv >/dev/null; then
+	udir="$E2E_RUN/unpriv"
+	mkdir -p "$udir" && chmod 777 "$udir"
+	start_gw_cmd setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=-all,+net_admin,+net_raw \
+		--ambient-caps=-all,+net_admin,+net_raw \
+		--bounding-set=-all,+net_admin,+net_raw \
+		"$PPTPGW" --wan "$GW_WAN" -s "$udir/ctl.sock"
+	upid=$GW_CMD_PID
+	rc=0
+	wait_until 10 "$PPTPGWCTL" -s "$udir/ctl.sock" status >/dev/null || rc=1
+	[ "$(stat -c %U "$udir/ctl.sock" 2>/dev/null)" = nobody ] || rc=1
+	ruleset | grep -q 'NFQUEUE --queue-num 1723' || rc=1
+	grep -q "Uid:.*65534" "/proc/$upid/status" 2>/dev/null || rc=1
+	stop_gw_cmd "$upid"
+	[ "$(ruleset)" = "$before" ] || rc=1
+	[ $rc = 0 ] || tail -5 "$E2E_RUN/logs/gw_cmd.log" >&2
+	e2e_result "as user nobody with CAP_NET_ADMIN and CAP_NET_RAW only: rules, socket, clean exit" $rc
+fi
+
 # A WAN interface that does not exist: a clear error, exit non-zero.
 out=$(gw_exec timeout 10 "$PPTPGW" --wan nosuch0 -s "$GW_SOCK" 2>&1)
 code=$?

@@ -45,6 +45,11 @@
  * back by (a & 0x3f) * 64 + c bytes (as far as forgotten rewrites), else
  * (a & 0x3f) - 48 from the next byte expected; b: length b, or
  * (b & 0x7f) * 32 with b & 0x80.
+ *
+ * ctlstream.h does not ask decide for its rewrites in stream order, but the
+ * history assumes it (the entry evicted is taken as the oldest): with cfg
+ * 0x10 a retransmission can pass an evicted Call ID unrewritten.  gw.c hands
+ * them back in order; -DCS_SORTED_REWRITES=1 does too, to fuzz past that.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +58,10 @@
 
 #include "ctlstream.h"
 #include "pptp_msg.h"
+
+#ifndef CS_SORTED_REWRITES
+#define CS_SORTED_REWRITES 0
+#endif
 
 #define STREAM_MAX 16384
 #define MSG_MAX (STREAM_MAX / 16 + 1)
@@ -241,7 +250,7 @@ static int on_decide(void *ctx, const uint8_t *msg, size_t have,
 	if (n > max)
 		FAIL("max %d rewrites", max);
 	for (i = 0; i < n; i++) {
-		int j = m->cfg & 0x10 ? n - 1 - i : i;
+		int j = m->cfg & 0x10 && !CS_SORTED_REWRITES ? n - 1 - i : i;
 
 		rw[i].off = m->rwoff[k][j];
 		rw[i].value = rw_value(msg, m->rwoff[k][j]);

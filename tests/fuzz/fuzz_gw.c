@@ -73,6 +73,7 @@ struct harness {
 	size_t orig_len[MAX_PKTS];
 	size_t npkts;
 	uint32_t mark;
+	const struct gw *g;
 	struct flowdir fd[NFLOW][2];
 };
 
@@ -175,11 +176,22 @@ static void on_event(void *arg, enum gw_event ev, const struct call *c,
 		if (!conn)
 			FAIL("connection broken event without a connection");
 		break;
-	case GWE_GRE_STRAY:
+	case GWE_GRE_STRAY: {
+		/* Given before the verdict of the packet it is about. */
+		const struct gw_pkt *p = &H.pkts[H.npkts - 1];
+		struct ip4_info ip;
+
 		if (c || conn || detail < 0 || detail > 0xffff)
 			FAIL("stray GRE event: call %p conn %p id %d",
 			     (const void *)c, (const void *)conn, detail);
+		if (H.verdicts[H.npkts - 1] ||
+		    ip4_parse(p->data, p->len, &ip) != PKT_OK ||
+		    ip.proto != IPPROTO_GRE_ || ip.src != H.g->stray_src ||
+		    ip.dst != H.g->stray_dst ||
+		    be16(p->data + ip.hlen + GRE_CALLID_OFF) != detail)
+			FAIL("stray GRE event does not name the packet");
 		break;
+	}
 	default:
 		FAIL("event %d", (int)ev);
 	}
@@ -397,6 +409,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tcfg.seed = (uint64_t)c0 << 8 | c1;
 	if (gw_init(&g, &cfg, &tcfg, &hooks) < 0)
 		return 0;
+	h->g = &g;
 
 	while (in.len > 0 && h->npkts < MAX_PKTS) {
 		uint8_t op = take(&in), tb = take(&in);
