@@ -35,6 +35,7 @@ enum gw_counter {
 	GC_CTRL_UNKNOWN_CALL,    /* inside's own ID we never aliased: sent as 0 */
 	GC_CTRL_UNKNOWN_ALIAS,   /* peer named an alias we do not have */
 	GC_CTRL_CONN_FULL,
+	GC_CTRL_NO_BINDING,      /* call refused until conntrack knows its NAT */
 	GC_CALLS_REFUSED,
 	GC_GRE_OUT,
 	GC_GRE_IN,

@@ -165,14 +165,14 @@ int ct_lookup_nat(struct ct_query *q, int inside_opened, uint32_t inside,
 
 	if (!ct)
 		return -1;
-	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
-	nfct_set_attr_u8(ct, ATTR_L4PROTO, IPPROTO_TCP);
 	/*
 	 * The inside end is known in the original direction when it opened
 	 * the flow, else in the reply direction; the kernel finds the entry
-	 * by whichever tuple the request carries.
+	 * by whichever tuple the request carries, so set only that one.
 	 */
 	if (inside_opened) {
+		nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, AF_INET);
+		nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, IPPROTO_TCP);
 		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, htonl(inside));
 		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, htonl(outside));
 		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(iport));

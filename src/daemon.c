@@ -138,7 +138,7 @@ static void on_packet(void *arg, const struct nfq_packet *np)
 	memset(&m, 0, sizeof(m));
 	/* Already been through us: rules without our RETURN rule must not
 	 * make it loop. */
-	if (np->mark & d->cfg->gw.mark) {
+	if ((np->mark & d->cfg->gw.mark) == d->cfg->gw.mark) {
 		nfq_verdict(d->nfq, np->id, NFQ_ACCEPT, 0, NULL, 0);
 		return;
 	}

@@ -34,6 +34,7 @@ static const char *const counter_names[GC_COUNT] = {
 	[GC_CTRL_UNKNOWN_CALL] = "ctrl_unknown_call",
 	[GC_CTRL_UNKNOWN_ALIAS] = "ctrl_unknown_alias",
 	[GC_CTRL_CONN_FULL] = "ctrl_conn_table_full",
+	[GC_CTRL_NO_BINDING] = "ctrl_nat_binding_unknown",
 	[GC_CALLS_REFUSED] = "calls_refused",
 	[GC_GRE_OUT] = "gre_out_packets",
 	[GC_GRE_IN] = "gre_in_packets",
@@ -168,9 +169,16 @@ static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
 	if (c)
 		end_call(x->g, c, END_REPLACED, x->now);
 	ask_pub(x->g, x->conn);
-	/* No NAT binding known: assume none (a routed inside address). */
-	if (!x->conn->pub)
-		x->conn->pub = x->conn->inside;
+	/*
+	 * Without the NAT binding the call's GRE could only leave with its
+	 * private source: refuse the message until conntrack knows it (the
+	 * sender retransmits).  A routed, un-NATed host is no exception: its
+	 * binding is known, with the public address its own.
+	 */
+	if (!x->conn->pub_known) {
+		x->g->ctr[GC_CTRL_NO_BINDING]++;
+		return NULL;
+	}
 	c = call_add(t, x->conn, own, 0, x->now, &err);
 	if (!c && err == CT_FULL) {
 		c = call_add(t, x->conn, own, 1, x->now, &err);
@@ -737,7 +745,13 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 	conn->last_seen = now;
 	learn_pub(g, conn, m, &t);
 	if (t.flags & TCPF_SYN) {
-		cs_sync(&conn->stream[dir], t.seq + 1);
+		/*
+		 * Only a stream not yet started takes its start from a SYN: a
+		 * SYN on a running stream (a spoofed SYN-ACK, say) would
+		 * otherwise throw away held segments and desynchronise it.
+		 */
+		if (conn->stream[dir].state == CS_UNSYNCED)
+			cs_sync(&conn->stream[dir], t.seq + 1);
 		t.seq++;   /* data on a SYN (Fast Open) starts after it */
 	}
 	else if (conn->stream[dir].state == CS_UNSYNCED && t.payload_len &&
@@ -814,7 +828,13 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 			emit(g, p, GW_DROP, 0);
 			return;
 		}
-		if (!c || c->state == CALL_REFUSED) {
+		if (c && c->state == CALL_REFUSED) {
+			/* Our alias, so not for this host either: drop. */
+			g->ctr[GC_GRE_IN_LATE]++;
+			emit(g, p, GW_DROP, 0);
+			return;
+		}
+		if (!c) {
 			/* Addressed to this host (or routed): never inside. */
 			g->ctr[GC_GRE_IN_NOCALL]++;
 			g->stray_src = ip->src;

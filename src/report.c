@@ -150,6 +150,7 @@ static const struct { enum gw_counter c; const char *reason; } drops[] = {
 	{ GC_CTRL_HOLD_OVERFLOW, "ctrl_hold_overflow" },
 	{ GC_CTRL_OOO_DROP, "ctrl_out_of_order" },
 	{ GC_CTRL_CONN_FULL, "ctrl_conn_table_full" },
+	{ GC_CTRL_NO_BINDING, "ctrl_nat_binding_unknown" },
 };
 
 void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)

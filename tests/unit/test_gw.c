@@ -2111,32 +2111,32 @@ static void test_nat_lookup_later(void)
 	struct tpkt *t;
 	uint8_t b[PPTP_MAX_LEN];
 	uint16_t alias;
+	uint32_t s0;
+	size_t n = pg_msg(b, sizeof(b), PPTP_OCRQ, 1, 0, 0);
 
 	if (env_init(&e, 64) < 0)
 		return;
 	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
-	/* First call: the lookup cannot answer. */
-	t = raw_seg(&e, &f, DIR_OUT, b,
-		    pg_msg(b, sizeof(b), PPTP_OCRQ, 1, 0, 0));
-	CHECK(accepted(t));
+	/* The lookup cannot answer: the call is refused for now (its GRE
+	 * could only leave with the private source), nothing leaves. */
+	s0 = f.iseq;
+	t = raw_seg(&e, &f, DIR_OUT, b, n);
+	CHECK(dropped(t));
 	CHECK(e.nat_asked >= 1);
-	alias = pl16(t, 12);
-	t = raw_seg(&e, &f, DIR_IN, b,
-		    pg_msg(b, sizeof(b), PPTP_OCRP, 500, alias, 1));
-	CHECK(accepted(t));
-	t = raw_seg(&e, &f, DIR_IN, b,
-		    pg_msg(b, sizeof(b), PPTP_CDN, 500, 0, 3));
 	CHECK_EQ(0, e.g.tab.ncalls_used);
-	/* Now it can; the next call must be scoped by the public address. */
+	CHECK_EQ(1, e.g.ctr[GC_CTRL_NO_BINDING]);
+	/* Now it can; the sender's retransmission makes the call, scoped by
+	 * the public address. */
 	e.nat_pub = PUB;
-	t = raw_seg(&e, &f, DIR_OUT, b,
-		    pg_msg(b, sizeof(b), PPTP_OCRQ, 2, 0, 0));
+	f.iseq = s0;
+	t = raw_seg(&e, &f, DIR_OUT, b, n);
 	CHECK(accepted(t));
 	alias = pl16(t, 12);
+	CHECK(alias != 1 && alias != 0);
 	CHECK_EQ(PUB, flow_conn(&e, &f) ? flow_conn(&e, &f)->pub : 0);
 	t = gre_in(&e, &f, alias);
 	CHECK_EQ(INSIDE(1), pg_dst(t->buf));
-	CHECK_EQ(2, pg_gre_callid(t->buf));
+	CHECK_EQ(1, pg_gre_callid(t->buf));
 	env_done(&e);
 }
 
@@ -2224,8 +2224,82 @@ static void test_hold_timeout_after_decided(void)
 	env_done(&e);
 }
 
+/* A SYN on a running stream (a spoofed SYN-ACK, say) must not resync it. */
+static void test_syn_midstream(void)
+{
+	struct env e;
+	struct flow f;
+	struct tpkt *held, *t, *rest;
+	uint8_t m[PPTP_MAX_LEN];
+	size_t n = pg_msg(m, sizeof(m), PPTP_OCRQ, 1, 0, 0);
+	uint32_t s0;
+	struct call *k;
+	uint16_t alias;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+	handshake(&e, &f);
+	s0 = f.iseq;
+	held = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, m, 13);
+	CHECK_EQ(0, held->nverd);
+	t = seg_at(&e, &f, DIR_OUT, 0x12345678, PG_SYN | PG_ACK, NULL, 0);
+	CHECK_EQ(1, t->nverd);
+	t = seg_at(&e, &f, DIR_OUT, s0 + 13, PG_ACK, NULL, 0);
+	CHECK(accepted(t));
+	CHECK_EQ(0, held->nverd);   /* still held: its Call ID is undecided */
+	rest = seg_at(&e, &f, DIR_OUT, s0 + 13, PG_ACK, m + 13, n - 13);
+	CHECK(accepted(held));
+	CHECK(accepted(rest));
+	/* The Call ID straddles the two: byte 12 held, byte 13 in rest. */
+	k = call_by_inside(&e.g.tab, flow_conn(&e, &f), 1);
+	alias = (uint16_t)((pl16(held, 12) & 0xff00) | (pl16(rest, 0) >> 8));
+	CHECK_EQ(k ? k->alias : 0, alias);
+	CHECK(tcp_ok(held));
+	CHECK(tcp_ok(rest));
+	f.iseq = s0 + (uint32_t)n;
+	/* From the server's side too: its stream keeps its place. */
+	t = seg_at(&e, &f, DIR_IN, 0x0badf00d, PG_SYN | PG_ACK, NULL, 0);
+	CHECK_EQ(1, t->nverd);
+	t = msg(&e, &f, DIR_IN, PPTP_OCRP, 500, alias, 1);
+	CHECK(accepted(t));
+	CHECK_EQ(1, pl16(t, 14));
+
+	CHECK_EQ(0, e.g.ctr[GC_CTRL_OOO_DROP]);
+	env_done(&e);
+}
+
+/* Inbound GRE to a refused call's alias is neither translated nor given to
+ * this host (an ICMP error back would end the server's other calls). */
+static void test_refused_call_gre_dropped(void)
+{
+	struct env e;
+	struct flow f, g;
+	struct tpkt *q, *t;
+	uint16_t alias;
+
+	if (env_init_cfg(&e, 64, 1, NULL) < 0)
+		return;
+	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+	flow_init(&g, INSIDE(2), 40000, SERVER, 61001);
+	setup_call(&e, &f, 1, 500, 1);
+	handshake(&e, &g);
+	msg(&e, &g, DIR_OUT, PPTP_SCCRQ, 0, 0, 0);
+	msg(&e, &g, DIR_IN, PPTP_SCCRP, 0, 0, 1);
+	q = msg(&e, &g, DIR_OUT, PPTP_OCRQ, 7, 0, 0);
+	CHECK(accepted(q));
+	alias = pl16(q, 12);
+	CHECK_EQ(1, e.g.ctr[GC_CALLS_REFUSED]);
+	t = gre_in(&e, &g, alias);
+	CHECK(dropped(t));
+	CHECK_EQ(0, e.g.ctr[GC_GRE_IN_NOCALL]);
+	env_done(&e);
+}
+
 int main(void)
 {
+	test_syn_midstream();
+	test_refused_call_gre_dropped();
 	test_basic_call();
 	test_eight_hosts();
 	test_cdn_from_server();
