@@ -16,7 +16,8 @@
  * expected one waits in a small bounded buffer until the gap fills, or until
  * it has waited reorder_ms, when the gap is given up and counted as lost.  A
  * full buffer gives up its oldest gap at once.  Nothing older than what was
- * delivered is ever delivered.
+ * delivered is ever delivered; a frame 2^31 or more past the last delivered
+ * one (serial arithmetic, so across the 32-bit wrap) counts as older.
  *
  * Send side: the leg numbers its frames from a caller-chosen value, carries
  * the pending acknowledgment on data, and says when an ack-only packet is due
