@@ -69,21 +69,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct in {
-	const uint8_t *p;
-	size_t len;
-};
-
-static uint8_t take(struct in *in)
-{
-	uint8_t v;
-
-	if (in->len == 0)
-		return 0;
-	v = *in->p++;
-	in->len--;
-	return v;
-}
+#include "fuzz_input.h"
 
 struct seg {
 	size_t pos, len;

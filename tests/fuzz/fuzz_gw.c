@@ -41,21 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define STREAM_MAX 4096
 #define PUB 0xC6130011u         /* 198.19.0.17 */
 
-struct in {
-	const uint8_t *p;
-	size_t len;
-};
-
-static uint8_t take(struct in *in)
-{
-	uint8_t v;
-
-	if (in->len == 0)
-		return 0;
-	v = *in->p++;
-	in->len--;
-	return v;
-}
+#include "fuzz_input.h"
 
 /* One direction of one control connection, as its sender wrote it. */
 struct flowdir {

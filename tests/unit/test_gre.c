@@ -11,30 +11,6 @@
 #include "check.h"
 #include "gre.h"
 
-static uint64_t rng_state = 0x0123456789ABCDEFull;
-
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 32);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Parse from an exact-size heap copy, so ASan sees any over-read. */
 static enum gre_err parse_exact(const uint8_t *p, size_t len,
 				struct gre_info *g)
@@ -58,16 +34,16 @@ static size_t mk(uint8_t *p, uint16_t fl, uint16_t proto, uint16_t plen,
 {
 	size_t n = 8, i;
 
-	put16(p, fl);
-	put16(p + 2, proto);
-	put16(p + 4, plen);
-	put16(p + 6, call);
+	check_put16(p, fl);
+	check_put16(p + 2, proto);
+	check_put16(p + 4, plen);
+	check_put16(p + 6, call);
 	if (fl & 0x1000) {
-		put32(p + n, seq);
+		check_put32(p + n, seq);
 		n += 4;
 	}
 	if (fl & 0x0080) {
-		put32(p + n, ack);
+		check_put32(p + n, ack);
 		n += 4;
 	}
 	for (i = 0; i < payload; i++)
@@ -259,14 +235,14 @@ static void test_build(void)
 		for (s = 0; s < 2; s++) {
 			for (a = 0; a < 2; a++) {
 				struct gre_info in, got;
-				size_t n, wn, plen = rnd() % 16;
+				size_t n, wn, plen = check_rand() % 16;
 
 				memset(&in, 0, sizeof(in));
-				in.has_seq = s ? (int)(1 + rnd() % 3) : 0;
-				in.has_ack = a ? (int)(1 + rnd() % 3) : 0;
-				in.seq = rnd();
-				in.ack = rnd();
-				in.call_id = (uint16_t)rnd();
+				in.has_seq = s ? (int)(1 + check_rand() % 3) : 0;
+				in.has_ack = a ? (int)(1 + check_rand() % 3) : 0;
+				in.seq = check_rand();
+				in.ack = check_rand();
+				in.call_id = (uint16_t)check_rand();
 				in.payload_len = (uint16_t)plen;
 				if (iter == 0) {
 					in.seq = in.ack = 0xFFFFFFFF;

@@ -18,30 +18,6 @@
 #define OWN 0x4e21
 #define PEER 0x0101
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 32);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static uint8_t pay_byte(uint32_t seq, size_t i)
 {
 	return (uint8_t)(seq * 31u + i * 7u + 1u);
@@ -53,16 +29,16 @@ static size_t mk(uint8_t *p, uint16_t call, int s, uint32_t seq, int a,
 {
 	size_t n = 8, i;
 
-	put16(p, (uint16_t)(0x2001 | (s ? 0x1000 : 0) | (a ? 0x0080 : 0)));
-	put16(p + 2, 0x880B);
-	put16(p + 4, (uint16_t)plen);
-	put16(p + 6, call);
+	check_put16(p, (uint16_t)(0x2001 | (s ? 0x1000 : 0) | (a ? 0x0080 : 0)));
+	check_put16(p + 2, 0x880B);
+	check_put16(p + 4, (uint16_t)plen);
+	check_put16(p + 6, call);
 	if (s) {
-		put32(p + n, seq);
+		check_put32(p + n, seq);
 		n += 4;
 	}
 	if (a) {
-		put32(p + n, ack);
+		check_put32(p + n, ack);
 		n += 4;
 	}
 	for (i = 0; i < plen; i++)
@@ -780,15 +756,15 @@ static void run_perm(const struct perm_case *c, int round)
 	memset(sent, 0, sizeof(sent));
 	memset(got, 0, sizeof(got));
 	for (i = 0; i < c->n; i++) {
-		if (rnd() % 100 < c->drop_pct)
+		if (check_rand() % 100 < c->drop_pct)
 			continue;
 		sent[i] = 1;
 		/* The first frame goes first: a call starts with one frame
 		 * and waits for the answer. */
-		arr[m].key = i == 0 ? 0 : i + rnd() % (c->disp + 1);
+		arr[m].key = i == 0 ? 0 : i + check_rand() % (c->disp + 1);
 		arr[m++].idx = i;
-		if (rnd() % 100 < c->dup_pct) {
-			arr[m].key = i + rnd() % (c->disp + 20);
+		if (check_rand() % 100 < c->dup_pct) {
+			arr[m].key = i + check_rand() % (c->disp + 20);
 			arr[m++].idx = i;
 		}
 	}

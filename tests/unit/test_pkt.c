@@ -13,31 +13,7 @@
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
 /* xorshift64*: seeded, so every run checks the same cases. */
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 32);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
@@ -111,18 +87,18 @@ static void build_ip(uint8_t *p, size_t hlen, size_t tot, uint8_t proto,
 
 	p[0] = (uint8_t)(0x40 | (hlen / 4));
 	p[1] = 0;
-	put16(p + 2, (uint16_t)tot);
-	put16(p + 4, 0x1234);
-	put16(p + 6, frag);
+	check_put16(p + 2, (uint16_t)tot);
+	check_put16(p + 4, 0x1234);
+	check_put16(p + 6, frag);
 	p[8] = 64;
 	p[9] = proto;
 	p[10] = p[11] = 0;
-	put32(p + 12, src);
-	put32(p + 16, dst);
+	check_put32(p + 12, src);
+	check_put32(p + 16, dst);
 	/* Options: NOPs, then an end-of-list. */
 	for (i = 20; i < hlen; i++)
 		p[i] = i + 1 == hlen ? 0 : 1;
-	put16(p + 10, (uint16_t)~ref_sum(p, hlen, 0));
+	check_put16(p + 10, (uint16_t)~ref_sum(p, hlen, 0));
 }
 
 /*
@@ -136,20 +112,20 @@ static size_t build_tcp(uint8_t *p, size_t hlen, size_t doff, size_t plen,
 	uint8_t *t = p + hlen;
 
 	build_ip(p, hlen, tot, IPPROTO_TCP_, src, dst, 0x4000);
-	put16(t, 40000);
-	put16(t + 2, 1723);
-	put32(t + 4, 0x01020304);
-	put32(t + 8, 0xA0B0C0D0);
+	check_put16(t, 40000);
+	check_put16(t + 2, 1723);
+	check_put32(t + 4, 0x01020304);
+	check_put32(t + 8, 0xA0B0C0D0);
 	t[12] = (uint8_t)((doff / 4) << 4);
 	t[13] = TCPF_ACK;
-	put16(t + 14, 65535);
+	check_put16(t + 14, 65535);
 	t[16] = t[17] = 0;
-	put16(t + 18, 0);
+	check_put16(t + 18, 0);
 	for (i = 20; i < doff; i++)
 		t[i] = 1;
 	for (i = 0; i < plen; i++)
-		t[doff + i] = (uint8_t)rnd();
-	put16(t + 16, ref_tcp_csum(p));
+		t[doff + i] = (uint8_t)check_rand();
+	check_put16(t + 16, ref_tcp_csum(p));
 	return tot;
 }
 
@@ -232,13 +208,13 @@ static void test_ip4_errors(void)
 	/* IHL beyond the buffer: 24-byte header in 20, 60 in 59. */
 	memcpy(b, good, 40);
 	b[0] = 0x46;
-	put16(b + 2, 20);
+	check_put16(b + 2, 20);
 	CHECK_EQ(PKT_ERR_HLEN, parse_exact(b, 20, &ip));
 	CHECK_EQ(PKT_ERR_HLEN, parse_exact(b, 23, &ip));
 	b[0] = 0x4f;
-	put16(b + 2, 59);
+	check_put16(b + 2, 59);
 	CHECK_EQ(PKT_ERR_HLEN, parse_exact(b, 59, &ip));
-	put16(b + 2, 60);
+	check_put16(b + 2, 60);
 	memset(b + 20, 1, 40);
 	CHECK_EQ(PKT_OK, parse_exact(b, 60, &ip));
 	CHECK_EQ(60, ip.hlen);
@@ -254,7 +230,7 @@ static void test_ip4_errors(void)
 		memcpy(b, good, 64);
 		memset(b + 20, 1, 44);
 		b[0] = lowtot[i].vihl;
-		put16(b + 2, lowtot[i].tot);
+		check_put16(b + 2, lowtot[i].tot);
 		CHECK_EQ(PKT_ERR_TOTLEN, parse_exact(b, 64, &ip));
 	}
 	/* Total length beyond the buffer. */
@@ -262,13 +238,13 @@ static void test_ip4_errors(void)
 
 	for (i = 0; i < sizeof(hightot) / sizeof(hightot[0]); i++) {
 		memcpy(b, good, 40);
-		put16(b + 2, hightot[i]);
+		check_put16(b + 2, hightot[i]);
 		CHECK_EQ(PKT_ERR_TOTLEN, parse_exact(b, 40, &ip));
 	}
 	/* Exactly the buffer, and one below: both fine. */
 	memcpy(b, good, 40);
 	CHECK_EQ(PKT_OK, parse_exact(b, 40, &ip));
-	put16(b + 2, 39);
+	check_put16(b + 2, 39);
 	CHECK_EQ(PKT_OK, parse_exact(b, 40, &ip));
 	CHECK_EQ(39, ip.tot_len);
 
@@ -287,7 +263,7 @@ static void test_ip4_errors(void)
 
 	for (i = 0; i < sizeof(frags) / sizeof(frags[0]); i++) {
 		memcpy(b, good, 40);
-		put16(b + 6, frags[i].frag);
+		check_put16(b + 6, frags[i].frag);
 		CHECK_EQ(frags[i].err, parse_exact(b, 40, &ip));
 	}
 
@@ -374,7 +350,7 @@ static void test_tcp_parse(void)
 	for (i = 0; i < sizeof(beyond) / sizeof(beyond[0]); i++) {
 		memset(buf, 0, 200);
 		build_tcp(buf, 20, 20, 100, 1, 2);
-		put16(buf + 2, (uint16_t)(20 + beyond[i].tcplen));
+		check_put16(buf + 2, (uint16_t)(20 + beyond[i].tcplen));
 		buf[32] = (uint8_t)(beyond[i].doff << 4);
 		CHECK_EQ(PKT_OK, ip4_parse(buf, 140, &ip));
 		CHECK_EQ(beyond[i].err, tcp_parse(buf, &ip, &t));
@@ -389,7 +365,7 @@ static void test_tcp_parse(void)
 		uint8_t *b = malloc(20 + i);
 
 		build_tcp(buf, 20, 20, 0, 1, 2);
-		put16(buf + 2, (uint16_t)(20 + i));
+		check_put16(buf + 2, (uint16_t)(20 + i));
 		memcpy(b, buf, 20 + i);
 		CHECK_EQ(PKT_OK, ip4_parse(b, 20 + i, &ip));
 		CHECK_EQ(PKT_ERR_SHORT, tcp_parse(b, &ip, &t));
@@ -445,10 +421,10 @@ static void test_csum_known(void)
 	/* Random buffers against the reference. */
 	for (i = 0; i < 200; i++) {
 		uint8_t b[301];
-		size_t n = rnd() % sizeof(b), k;
+		size_t n = check_rand() % sizeof(b), k;
 
 		for (k = 0; k < n; k++)
-			b[k] = (uint8_t)rnd();
+			b[k] = (uint8_t)check_rand();
 		CHECK_EQ((uint16_t)~ref_sum(b, n, 0),
 			 csum_fold(csum_partial(b, n, 0)));
 	}
@@ -458,7 +434,7 @@ static uint16_t edge_word(void)
 {
 	static const uint16_t edges[] = { 0x0000, 0xffff, 0x0001, 0xfffe,
 					  0x8000, 0x7fff };
-	return edges[rnd() % 6];
+	return edges[check_rand() % 6];
 }
 
 static void test_csum_update16(void)
@@ -495,27 +471,27 @@ static void test_csum_update16(void)
 		int k, idx, j;
 
 		for (k = 0; k < 20; k++) {
-			switch (rnd() % 4) {
+			switch (check_rand() % 4) {
 			case 0: w[k] = edge_word(); break;
-			default: w[k] = (uint16_t)rnd(); break;
+			default: w[k] = (uint16_t)check_rand(); break;
 			}
 		}
 		if (iter % 7 == 0)
 			for (k = 1; k < 20; k++)
-				w[k] = rnd() & 1 ? 0xffff : 0x0000;
+				w[k] = check_rand() & 1 ? 0xffff : 0x0000;
 		if (w[0] == 0)
 			w[0] = 0x4500;
 		for (k = 0; k < 20; k++)
-			put16(b + 2 * k, w[k]);
+			check_put16(b + 2 * k, w[k]);
 		c = csum_fold(csum_partial(b, 40, 0));
 
 		/* Several changes in a row, each checked. */
 		for (j = 0; j < 4; j++) {
-			idx = 1 + (int)(rnd() % 19);
+			idx = 1 + (int)(check_rand() % 19);
 			old = get16(b + 2 * idx);
-			nw = rnd() % 3 == 0 ? edge_word() : (uint16_t)rnd();
+			nw = check_rand() % 3 == 0 ? edge_word() : (uint16_t)check_rand();
 			c = csum_update16(c, old, nw);
-			put16(b + 2 * idx, nw);
+			check_put16(b + 2 * idx, nw);
 			if (c != csum_fold(csum_partial(b, 40, 0)) ||
 			    ref_add(ref_sum(b, 40, 0), c) != 0xffff)
 				fails++;
@@ -552,7 +528,7 @@ static void test_csum_replace_bytes(void)
 				size_t k, pos = off - geo[g].hlen;
 
 				for (k = 0; k < n; k++) {
-					uint32_t r = rnd();
+					uint32_t r = check_rand();
 
 					repl[k] = r % 5 == 0 ? 0x00 :
 						  r % 5 == 1 ? 0xff : (uint8_t)(r >> 8);
@@ -704,7 +680,7 @@ static void test_set_addr_gre(void)
 				};
 				memcpy(buf + h, gre, 16);
 				for (k = h + 16; k < tot; k++)
-					buf[k] = (uint8_t)rnd();
+					buf[k] = (uint8_t)check_rand();
 				memcpy(before, buf, tot);
 				CHECK_EQ(PKT_OK, ip4_parse(buf, tot, &ip));
 				if (which)
