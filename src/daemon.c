@@ -320,6 +320,8 @@ static void ctl_written(struct bufferevent *bev, void *arg)
 	bufferevent_free(bev);
 }
 
+static void ctl_error(struct bufferevent *bev, short what, void *arg);
+
 static void ctl_read(struct bufferevent *bev, void *arg)
 {
 	struct daemon *d = arg;
@@ -344,7 +346,9 @@ static void ctl_read(struct bufferevent *bev, void *arg)
 		free(text);
 	}
 	free(line);
-	bufferevent_setcb(bev, NULL, ctl_written, NULL, d);
+	/* The error callback stays: a client gone before the answer drains
+	 * must not leak the connection. */
+	bufferevent_setcb(bev, NULL, ctl_written, ctl_error, d);
 	bufferevent_disable(bev, EV_READ);
 }
 
@@ -354,6 +358,8 @@ static void ctl_error(struct bufferevent *bev, short what, void *arg)
 	(void)arg;
 	bufferevent_free(bev);
 }
+
+static const struct timeval ctl_timeout = { 5, 0 };
 
 static void ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
 		       struct sockaddr *sa, int len, void *arg)
@@ -369,6 +375,8 @@ static void ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	/* A client that never finishes its line is dropped after 5 s. */
+	bufferevent_set_timeouts(bev, &ctl_timeout, &ctl_timeout);
 	bufferevent_setcb(bev, ctl_read, NULL, ctl_error, d);
 	bufferevent_enable(bev, EV_READ);
 }

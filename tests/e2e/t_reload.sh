@@ -57,6 +57,24 @@ out=$(ctl frobnicate 2>&1); code=$?
 [ $code = 1 ] && printf '%s\n' "$out" | grep -q "unknown command 'frobnicate'"
 e2e_result "pptpgwctl names a bad command and exits 1" $?
 
+# A client that connects and never finishes its line is dropped (5 s).
+if command -v python3 >/dev/null; then
+	python3 - "$GW_SOCK" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.send(b"sta")
+s.settimeout(9)
+t = time.time()
+try:
+    gone = s.recv(100) == b""
+except socket.timeout:
+    gone = False
+sys.exit(0 if gone and 4 <= time.time() - t <= 8 else 1)
+PY
+	e2e_result "a control client that never finishes its line is dropped after 5 s" $?
+fi
+
 write_conf 120 "$GW_WAN" "[log]
 level = debug"
 hup
