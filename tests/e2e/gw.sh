@@ -122,3 +122,21 @@ scrape() {
 		printf "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3 && cat <&3'
 }
 metric() { scrape | awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print "missing"}'; }
+
+# calls_flowing N FIELD MIN: N established calls, each with FIELD > MIN
+# (packets_out or packets_in).
+calls_flowing() {
+	[ "$(ctl_json calls "[.[] | select(.state == \"established\" and .$2 > $3)] | length")" = "$1" ]
+}
+
+# require_flowing SECONDS N FIELD MIN WHAT: wait for calls_flowing, or end
+# the test with WHAT failed.
+require_flowing() {
+	if ! wait_until "$1" calls_flowing "$2" "$3" "$4"; then
+		ctl calls >&2
+		e2e_result "$5" 1
+		e2e_finish
+		exit 1
+	fi
+	ctl calls >&2
+}

@@ -33,16 +33,7 @@ start_pptpgw || exit 1
 start_pptpd
 start_client 1
 H1=$(host_ip 1)
-flowing() {
-	[ "$(ctl_json calls '[.[] | select(.state == "established" and .packets_out > 100)] | length')" = 1 ]
-}
-if ! wait_until 30 flowing; then
-	ctl calls >&2
-	e2e_result "a real tunnel up through pptpgw" 1
-	e2e_finish
-	exit 1
-fi
-ctl calls >&2
+require_flowing 30 1 packets_out 100 "a real tunnel up through pptpgw"
 SRV_CALL=$(ctl_json calls '.[0].server_call_id')
 mkdir -p "$E2E_RUN/fc"
 

@@ -41,16 +41,7 @@ H3=$(host_ip 3)
 
 # both calls up and carrying data (pptp drops the control GRE below as old
 # only once its receive sequence is past it)
-flowing() {
-	[ "$(ctl_json calls '[.[] | select(.state == "established" and .packets_in > 200)] | length')" = 2 ]
-}
-if ! wait_until 30 flowing; then
-	ctl calls >&2
-	e2e_result "two real tunnels up before the hostile input" 1
-	e2e_finish
-	exit 1
-fi
-ctl calls >&2
+require_flowing 30 2 packets_in 200 "two real tunnels up before the hostile input"
 A1=$(alias_of "$H1")
 e2e_log "host 1 ($H1) has alias $A1"
 mal0=$(gwstat ctrl_malformed)
