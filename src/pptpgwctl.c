@@ -116,14 +116,14 @@ static int top(const char *path, double interval, long count)
 		       "SERVER", "ALIAS", "STATE", "PPS_OUT", "PPS_IN");
 		for (line = strtok_r(ans, "\n", &save); line && cur;
 		     line = strtok_r(NULL, "\n", &save)) {
-			char in[32], srv[32], pub[32], state[16], age[16];
+			char in[32], srv[32], pub[32], mode[16], state[16], age[16];
 			unsigned slot, alias;
 			unsigned long long po, pi;
 			struct seen *p;
 
-			if (sscanf(line, "%u %31s %31s %u %31s %15s %15s %llu %llu",
-				   &slot, in, srv, &alias, pub, state, age, &po,
-				   &pi) != 9)
+			if (sscanf(line, "%u %31s %31s %u %31s %15s %15s %15s %llu "
+				   "%llu", &slot, in, srv, &alias, pub, mode, state,
+				   age, &po, &pi) != 10)
 				continue;
 			p = find(prev, nprev, slot);
 			printf("%-5u %-21s %-21s %-5u %-11s %9.1f %9.1f\n", slot,

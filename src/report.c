@@ -52,9 +52,10 @@ void report_calls(FILE *f, const struct gw *g, uint64_t now, int json)
 	if (json)
 		fputc('[', f);
 	else
-		fprintf(f, "%-5s %-21s %-21s %-5s %-15s %-11s %6s %9s %9s\n",
-			"CALL", "INSIDE", "SERVER", "ALIAS", "PUBLIC", "STATE",
-			"AGE", "PKTS_OUT", "PKTS_IN");
+		fprintf(f, "%-5s %-21s %-21s %-5s %-15s %-9s %-11s %6s %9s "
+			"%9s %11s %11s\n", "CALL", "INSIDE", "SERVER", "ALIAS",
+			"PUBLIC", "MODE", "STATE", "AGE", "PKTS_OUT", "PKTS_IN",
+			"BYTES_OUT", "BYTES_IN");
 	for (i = 0; i < g->tab.ncalls_cap; i++) {
 		const struct call *c = &g->tab.calls[i];
 		char a[16], b[16], p[16], in[24], out[24];
@@ -91,12 +92,14 @@ void report_calls(FILE *f, const struct gw *g, uint64_t now, int json)
 					 c->peer_id);
 			else
 				snprintf(out, sizeof(out), "%s:-", b);
-			fprintf(f, "%-5u %-21s %-21s %-5u %-15s %-11s %5llus "
-				"%9llu %9llu\n", i, in, out, c->alias, p,
-				call_state_name(c->state),
+			fprintf(f, "%-5u %-21s %-21s %-5u %-15s %-9s %-11s "
+				"%5llus %9llu %9llu %11llu %11llu\n", i, in, out,
+				c->alias, p, "translate", call_state_name(c->state),
 				(unsigned long long)((now - c->created) / 1000),
 				(unsigned long long)c->pkts[DIR_OUT],
-				(unsigned long long)c->pkts[DIR_IN]);
+				(unsigned long long)c->pkts[DIR_IN],
+				(unsigned long long)c->bytes[DIR_OUT],
+				(unsigned long long)c->bytes[DIR_IN]);
 		}
 		first = 0;
 	}

@@ -116,6 +116,28 @@ int main(void)
 
 	out = run(&g, &ri, "calls", &rc);
 	CHECK(strncmp(out, "CALL ", 5) == 0);
+	CHECK(strstr(out, " BYTES_OUT ") != NULL);
+	{
+		/* The established call's line, as pptpgwctl top reads it. */
+		char in[32], srv[32], pub[32], mode[16], st[16], age[16];
+		unsigned slot, al;
+		unsigned long long po, pi, bo, bi;
+		const char *l = strstr(out, "\n") + 1;
+		int found = 0;
+
+		for (; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+			if (sscanf(l, "%u %31s %31s %u %31s %15s %15s %15s %llu %llu "
+				   "%llu %llu", &slot, in, srv, &al, pub, mode, st,
+				   age, &po, &pi, &bo, &bi) == 12 &&
+			    !strcmp(st, "established")) {
+				found = 1;
+				CHECK_EQ(a->alias, al);
+				CHECK(!strcmp(mode, "translate"));
+				CHECK_EQ(5, po);
+				CHECK_EQ(1234, bi);
+			}
+		CHECK(found);
+	}
 	CHECK(strstr(out, "198.18.0.11:4660") != NULL);
 	CHECK(strstr(out, "203.0.113.2:128") != NULL);
 	free(out);
