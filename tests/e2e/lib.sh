@@ -426,6 +426,19 @@ results_summary() {
 	return $((bad > 0))
 }
 
+# tunnels_result N LABEL: after wait_clients, record one result: all N
+# clients succeeded and results_summary found every tunnel good (logs are
+# dumped when not).
+tunnels_result() {
+	local n=$1 rc
+	results_summary
+	rc=$?
+	[ "$E2E_CLIENTS_OK" = "$n" ] || rc=1
+	e2e_log "$E2E_CLIENTS_OK of $n clients succeeded"
+	[ $rc = 0 ] || e2e_dump_logs
+	e2e_result "$2" $rc
+}
+
 # mss_clamp MSS: clamp TCP MSS on the gateway and turn offloads off on the
 # hosts' and the server's interfaces, so PPTP control messages really get
 # split across segments.

@@ -21,13 +21,7 @@ for i in $(seq 1 $NHOSTS); do
 	start_client "$i"
 done
 wait_clients "$E2E_TIMEOUT" >/dev/null
-ok=$E2E_CLIENTS_OK
-results_summary "$E2E_FRAMES"
-rc=$?
-[ "$ok" = $NHOSTS ] || rc=1
-e2e_log "(a) $ok of $NHOSTS clients succeeded"
-[ $rc = 0 ] || e2e_dump_logs
-e2e_result "kernel helper: $NHOSTS hosts, $E2E_FRAMES frames each way per tunnel, all intact" $rc
+tunnels_result "$NHOSTS" "kernel helper: $NHOSTS hosts, $E2E_FRAMES frames each way per tunnel, all intact"
 topo_down
 reset_run
 

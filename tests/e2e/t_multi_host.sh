@@ -71,13 +71,7 @@ fi
 e2e_result "GRE to a live alias reaches its inside host" $rc
 
 wait_clients "$E2E_TIMEOUT"
-ok=$E2E_CLIENTS_OK
-results_summary
-rc=$?
-[ "$ok" = "$NHOSTS" ] || rc=1
-e2e_log "$ok of $NHOSTS clients succeeded"
-[ $rc = 0 ] || e2e_dump_logs
-e2e_result "$NHOSTS tunnels through pptpgw, >= $E2E_FRAMES frames each way, none corrupt or duplicated" $rc
+tunnels_result "$NHOSTS" "$NHOSTS tunnels through pptpgw, >= $E2E_FRAMES frames each way, none corrupt or duplicated"
 
 # Packet conservation through the gateway: every GRE packet the hosts sent
 # reached the server, and every one the server sent reached a host, except

@@ -88,13 +88,7 @@ for i in $(seq 1 "$NHOSTS"); do
 	start_client "$i"
 done
 wait_clients "$E2E_TIMEOUT" >/dev/null
-ok=$E2E_CLIENTS_OK
-results_summary
-rc=$?
-[ "$ok" = "$NHOSTS" ] || rc=1
-e2e_log "(a) $ok of $NHOSTS clients succeeded"
-[ $rc = 0 ] || e2e_dump_logs
-e2e_result "(a) MSS 64: $NHOSTS tunnels through pptpgw, $E2E_FRAMES frames each way, all intact" $rc
+tunnels_result "$NHOSTS" "(a) MSS 64: $NHOSTS tunnels through pptpgw, $E2E_FRAMES frames each way, all intact"
 
 pk=$(gwstat ctrl_packets) msgs=$(gwstat ctrl_messages) rw=$(gwstat ctrl_rewrites)
 mal=$(gwstat ctrl_malformed) small=$(ipt_count small-out) big=$(ipt_count big-out)
