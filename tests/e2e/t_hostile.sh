@@ -95,7 +95,7 @@ e2e_log "host 3's GRE without a call seen on the server: ${out:-none};" \
 e2e_result "GRE from an inside host without a call is dropped ($out reached the server)" $?
 
 # ---- the garbage probes' results
-bad=0
+bad=0 retried=0
 for pk in "${probe_pids[@]}"; do
 	wait "${pk%%:*}"
 	rc=$?
@@ -103,10 +103,24 @@ for pk in "${probe_pids[@]}"; do
 	echo "  $line" >&2
 	case $line in
 	*sccrp=yes*) ;;
+	*sccrp=no*)
+		# pptpd closed before its SCCRP, so no garbage went out and the
+		# gateway was not tested: pptpd's manager sometimes drops one of
+		# many simultaneous new connections.  Run that probe again alone.
+		grep -h 'MGR:' "$E2E_RUN/logs/syslog.txt" 2>/dev/null | tail -3 >&2
+		kind=${pk#*:}; kind=${kind%-*}
+		host_exec 3 "$PPTPPROBE" --server "$SRV_IP" --call-id 250 \
+			--timeout 3 --seed 9 --garbage "$kind" >"$E2E_RUN/hostile/retry.out" 2>&1
+		rc=$?
+		line=$(cat "$E2E_RUN/hostile/retry.out")
+		echo "  again alone: $line" >&2
+		retried=$((retried + 1))
+		case $line in *sccrp=yes*) ;; *) bad=$((bad + 1)) ;; esac ;;
 	*) bad=$((bad + 1)) ;;
 	esac
 	[ $rc = 0 ] || bad=$((bad + 1))
 done
+[ $retried = 0 ] || e2e_log "$retried probe(s) refused by pptpd before SCCRP were run again alone"
 e2e_result "pptpprobe --garbage: $((RUNS * 5)) runs, all got SCCRP and ran to the end" $((bad > 0))
 echoes=$(cat "$E2E_RUN"/hostile/probe-*.out | grep -c 'echo_reply=yes')
 e2e_log "Echo-Requests answered after garbage: $echoes of $((RUNS * 5))"
