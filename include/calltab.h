@@ -19,6 +19,7 @@
 #include "ctlstream.h"
 
 #define SLOT_NONE UINT32_MAX
+#define SLOT_RESERVED (UINT32_MAX - 1)   /* alias held by the relay */
 
 enum call_state {
 	CALL_FREE,
@@ -87,6 +88,7 @@ struct calltab_cfg {
 	uint32_t max_calls;      /* calls in use at once */
 	uint32_t max_conns;
 	uint32_t holddown_ms;    /* an alias is not reused before this */
+	uint32_t max_reserved;   /* aliases the relay may hold at once */
 	uint64_t seed;
 };
 
@@ -104,6 +106,7 @@ struct calltab {
 	struct conn *conns;
 	uint32_t ncalls_cap, ncalls_used, nrefused;
 	uint32_t nconns_used;
+	uint32_t nreserved;
 	uint32_t *call_free, ncall_free;
 	uint32_t *conn_free, nconn_free;
 	struct hold *holds;
@@ -158,6 +161,16 @@ void call_end(struct calltab *t, struct call *call, enum call_end reason,
 
 /* Release aliases whose hold-down has passed. */
 void calltab_expire_holds(struct calltab *t, uint64_t now);
+
+/*
+ * The relay's Call IDs toward a server share the alias space, so that GRE
+ * from (outside to pub) names one call whichever engine owns it.  A released
+ * alias is held down like a translated call's.
+ */
+int alias_reserve(struct calltab *t, uint32_t pub, uint32_t outside,
+		  uint16_t *alias);
+void alias_release(struct calltab *t, uint32_t pub, uint32_t outside,
+		   uint16_t alias, uint64_t now);
 
 struct call_xlat call_xlat(const struct call *c);
 uint32_t calltab_holds(const struct calltab *t);

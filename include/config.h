@@ -9,6 +9,13 @@
  *   [control]   socket
  *   [metrics]   listen (ADDR:PORT or off)
  *   [log]       level (error, warning, notice, info, debug), syslog (yes/no)
+ *   [relay]     servers (a list; may repeat), port, per_call (yes/no),
+ *               echo_idle, echo_reply, start_timeout (seconds),
+ *               reorder_ms, max_calls, max_conns
+ *
+ * On SIGHUP, relay servers (with all and auto) and the relay timers are
+ * meant to be taken over; relay port, max_calls and max_conns need a
+ * restart.
  */
 #ifndef PPTPGW_CONFIG_H
 #define PPTPGW_CONFIG_H
@@ -35,5 +42,25 @@ int config_level_parse(const char *s);
 /* Add a WAN interface; -1 with a reason if the name or the count is bad. */
 int config_add_wan(struct daemon_cfg *c, const char *name, char *err,
 		   size_t errlen);
+
+/*
+ * Add to the relay policy from a list of IPv4 server addresses and the
+ * words "all" (every server) and "auto" (servers seen failing to cope),
+ * separated by commas or blanks: "auto,203.0.113.2".  "off", alone, empties
+ * the policy.  Lists accumulate; a server or word given twice, an address
+ * that is not unicast, or more than RELAY_MAX_LISTED servers is an error:
+ * -1 with the reason in err, and the policy is left as it was.
+ */
+int config_relay_list(struct daemon_cfg *c, const char *list, char *err,
+		      size_t errlen);
+
+/* Room for any relay policy as text. */
+#define CONFIG_RELAY_STRLEN (RELAY_MAX_LISTED * 16 + 16)
+
+/*
+ * The policy as a list config_relay_list takes back: "all", servers,
+ * "auto", in that order, or "off" when nothing is relayed.  Returns buf.
+ */
+char *config_relay_str(const struct relay_policy *p, char *buf, size_t n);
 
 #endif

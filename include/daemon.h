@@ -6,6 +6,7 @@
 
 #include "calltab.h"
 #include "gw.h"
+#include "relay.h"
 #include "rules.h"
 
 #define PPTPGW_VERSION "0.1.0"
@@ -14,6 +15,17 @@
 
 #define PPTPGW_CONF "/etc/pptpgw.conf"
 #define CFG_IFNAMSIZ 16
+#define RELAY_PORT 1724          /* where intercepted control connections land */
+#define RELAY_MAX_LISTED 64
+
+/* Which servers pptpgw terminates and re-originates instead of translating. */
+struct relay_policy {
+	uint8_t all;             /* every server */
+	uint8_t automatic;       /* servers seen failing to cope (see README) */
+	int nservers;
+	uint32_t servers[RELAY_MAX_LISTED];  /* host order */
+	uint16_t port;           /* local port the interception redirects to */
+};
 
 struct daemon_cfg {
 	char wan[RULES_MAX_WAN][CFG_IFNAMSIZ];
@@ -27,6 +39,8 @@ struct daemon_cfg {
 	int use_syslog;
 	struct calltab_cfg tab;
 	struct gw_cfg gw;
+	struct relay_policy relay;
+	struct rl_cfg rl;
 	/*
 	 * Build the configuration anew (file, then command line) for SIGHUP;
 	 * 0, or -1 with the reason in err.  NULL: nothing to reload.

@@ -37,6 +37,8 @@ enum gw_counter {
 	GC_CTRL_CONN_FULL,
 	GC_CTRL_NO_BINDING,      /* call refused until conntrack knows its NAT */
 	GC_CALLS_REFUSED,
+	GC_CALLS_OVER_LIMIT,     /* more calls on a connection than the server
+				    allows (its Maximum Channels) */
 	GC_GRE_OUT,
 	GC_GRE_IN,
 	GC_GRE_OUT_BYTES,
@@ -51,6 +53,8 @@ enum gw_counter {
 
 enum gw_event { GWE_CALL_NEW, GWE_CALL_UP, GWE_CALL_END, GWE_CALL_REFUSED,
 		GWE_CONN_BROKEN,
+		GWE_OVER_LIMIT,   /* call beyond the server's Maximum Channels:
+				     conn given, detail = calls already on it */
 		GWE_GRE_STRAY     /* inbound GRE for no call: detail is its Call ID,
 				     addresses in gw.stray_src/stray_dst */
 };

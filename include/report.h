@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "gw.h"
+#include "relay.h"
 
 struct report_info {
 	const char *version;
@@ -22,11 +23,22 @@ struct report_info {
 	/* "reload": read the configuration again; 0 or -1, message in msg. */
 	int (*reload)(void *arg, char *msg, size_t n);
 	void *arg;
+	/*
+	 * The relay, or NULL when there is none: its calls are listed with the
+	 * translated ones (slot "rN"), its counters are shown, and "clear rN"
+	 * clears its call N.  Not const, for that clear.
+	 */
+	struct relay *relay;
+	/* Which servers are relayed, as config_relay_str writes it ("off",
+	 * "all", "203.0.113.2,auto"); NULL reads as "off". */
+	const char *relay_policy;
 };
 
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 		   int json);
-void report_calls(FILE *f, const struct gw *g, uint64_t now, int json);
+/* Translated calls (slot N), then relayed calls (slot rN). */
+void report_calls(FILE *f, const struct gw *g, const struct report_info *ri,
+		  int json);
 void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 		  int json);
 

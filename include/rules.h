@@ -17,6 +17,12 @@ struct rules_cfg {
 	int nwan;
 	uint16_t queue;
 	uint32_t mark;
+	/* The relay: connections to these servers' TCP 1723 (all of them with
+	 * relay_all) are redirected to relay_port, unless they come in by a
+	 * WAN.  relay 0: no relay chains at all. */
+	int relay, relay_all, nrelay;
+	const uint32_t *relay_servers;     /* host order */
+	uint16_t relay_port;
 };
 
 void rules_print_iptables(FILE *f, const struct rules_cfg *c);
@@ -24,10 +30,13 @@ void rules_print_nft(FILE *f, const struct rules_cfg *c);
 
 /* Remove leftovers, then install; -1 with a logged reason on failure. */
 int rules_install(const struct rules_cfg *c);
+/* Replace the relay's redirect rules (after a reload or an "auto"
+ * decision); -1 with a logged reason on failure. */
+int rules_relay_update(const struct rules_cfg *c);
 /* Remove our chains and the jumps to them; harmless when absent. */
 void rules_remove(void);
 /* Remove what rules_install installed, quickly; falls back to rules_remove. */
-void rules_uninstall(void);
+void rules_uninstall(int with_relay);
 
 /*
  * Is the kernel PPTP helper attached to TCP 1723 flows on this host?

@@ -160,8 +160,9 @@ int calltab_init(struct calltab *t, const struct calltab_cfg *cfg)
 	t->cfg = *cfg;
 	/* A reserve beyond max_calls carries refusals of calls when full. */
 	t->ncalls_cap = cfg->max_calls + cfg->max_calls / 8 + 8;
-	t->hold_cap = t->ncalls_cap * 2;
-	need = t->ncalls_cap * 3 + cfg->max_conns + t->hold_cap;
+	t->hold_cap = (t->ncalls_cap + cfg->max_reserved) * 2;
+	need = t->ncalls_cap * 3 + cfg->max_conns + t->hold_cap +
+	       cfg->max_reserved;
 	while (cap < need * 2)
 		cap <<= 1;
 	t->calls = calloc(t->ncalls_cap, sizeof(*t->calls));
@@ -389,7 +390,7 @@ static struct call *call_lookup(struct calltab *t, struct hkey k)
 {
 	uint32_t *v = hx_find(t->idx, &k);
 
-	return v ? &t->calls[*v] : NULL;
+	return v && *v != SLOT_RESERVED ? &t->calls[*v] : NULL;
 }
 
 struct call *call_by_alias(struct calltab *t, uint32_t pub, uint32_t outside,
@@ -442,8 +443,8 @@ void call_set_state(struct call *call, enum call_state s, uint64_t now)
 	}
 }
 
-static void hold_alias(struct calltab *t, const struct call *call,
-		       uint64_t now)
+static void hold_alias(struct calltab *t, uint32_t pub, uint32_t outside,
+		       uint16_t alias, uint64_t now)
 {
 	struct hold *h;
 	struct hkey k;
@@ -458,9 +459,9 @@ static void hold_alias(struct calltab *t, const struct call *call,
 		t->st.holddown_evicted++;
 	}
 	h = &t->holds[(t->hold_head + t->hold_n) % t->hold_cap];
-	h->pub = call->pub;
-	h->outside = call->outside;
-	h->alias = call->alias;
+	h->pub = pub;
+	h->outside = outside;
+	h->alias = alias;
 	h->until = now + t->cfg.holddown_ms;
 	t->hold_n++;
 	k = hk(K_HOLD, h->pub, h->outside, 0, h->alias);
@@ -492,7 +493,7 @@ void call_end(struct calltab *t, struct call *call, enum call_end reason,
 		if (v && &t->calls[*v] == call)
 			hx_del(t->idx, &k);
 	}
-	hold_alias(t, call, now);
+	hold_alias(t, call->pub, call->outside, call->alias, now);
 	conn_unlink(t, call);
 	if (call->state == CALL_REFUSED)
 		t->nrefused--;
@@ -537,4 +538,33 @@ struct call_xlat call_xlat(const struct call *c)
 	x.peer_id = c->peer_id;
 	x.peer_known = c->peer_known;
 	return x;
+}
+
+int alias_reserve(struct calltab *t, uint32_t pub, uint32_t outside,
+		  uint16_t *alias)
+{
+	struct hkey k;
+
+	if (t->nreserved >= t->cfg.max_reserved ||
+	    alias_pick(t, pub, outside, alias) < 0) {
+		t->st.alias_exhausted++;
+		return -1;
+	}
+	k = hk(K_ALIAS, pub, outside, 0, *alias);
+	hx_put(t->idx, &k, SLOT_RESERVED);
+	t->nreserved++;
+	return 0;
+}
+
+void alias_release(struct calltab *t, uint32_t pub, uint32_t outside,
+		   uint16_t alias, uint64_t now)
+{
+	struct hkey k = hk(K_ALIAS, pub, outside, 0, alias);
+	uint32_t *v = hx_find(t->idx, &k);
+
+	if (!v || *v != SLOT_RESERVED)
+		return;
+	hx_del(t->idx, &k);
+	t->nreserved--;
+	hold_alias(t, pub, outside, alias, now);
 }

@@ -8,6 +8,9 @@
 
 #include <strings.h>
 #include <syslog.h>
+#include <arpa/inet.h>
+
+#include "pkt.h"
 
 #define LINE_MAX_LEN 512
 
@@ -76,6 +79,127 @@ void daemon_default_cfg(struct daemon_cfg *c)
 	c->tab.max_conns = 4096;
 	c->tab.holddown_ms = 60000;
 	gw_default_cfg(&c->gw);
+	/* No server is relayed unless the configuration says so. */
+	c->relay.port = RELAY_PORT;
+	relay_default_cfg(&c->rl);
+}
+
+static int relay_listed(const struct relay_policy *p, uint32_t a)
+{
+	int i;
+
+	for (i = 0; i < p->nservers; i++)
+		if (p->servers[i] == a)
+			return 1;
+	return 0;
+}
+
+/*
+ * The list is checked whole before any of it is applied, so a bad list
+ * leaves the policy as it was.
+ */
+int config_relay_list(struct daemon_cfg *c, const char *list, char *err,
+		      size_t errlen)
+{
+	struct relay_policy p = c->relay;
+	char buf[LINE_MAX_LEN], *tok, *save = NULL;
+	int ntok = 0, off = 0;
+
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "list longer than %zu characters",
+			 sizeof(buf) - 1);
+		return -1;
+	}
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		struct in_addr in;
+		uint32_t a;
+
+		ntok++;
+		if (!strcasecmp(tok, "off")) {
+			off = 1;
+			continue;
+		}
+		if (!strcasecmp(tok, "all") || !strcasecmp(tok, "auto")) {
+			int all = !strcasecmp(tok, "all");
+			uint8_t *flag = all ? &p.all : &p.automatic;
+
+			if (*flag) {
+				snprintf(err, errlen, "'%s' is given twice",
+					 all ? "all" : "auto");
+				return -1;
+			}
+			*flag = 1;
+			continue;
+		}
+		if (inet_pton(AF_INET, tok, &in) != 1) {
+			snprintf(err, errlen, "'%s' is not an IPv4 address, "
+				 "'all', 'auto' or 'off'", tok);
+			return -1;
+		}
+		a = ntohl(in.s_addr);
+		/* A server is some host's own address out beyond the WAN:
+		 * never "this network", loopback, multicast or broadcast. */
+		if ((a >> 24) == 0 || (a >> 24) == 127 || a >= 0xE0000000u) {
+			snprintf(err, errlen, "'%s' is not a unicast address a "
+				 "server could have", tok);
+			return -1;
+		}
+		if (relay_listed(&p, a)) {
+			snprintf(err, errlen, "server %s is listed twice", tok);
+			return -1;
+		}
+		if (p.nservers == RELAY_MAX_LISTED) {
+			snprintf(err, errlen, "more than %d relayed servers",
+				 RELAY_MAX_LISTED);
+			return -1;
+		}
+		p.servers[p.nservers++] = a;
+	}
+	if (!ntok) {
+		snprintf(err, errlen, "no server, 'all', 'auto' or 'off' in "
+			 "'%s'", list);
+		return -1;
+	}
+	if (off && ntok > 1) {
+		snprintf(err, errlen, "'off' must stand alone, in '%s'", list);
+		return -1;
+	}
+	if (off) {
+		p.all = p.automatic = 0;
+		p.nservers = 0;
+	}
+	c->relay = p;
+	return 0;
+}
+
+char *config_relay_str(const struct relay_policy *p, char *buf, size_t n)
+{
+	size_t len = 0;
+	int i;
+
+#define ADD(...) do { \
+	if (len < n) \
+		len += (size_t)snprintf(buf + len, n - len, __VA_ARGS__); \
+} while (0)
+	if (n == 0)
+		return buf;
+	buf[0] = 0;
+	if (p->all)
+		ADD("all");
+	for (i = 0; i < p->nservers; i++) {
+		char a[16];
+
+		ip4_str(p->servers[i], a);
+		ADD("%s%s", len ? "," : "", a);
+	}
+	if (p->automatic)
+		ADD("%sauto", len ? "," : "");
+	if (!len)
+		ADD("off");
+#undef ADD
+	return buf;
 }
 
 int config_add_wan(struct daemon_cfg *c, const char *name, char *err,
@@ -143,6 +267,22 @@ static const struct num_key num_keys[] = {
 	{ "timeouts", "clearing", 1, 3600, 1000, OFF(gw.clearing_ms),
 	  "seconds" },
 	{ "gateway", "mark", 1, 0xffffffffUL, 1, OFF(gw.mark), "a non-zero mark" },
+	/*
+	 * [relay]: the sizes are restart-only (the relay's tables are made
+	 * once); the timers are meant to be reloadable, for connections and
+	 * calls made after the reload.
+	 */
+	{ "relay", "max_calls", 1, 65535, 1, OFF(rl.max_calls), "calls" },
+	{ "relay", "max_conns", 2, 1 << 20, 1, OFF(rl.max_conns),
+	  "connections" },
+	{ "relay", "echo_idle", 1, 3600, 1000, OFF(rl.echo_idle_ms),
+	  "seconds" },
+	{ "relay", "echo_reply", 1, 3600, 1000, OFF(rl.echo_reply_ms),
+	  "seconds" },
+	{ "relay", "start_timeout", 1, 300, 1000, OFF(rl.start_ms),
+	  "seconds" },
+	{ "relay", "reorder_ms", 0, 5000, 1, OFF(rl.reorder_ms),
+	  "milliseconds" },
 };
 
 static int set_key(struct ctx *x, struct daemon_cfg *c, const char *sec,
@@ -216,6 +356,29 @@ static int set_key(struct ctx *x, struct daemon_cfg *c, const char *sec,
 				    "yes or no");
 		return 0;
 	}
+	/* Reloadable: which servers are relayed applies to new connections. */
+	if (!strcmp(sec, "relay") && !strcmp(key, "servers")) {
+		char why[200];
+
+		if (config_relay_list(c, v, why, sizeof(why)) < 0)
+			return fail(x, "servers: %s%s", why, "");
+		return 0;
+	}
+	/* Restart-only: the interception rules and the listener use it. */
+	if (!strcmp(sec, "relay") && !strcmp(key, "port")) {
+		if (parse_uint(v, 1, 65535, &n) < 0)
+			return fail(x, "bad value for %s: expected %s", key,
+				    "1 to 65535");
+		c->relay.port = (uint16_t)n;
+		return 0;
+	}
+	if (!strcmp(sec, "relay") && !strcmp(key, "per_call")) {
+		if (parse_bool(v, &b) < 0)
+			return fail(x, "bad value for %s: expected %s", key,
+				    "yes or no");
+		c->rl.per_call = (uint8_t)b;
+		return 0;
+	}
 	return fail(x, "unknown key '%s' in [%s]", key, sec);
 }
 
@@ -236,7 +399,7 @@ int config_level_parse(const char *s)
 }
 
 static const char *const sections[] = {
-	"gateway", "limits", "timeouts", "control", "metrics", "log",
+	"gateway", "limits", "timeouts", "control", "metrics", "log", "relay",
 };
 
 int config_parse(const char *text, const char *name, struct daemon_cfg *c,

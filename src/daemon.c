@@ -17,10 +17,12 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "config.h"
 #include "ct.h"
 #include "log.h"
 #include "nfq.h"
 #include "pkt.h"
+#include "relayio.h"
 #include "report.h"
 
 struct daemon {
@@ -37,6 +39,11 @@ struct daemon {
 	char wan_list[128];
 	int rules_installed;
 	uint64_t started;
+	struct relayio *relay;
+	/* Servers the "auto" policy chose, on top of the configured ones. */
+	uint32_t auto_servers[RELAY_MAX_LISTED];
+	int nauto;
+	char relay_policy[CONFIG_RELAY_STRLEN];
 };
 
 uint64_t now_ms(void)
@@ -68,6 +75,115 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 	free(p);
 }
 
+/* ---- relay policy ------------------------------------------------------------ */
+
+static void log_notice_auto(struct daemon *d, const struct conn *conn,
+			    int ncalls)
+{
+	char a[16], b[16];
+
+	(void)d;
+	log_msg(LOG_NOTICE, "relay auto: relaying %s from its next control "
+		"connection on: %s asked for call %d on one connection, the "
+		"server allows %u (Maximum Channels in its start reply)",
+		ip4_str(conn->outside, b), ip4_str(conn->inside, a), ncalls + 1,
+		conn->max_channels);
+}
+
+static int relay_wanted(const struct daemon_cfg *c)
+{
+	return c->relay.all || c->relay.automatic || c->relay.nservers;
+}
+
+static int server_relayed(const struct daemon *d, uint32_t server)
+{
+	int i;
+
+	if (d->cfg->relay.all)
+		return 1;
+	for (i = 0; i < d->cfg->relay.nservers; i++)
+		if (d->cfg->relay.servers[i] == server)
+			return 1;
+	for (i = 0; i < d->nauto; i++)
+		if (d->auto_servers[i] == server)
+			return 1;
+	return 0;
+}
+
+static void relay_rules_cfg(struct daemon *d, struct rules_cfg *rc,
+			    uint32_t *servers)
+{
+	int i, n = 0;
+
+	memset(rc, 0, sizeof(*rc));
+	for (i = 0; i < d->cfg->nwan; i++)
+		rc->wan[i] = d->cfg->wan[i];
+	rc->nwan = d->cfg->nwan;
+	rc->queue = d->cfg->queue;
+	rc->mark = d->cfg->gw.mark;
+	rc->relay = relay_wanted(d->cfg);
+	rc->relay_all = d->cfg->relay.all;
+	rc->relay_port = d->cfg->relay.port;
+	for (i = 0; i < d->cfg->relay.nservers; i++)
+		servers[n++] = d->cfg->relay.servers[i];
+	for (i = 0; i < d->nauto; i++)
+		servers[n++] = d->auto_servers[i];
+	rc->relay_servers = servers;
+	rc->nrelay = n;
+}
+
+static void relay_policy_text(struct daemon *d)
+{
+	struct relay_policy p = d->cfg->relay;
+	int i;
+
+	for (i = 0; i < d->nauto && p.nservers < RELAY_MAX_LISTED; i++)
+		p.servers[p.nservers++] = d->auto_servers[i];
+	config_relay_str(&p, d->relay_policy, sizeof(d->relay_policy));
+}
+
+static void relay_rules_apply(struct daemon *d)
+{
+	uint32_t servers[2 * RELAY_MAX_LISTED];
+	struct rules_cfg rc;
+
+	relay_policy_text(d);
+	if (!d->rules_installed || !d->relay)
+		return;
+	relay_rules_cfg(d, &rc, servers);
+	rules_relay_update(&rc);
+}
+
+/*
+ * "auto": a client asked for more calls on one control connection than the
+ * server's Start-Control-Connection-Reply allows.  That call will fail
+ * through translation; the server's next control connections are relayed.
+ */
+static void relay_auto(struct daemon *d, const struct conn *conn, int ncalls)
+{
+	char a[16], b[16];
+
+	/* A server behind the NAT (port-forwarded) is not ours to relay. */
+	if (server_relayed(d, conn->outside) || !conn->inside_opened)
+		return;
+	if (!d->cfg->relay.automatic || !d->relay) {
+		log_info("%s asked %s for call %d on one control connection; the "
+			 "server allows %u: that call will fail (\"--relay auto\" "
+			 "would relay this server)", ip4_str(conn->inside, a),
+			 ip4_str(conn->outside, b), ncalls + 1,
+			 conn->max_channels);
+		return;
+	}
+	if (d->nauto == RELAY_MAX_LISTED) {
+		log_warn("relay auto: %d servers chosen already; %s is not "
+			 "added", d->nauto, ip4_str(conn->outside, b));
+		return;
+	}
+	d->auto_servers[d->nauto++] = conn->outside;
+	log_notice_auto(d, conn, ncalls);
+	relay_rules_apply(d);
+}
+
 static void on_event(void *arg, enum gw_event ev, const struct call *c,
 		     const struct conn *conn, int detail)
 {
@@ -81,6 +197,10 @@ static void on_event(void *arg, enum gw_event ev, const struct call *c,
 			    "call: passed to this host",
 			    ip4_str(d->gw.stray_src, a),
 			    ip4_str(d->gw.stray_dst, b), detail);
+		return;
+	}
+	if (ev == GWE_OVER_LIMIT) {
+		relay_auto(d, conn, detail);
 		return;
 	}
 	if (ev == GWE_CONN_BROKEN) {
@@ -150,6 +270,12 @@ static void on_packet(void *arg, const struct nfq_packet *np)
 		/* Not crossing a WAN interface: not ours to translate. */
 		nfq_verdict(d->nfq, np->id, NFQ_REPEAT, np->mark | d->cfg->gw.mark,
 			    NULL, 0);
+		return;
+	}
+	if (d->relay && relayio_gre(d->relay, np->data, np->len) !=
+	    RL_GRE_NOT_MINE) {
+		/* The relay took it (or counted it as bad): never forwarded. */
+		nfq_verdict(d->nfq, np->id, NFQ_DROP, 0, NULL, 0);
 		return;
 	}
 	p = malloc(sizeof(*p) + np->len);
@@ -242,6 +368,8 @@ static void fill_info(struct daemon *d, struct report_info *ri)
 	ri->wan = d->wan_list;
 	ri->reload = ctl_reload;
 	ri->arg = d;
+	ri->relay = d->relay ? relayio_relay(d->relay) : NULL;
+	ri->relay_policy = d->relay_policy;
 }
 
 /* ---- metrics ---------------------------------------------------------------- */
@@ -466,6 +594,13 @@ static const char *restart_only(const struct daemon_cfg *a,
 		return "metrics listen";
 	if (a->use_syslog != b->use_syslog)
 		return "syslog";
+	if (a->relay.port != b->relay.port)
+		return "relay port";
+	if (relay_wanted(a) != relay_wanted(b))
+		return "relay on or off";
+	if (a->rl.max_calls != b->rl.max_calls ||
+	    a->rl.max_conns != b->rl.max_conns)
+		return "relay max_calls or max_conns";
 	return NULL;
 }
 
@@ -500,6 +635,14 @@ static int reload(struct daemon *d, char *msg, size_t msglen)
 	d->gw.tab.cfg.holddown_ms = n.tab.holddown_ms;
 	log_set_level(n.log_level);
 	*d->cfg = n;
+	if (d->relay) {
+		struct relay *rl = relayio_relay(d->relay);
+
+		/* Timers apply from now on, to every connection and call. */
+		n.rl.seed = rl->cfg.seed;
+		rl->cfg = n.rl;
+		relay_rules_apply(d);
+	}
 	snprintf(msg, msglen, "configuration reloaded; %u calls kept",
 		 d->gw.tab.ncalls_used);
 	log_info("%s", msg);
@@ -555,9 +698,12 @@ static int resolve_wans(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	/* The relay says goodbye to its peers while its rules still hold. */
+	relayio_stop(d->relay);
+	d->relay = NULL;
 	/* Rules first: from then on packets take the host's normal path. */
 	if (d->rules_installed)
-		rules_uninstall();
+		rules_uninstall(relay_wanted(d->cfg));
 	if (d->nfq)
 		gw_destroy(&d->gw);
 	if (d->http)
@@ -588,8 +734,9 @@ int daemon_run(struct daemon_cfg *cfg)
 	struct calltab_cfg tab = cfg->tab;
 	struct timeval tv = { 0, 250000 };
 	struct rules_cfg rc;
+	uint32_t servers[2 * RELAY_MAX_LISTED];
 	char why[256];
-	int i, rc_exit = 1;
+	int rc_exit = 1;
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
@@ -605,6 +752,8 @@ int daemon_run(struct daemon_cfg *cfg)
 	}
 	if (getrandom(&tab.seed, sizeof(tab.seed), 0) != sizeof(tab.seed))
 		tab.seed = (uint64_t)now_ms() ^ (uint64_t)getpid() << 32;
+	if (relay_wanted(cfg))
+		tab.max_reserved = cfg->rl.max_calls;
 	d->base = event_base_new();
 	if (!d->base || gw_init(&d->gw, &cfg->gw, &tab, &hooks) < 0) {
 		log_err("out of memory");
@@ -627,6 +776,13 @@ int daemon_run(struct daemon_cfg *cfg)
 		log_warn("no conntrack events: dead connections end by timeout");
 	if (ctl_open(d) < 0 || metrics_open(d) < 0)
 		goto out;
+	if (relay_wanted(cfg)) {
+		d->relay = relayio_start(d->base, &cfg->rl, cfg->relay.port,
+					 &d->gw.tab);
+		if (!d->relay)
+			goto out;
+	}
+	relay_policy_text(d);
 	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
@@ -636,20 +792,15 @@ int daemon_run(struct daemon_cfg *cfg)
 	    event_add(d->sig_int, NULL) < 0 || event_add(d->sig_hup, NULL) < 0)
 		goto out;
 	if (!cfg->no_rules) {
-		memset(&rc, 0, sizeof(rc));
-		for (i = 0; i < cfg->nwan; i++)
-			rc.wan[i] = cfg->wan[i];
-		rc.nwan = cfg->nwan;
-		rc.queue = cfg->queue;
-		rc.mark = cfg->gw.mark;
+		relay_rules_cfg(d, &rc, servers);
 		if (rules_install(&rc) < 0)
 			goto out;
 		d->rules_installed = 1;
 	}
 	log_info("pptpgw %s running: WAN %s, queue %u, rules %s, control %s, "
-		 "metrics %s", PPTPGW_VERSION, d->wan_list, cfg->queue,
+		 "metrics %s, relay %s", PPTPGW_VERSION, d->wan_list, cfg->queue,
 		 d->rules_installed ? "installed" : "left to the admin",
-		 cfg->ctl_path, cfg->metrics);
+		 cfg->ctl_path, cfg->metrics, d->relay_policy);
 	event_base_dispatch(d->base);
 	rc_exit = 0;
 out:

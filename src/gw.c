@@ -36,6 +36,7 @@ static const char *const counter_names[GC_COUNT] = {
 	[GC_CTRL_CONN_FULL] = "ctrl_conn_table_full",
 	[GC_CTRL_NO_BINDING] = "ctrl_nat_binding_unknown",
 	[GC_CALLS_REFUSED] = "calls_refused",
+	[GC_CALLS_OVER_LIMIT] = "calls_over_server_limit",
 	[GC_GRE_OUT] = "gre_out_packets",
 	[GC_GRE_IN] = "gre_in_packets",
 	[GC_GRE_OUT_BYTES] = "gre_out_bytes",
@@ -178,6 +179,13 @@ static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
 	if (!x->conn->pub_known) {
 		x->g->ctr[GC_CTRL_NO_BINDING]++;
 		return NULL;
+	}
+	/* The server said how many calls it takes on one connection: one
+	 * more will fail there, which the relay's "auto" policy acts on. */
+	if (inside_pns && x->conn->max_channels &&
+	    x->conn->ncalls >= x->conn->max_channels) {
+		x->g->ctr[GC_CALLS_OVER_LIMIT]++;
+		event(x->g, GWE_OVER_LIMIT, NULL, x->conn, x->conn->ncalls);
 	}
 	c = call_add(t, x->conn, own, 0, x->now, &err);
 	if (!c && err == CT_FULL) {

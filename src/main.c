@@ -35,10 +35,24 @@ static void usage(FILE *f)
 "      --max-conns N      control connections at once (default 4096)\n"
 "      --holddown SEC     before a freed alias is reused (default 60)\n"
 "      --call-idle SEC    end a call without traffic (default 300)\n"
+"      --relay LIST       relay, not translate, calls to these servers: IPv4\n"
+"                         addresses, 'all', 'auto' (servers seen failing to\n"
+"                         cope) or 'off', comma-separated; may repeat, and\n"
+"                         replaces the file's list\n"
+"      --relay-port N     local port for intercepted control connections\n"
+"                         (default 1724)\n"
+"      --relay-per-call   one upstream control connection per relayed call\n"
 "      --syslog           log to syslog instead of stderr\n"
 "  -v, --verbose          debug logging\n"
 "  -h, --help\n");
 }
+
+/* Long options without a short form. */
+enum {
+	OPT_RELAY = 256,
+	OPT_RELAY_PORT,
+	OPT_RELAY_PER_CALL,
+};
 
 static const struct option opts[] = {
 	{ "config", required_argument, NULL, 'f' },
@@ -53,6 +67,9 @@ static const struct option opts[] = {
 	{ "max-conns", required_argument, NULL, 'K' },
 	{ "holddown", required_argument, NULL, 'H' },
 	{ "call-idle", required_argument, NULL, 'I' },
+	{ "relay", required_argument, NULL, OPT_RELAY },
+	{ "relay-port", required_argument, NULL, OPT_RELAY_PORT },
+	{ "relay-per-call", no_argument, NULL, OPT_RELAY_PER_CALL },
 	{ "syslog", no_argument, NULL, 'S' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -97,7 +114,7 @@ static int apply_args(int argc, char **argv, struct daemon_cfg *c, char *err,
 		      size_t n)
 {
 	unsigned long v;
-	int ch, cli_wan = 0;
+	int ch, cli_wan = 0, cli_relay = 0;
 
 	optind = 0;   /* glibc: start over, options anywhere */
 	opterr = 0;
@@ -151,6 +168,29 @@ static int apply_args(int argc, char **argv, struct daemon_cfg *c, char *err,
 			if (num_arg("--call-idle", optarg, 1, 86400, &v, err, n))
 				return -1;
 			c->gw.call_idle_ms = (uint32_t)v * 1000;
+			break;
+		case OPT_RELAY: {
+			char why[256];
+
+			/* Like --wan: the command line's list replaces the
+			 * file's, and repeats add to it. */
+			if (!cli_relay++) {
+				c->relay.all = c->relay.automatic = 0;
+				c->relay.nservers = 0;
+			}
+			if (config_relay_list(c, optarg, why, sizeof(why)) < 0) {
+				snprintf(err, n, "--relay: %s", why);
+				return -1;
+			}
+			break;
+		}
+		case OPT_RELAY_PORT:
+			if (num_arg("--relay-port", optarg, 1, 65535, &v, err, n))
+				return -1;
+			c->relay.port = (uint16_t)v;
+			break;
+		case OPT_RELAY_PER_CALL:
+			c->rl.per_call = 1;
 			break;
 		case 'S':
 			c->use_syslog = 1;
@@ -249,9 +289,12 @@ int main(int argc, char **argv)
 		return check_only ? 1 : 2;
 	}
 	if (check_only) {
-		printf("%s: OK (WAN %s%s, queue %u)\n",
+		char relay[CONFIG_RELAY_STRLEN];
+
+		printf("%s: OK (WAN %s%s, queue %u, relay %s)\n",
 		       access(conf_path, R_OK) == 0 ? conf_path : "defaults",
-		       cfg.wan[0], cfg.nwan > 1 ? ", ..." : "", cfg.queue);
+		       cfg.wan[0], cfg.nwan > 1 ? ", ..." : "", cfg.queue,
+		       config_relay_str(&cfg.relay, relay, sizeof(relay)));
 		return 0;
 	}
 	if (print_kind)

@@ -15,7 +15,15 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: pptpgwctl [-s SOCKET] [--json] "
 		"status|calls|stats|clear CALL|reload\n"
-		"       pptpgwctl [-s SOCKET] top [-i SECONDS] [-n COUNT]\n");
+		"       pptpgwctl [-s SOCKET] top [-i SECONDS] [-n COUNT]\n"
+		"\n"
+		"  status       version, uptime, connections, calls, relay policy\n"
+		"  calls        the call table: translated calls (slot N) and\n"
+		"               relayed calls (slot rN)\n"
+		"  stats        every counter, the relay's included\n"
+		"  clear CALL   end a call by its slot: N, or rN for a relayed one\n"
+		"  reload       read the configuration again (as SIGHUP)\n"
+		"  top          live call table with packet rates\n");
 }
 
 /* One command, one answer: the answer in a malloc'd buffer. */
@@ -69,8 +77,9 @@ static int ask(const char *path, const char *line, char **answer)
 	return 0;
 }
 
+/* A call's slot as "calls" shows it: "7", or "r7" for a relayed call. */
 struct seen {
-	unsigned slot;
+	char slot[16];
 	unsigned long long out, in;
 };
 
@@ -83,12 +92,12 @@ static void on_sig(int s)
 }
 
 /* Earlier packet counts of a slot (from the last screen), or NULL. */
-static struct seen *find(struct seen *v, int n, unsigned slot)
+static struct seen *find(struct seen *v, int n, const char *slot)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (v[i].slot == slot)
+		if (!strcmp(v[i].slot, slot))
 			return &v[i];
 	return NULL;
 }
@@ -116,17 +125,20 @@ static int top(const char *path, double interval, long count)
 		       "SERVER", "ALIAS", "STATE", "PPS_OUT", "PPS_IN");
 		for (line = strtok_r(ans, "\n", &save); line && cur;
 		     line = strtok_r(NULL, "\n", &save)) {
-			char in[32], srv[32], pub[32], mode[16], state[16], age[16];
-			unsigned slot, alias;
+			char slot[16], in[32], srv[32], alias[16], pub[32];
+			char mode[16], state[16], age[16];
 			unsigned long long po, pi;
 			struct seen *p;
 
-			if (sscanf(line, "%u %31s %31s %u %31s %15s %15s %15s %llu "
-				   "%llu", &slot, in, srv, &alias, pub, mode, state,
-				   age, &po, &pi) != 10)
+			/* Relayed calls' slots are "rN", and their alias is
+			 * "-" until they have one. */
+			if (sscanf(line, "%15s %31s %31s %15s %31s %15s %15s %15s "
+				   "%llu %llu", slot, in, srv, alias, pub, mode,
+				   state, age, &po, &pi) != 10 ||
+			    !strcmp(slot, "CALL"))
 				continue;
 			p = find(prev, nprev, slot);
-			printf("%-5u %-21s %-21s %-5u %-11s %9.1f %9.1f\n", slot,
+			printf("%-5s %-21s %-21s %-5s %-11s %9.1f %9.1f\n", slot,
 			       in, srv, alias, state,
 			       p && round ? (double)(po - p->out) / interval : 0.0,
 			       p && round ? (double)(pi - p->in) / interval : 0.0);
@@ -138,7 +150,7 @@ static int top(const char *path, double interval, long count)
 				cur = nc;
 				cap *= 2;
 			}
-			cur[ncur].slot = slot;
+			strcpy(cur[ncur].slot, slot);
 			cur[ncur].out = po;
 			cur[ncur].in = pi;
 			ncur++;

@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,25 +15,51 @@ static void status_counts(const struct gw *g, unsigned n[CALL_STATE_COUNT])
 		n[g->tab.calls[i].state]++;
 }
 
+/* Relayed calls by state; all zero without a relay. */
+static void relay_counts(const struct relay *r, unsigned n[RLK_STATE_COUNT])
+{
+	uint32_t i;
+
+	memset(n, 0, sizeof(unsigned) * RLK_STATE_COUNT);
+	if (!r || !r->calls)
+		return;
+	for (i = 0; i < r->cfg.max_calls; i++)
+		if (r->calls[i].state < RLK_STATE_COUNT)
+			n[r->calls[i].state]++;
+}
+
+static const char *relay_policy(const struct report_info *ri)
+{
+	return ri->relay_policy ? ri->relay_policy : "off";
+}
+
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 		   int json)
 {
-	unsigned n[CALL_STATE_COUNT];
+	unsigned n[CALL_STATE_COUNT], rn[RLK_STATE_COUNT];
 	uint64_t up = (ri->now_ms - ri->started_ms) / 1000;
+	const struct relay *r = ri->relay;
 
 	status_counts(g, n);
+	relay_counts(r, rn);
 	if (json) {
 		fprintf(f, "{\"version\":\"%s\",\"uptime_s\":%llu,"
 			"\"wan\":\"%s\",\"rules_installed\":%s,"
 			"\"connections\":%u,\"calls\":%u,"
 			"\"calls_established\":%u,\"max_calls\":%u,"
-			"\"held_aliases\":%u,\"queue_errors\":%llu}\n",
+			"\"held_aliases\":%u,\"queue_errors\":%llu,"
+			"\"relay_policy\":\"%s\",\"relay_conns\":%u,"
+			"\"relay_calls_active\":%u,"
+			"\"relay_calls_established\":%u,"
+			"\"relay_max_calls\":%u}\n",
 			ri->version, (unsigned long long)up, ri->wan,
 			ri->rules_installed ? "true" : "false",
 			g->tab.nconns_used, g->tab.ncalls_used + g->tab.nrefused,
 			n[CALL_ESTABLISHED], g->tab.cfg.max_calls,
 			calltab_holds(&g->tab),
-			(unsigned long long)ri->queue_errors);
+			(unsigned long long)ri->queue_errors, relay_policy(ri),
+			r ? r->nconns : 0, r ? r->ncalls : 0,
+			rn[RLK_ESTABLISHED], r ? r->cfg.max_calls : 0);
 		return;
 	}
 	fprintf(f, "pptpgw %s, up %llus, WAN %s, rules %s\n", ri->version,
@@ -42,10 +69,107 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 		"aliases held down %u\n", g->tab.nconns_used,
 		g->tab.ncalls_used + g->tab.nrefused, n[CALL_ESTABLISHED],
 		g->tab.cfg.max_calls, calltab_holds(&g->tab));
+	if (r)
+		fprintf(f, "relay %s: connections %u, calls %u (established "
+			"%u) of %u\n", relay_policy(ri), r->nconns, r->ncalls,
+			rn[RLK_ESTABLISHED], r->cfg.max_calls);
+	else
+		fprintf(f, "relay %s\n", relay_policy(ri));
 }
 
-void report_calls(FILE *f, const struct gw *g, uint64_t now, int json)
+/*
+ * Which Call IDs a relayed call knows yet: an outgoing call learns the
+ * server's from its reply, an incoming one the client's.
+ */
+static int rl_client_id_known(const struct rl_call *k)
 {
+	return !k->incoming || k->state != RLK_WAIT_ICRP;
+}
+
+static int rl_server_id_known(const struct rl_call *k)
+{
+	return k->incoming ||
+	       (k->state != RLK_WAIT_CONN && k->state != RLK_WAIT_OCRP);
+}
+
+/*
+ * Relayed calls, with the columns and keys of translated ones.  Packets out
+ * are the frames the client sent up, packets in those the server sent
+ * down; bytes are not counted per relayed call.
+ */
+static void relay_rows(FILE *f, const struct relay *r, uint64_t now,
+		       int json, int *first)
+{
+	uint32_t i;
+
+	if (!r || !r->calls)
+		return;
+	for (i = 0; i < r->cfg.max_calls; i++) {
+		const struct rl_call *k = &r->calls[i];
+		char a[16], b[16], p[16], cid[8], sid[8], alias[8];
+		char in[24], out[24];
+		unsigned long long age, up, down;
+
+		if (k->state == RLK_FREE)
+			continue;
+		/* Our Call ID toward the server: 0 until one is taken. */
+		if (k->pns_id)
+			snprintf(alias, sizeof(alias), "%u", k->pns_id);
+		else
+			strcpy(alias, json ? "null" : "-");
+		ip4_str(k->client, a);
+		ip4_str(k->server, b);
+		if (k->pub)
+			ip4_str(k->pub, p);
+		else
+			strcpy(p, json ? "null" : "-");
+		age = now > k->created ? (now - k->created) / 1000 : 0;
+		up = k->leg_client.st.rx_delivered;
+		down = k->leg_server.st.rx_delivered;
+		if (json) {
+			strcpy(cid, "null");
+			strcpy(sid, "null");
+			if (rl_client_id_known(k))
+				snprintf(cid, sizeof(cid), "%u", k->client_id);
+			if (rl_server_id_known(k))
+				snprintf(sid, sizeof(sid), "%u", k->server_id);
+			fprintf(f, "%s{\"call\":%u,\"id\":\"r%u\","
+				"\"inside\":\"%s\",\"inside_call_id\":%s,"
+				"\"server\":\"%s\",\"server_call_id\":%s,"
+				"\"alias\":%s,\"public\":%s%s%s,"
+				"\"mode\":\"relay\",\"state\":\"%s\","
+				"\"age_s\":%llu,\"packets_out\":%llu,"
+				"\"packets_in\":%llu,\"bytes_out\":0,"
+				"\"bytes_in\":0}",
+				*first ? "" : ",", i, i, a, cid, b, sid, alias,
+				k->pub ? "\"" : "", p, k->pub ? "\"" : "",
+				rl_call_state_name(k->state), age, up, down);
+		} else {
+			char slot[16];
+
+			snprintf(slot, sizeof(slot), "r%u", i);
+			strcpy(cid, "-");
+			strcpy(sid, "-");
+			if (rl_client_id_known(k))
+				snprintf(cid, sizeof(cid), "%u", k->client_id);
+			if (rl_server_id_known(k))
+				snprintf(sid, sizeof(sid), "%u", k->server_id);
+			snprintf(in, sizeof(in), "%s:%s", a, cid);
+			snprintf(out, sizeof(out), "%s:%s", b, sid);
+			fprintf(f, "%-5s %-21s %-21s %-5s %-15s %-9s %-11s "
+				"%5llus %9llu %9llu %11u %11u\n", slot, in, out,
+				alias, p, "relay",
+				rl_call_state_name(k->state), age, up, down,
+				0, 0);
+		}
+		*first = 0;
+	}
+}
+
+void report_calls(FILE *f, const struct gw *g, const struct report_info *ri,
+		  int json)
+{
+	uint64_t now = ri->now_ms;
 	uint32_t i;
 	int first = 1;
 
@@ -70,14 +194,15 @@ void report_calls(FILE *f, const struct gw *g, uint64_t now, int json)
 		else
 			snprintf(out, sizeof(out), "null");
 		if (json) {
-			fprintf(f, "%s{\"call\":%u,\"inside\":\"%s\","
+			fprintf(f, "%s{\"call\":%u,\"id\":\"%u\","
+				"\"inside\":\"%s\","
 				"\"inside_call_id\":%u,\"server\":\"%s\","
 				"\"server_call_id\":%s,\"alias\":%u,"
 				"\"public\":\"%s\",\"mode\":\"translate\","
 				"\"state\":\"%s\",\"age_s\":%llu,"
 				"\"packets_out\":%llu,\"packets_in\":%llu,"
 				"\"bytes_out\":%llu,\"bytes_in\":%llu}",
-				first ? "" : ",", i, a, c->inside_id, b,
+				first ? "" : ",", i, i, a, c->inside_id, b,
 				out, c->alias, p,
 				call_state_name(c->state),
 				(unsigned long long)((now - c->created) / 1000),
@@ -103,6 +228,7 @@ void report_calls(FILE *f, const struct gw *g, uint64_t now, int json)
 		}
 		first = 0;
 	}
+	relay_rows(f, ri->relay, now, json, &first);
 	if (json)
 		fputs("]\n", f);
 }
@@ -129,9 +255,21 @@ void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 		(unsigned long long)ri->queue_errors);
 	fprintf(f, json ? ",\"queue_dropped\":%llu" : "queue_dropped %llu\n",
 		(unsigned long long)ri->queue_dropped);
-	fprintf(f, json ? ",\"queue_user_dropped\":%llu}\n"
+	fprintf(f, json ? ",\"queue_user_dropped\":%llu"
 			: "queue_user_dropped %llu\n",
 		(unsigned long long)ri->queue_user_dropped);
+	/* The relay's counters, zero without a relay: the keys stay put. */
+	for (i = 0; i < RLS_COUNT; i++)
+		fprintf(f, json ? ",\"relay_%s\":%llu" : "relay_%s %llu\n",
+			rl_counter_name(i),
+			(unsigned long long)(ri->relay ? ri->relay->ctr[i] : 0));
+	for (i = 0; i < RLE_COUNT; i++)
+		fprintf(f, json ? ",\"relay_ended_%s\":%llu"
+				: "relay_ended_%s %llu\n",
+			rl_end_name(i),
+			(unsigned long long)(ri->relay ? ri->relay->ended[i] : 0));
+	if (json)
+		fputs("}\n", f);
 }
 
 static void metric_head(FILE *f, const char *name, const char *type,
@@ -156,12 +294,76 @@ static const struct { enum gw_counter c; const char *reason; } drops[] = {
 	{ GC_CTRL_NO_BINDING, "ctrl_nat_binding_unknown" },
 };
 
+/* HELP text of the relay's counters; any left out get a plain one. */
+static const char *const relay_help[RLS_COUNT] = {
+	[RLS_INSIDE_CONNS] = "Relay: inside control connections accepted.",
+	[RLS_INSIDE_REFUSED] = "Relay: inside control connections refused, "
+			       "the table was full.",
+	[RLS_UPSTREAM_CONNS] = "Relay: upstream control connections opened.",
+	[RLS_UPSTREAM_FAILED] = "Relay: upstream control connections that "
+				"never got established.",
+	[RLS_PER_CALL_CONNS] = "Relay: upstream control connections made for "
+			       "one call.",
+	[RLS_SERVERS_PER_CALL] = "Relay: servers switched to one call per "
+				 "control connection.",
+	[RLS_CALLS] = "Relay: calls relayed up to established.",
+	[RLS_CALLS_REFUSED] = "Relay: calls refused by pptpgw (table full, "
+			      "no Call ID).",
+	[RLS_CTL_IN] = "Relay: control messages received, both sides.",
+	[RLS_CTL_OUT] = "Relay: control messages sent, both sides.",
+	[RLS_CTL_MALFORMED] = "Relay: control framing errors (the connection "
+			      "was closed).",
+	[RLS_CTL_UNEXPECTED] = "Relay: control messages out of place, "
+			       "ignored.",
+	[RLS_ECHO_SENT] = "Relay: Echo-Requests sent.",
+	[RLS_ECHO_TIMEOUTS] = "Relay: Echo-Requests never answered.",
+	[RLS_FRAMES_UP] = "Relay: PPP frames from clients to servers.",
+	[RLS_FRAMES_DOWN] = "Relay: PPP frames from servers to clients.",
+	[RLS_BYTES_UP] = "Relay: PPP bytes from clients to servers.",
+	[RLS_BYTES_DOWN] = "Relay: PPP bytes from servers to clients.",
+	[RLS_GRE_DUP] = "Relay: duplicate GRE frames dropped, both legs.",
+	[RLS_GRE_LATE] = "Relay: GRE frames behind a given-up gap, dropped.",
+	[RLS_GRE_LOST] = "Relay: GRE sequence numbers given up as lost.",
+	[RLS_GRE_REORDERED] = "Relay: GRE frames delivered from a reorder "
+			      "buffer.",
+	[RLS_GRE_ACK_ONLY_SENT] = "Relay: GRE ack-only packets sent.",
+	[RLS_GRE_BAD] = "Relay: GRE packets for a relayed call, unusable.",
+};
+
+static void relay_metrics(FILE *f, const struct relay *r)
+{
+	unsigned i;
+
+	metric_head(f, "relay_conns", "gauge",
+		    "Relay: control connections, inside and upstream.");
+	fprintf(f, "pptpgw_relay_conns %u\n", r ? r->nconns : 0);
+	metric_head(f, "relay_calls", "gauge", "Relay: calls in use.");
+	fprintf(f, "pptpgw_relay_calls %u\n", r ? r->ncalls : 0);
+	for (i = 0; i < RLS_COUNT; i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "relay_%s_total",
+			 rl_counter_name(i));
+		metric_head(f, name, "counter", relay_help[i] ? relay_help[i] :
+			    "Relay counter (see pptpgwctl stats).");
+		fprintf(f, "pptpgw_%s %llu\n", name,
+			(unsigned long long)(r ? r->ctr[i] : 0));
+	}
+	metric_head(f, "relay_calls_ended_total", "counter",
+		    "Relay: calls ended, by reason.");
+	for (i = 0; i < RLE_COUNT; i++)
+		fprintf(f, "pptpgw_relay_calls_ended_total{reason=\"%s\"} %llu\n",
+			rl_end_name(i),
+			(unsigned long long)(r ? r->ended[i] : 0));
+}
+
 void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 {
-	unsigned n[CALL_STATE_COUNT], i;
+	unsigned n[CALL_STATE_COUNT], rn[RLK_STATE_COUNT], i;
 #define ctr(x) ((unsigned long long)g->ctr[x])
 
 	status_counts(g, n);
+	relay_counts(ri->relay, rn);
 	metric_head(f, "up", "gauge", "1 while pptpgw runs.");
 	fprintf(f, "pptpgw_up 1\n");
 	metric_head(f, "uptime_seconds", "gauge", "Seconds since start.");
@@ -173,6 +375,9 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 	for (i = CALL_FREE + 1; i < CALL_STATE_COUNT; i++)
 		fprintf(f, "pptpgw_calls{state=\"%s\",mode=\"translate\"} %u\n",
 			call_state_name(i), n[i]);
+	for (i = RLK_FREE + 1; i < RLK_STATE_COUNT; i++)
+		fprintf(f, "pptpgw_calls{state=\"%s\",mode=\"relay\"} %u\n",
+			rl_call_state_name(i), rn[i]);
 	metric_head(f, "call_setups_total", "counter", "Calls set up.");
 	fprintf(f, "pptpgw_call_setups_total %llu\n",
 		(unsigned long long)g->tab.st.calls_created);
@@ -224,7 +429,29 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 		    "Verdicts that could not be sent.");
 	fprintf(f, "pptpgw_queue_errors_total %llu\n",
 		(unsigned long long)ri->queue_errors);
+	relay_metrics(f, ri->relay);
 #undef ctr
+}
+
+/* "clear rN": relayed call N, as "calls" shows it; both sides are told. */
+static int clear_relayed(FILE *f, const struct report_info *ri,
+			 const char *arg, int json)
+{
+	struct relay *r = ri->relay;
+	unsigned long slot = 0;
+	char *end = NULL;
+
+	if (isdigit((unsigned char)arg[1]))
+		slot = strtoul(arg + 1, &end, 10);
+	if (!end || *end || !r || !r->calls || slot >= r->cfg.max_calls ||
+	    r->calls[slot].state == RLK_FREE ||
+	    relay_call_clear(r, (uint32_t)slot, ri->now_ms) < 0) {
+		fprintf(f, "error: no relayed call %s\n", arg);
+		return -1;
+	}
+	fprintf(f, json ? "{\"cleared\":%lu,\"mode\":\"relay\"}\n"
+			: "cleared relayed call r%lu\n", slot);
+	return 0;
 }
 
 int report_command(FILE *f, struct gw *g, const struct report_info *ri,
@@ -242,9 +469,11 @@ int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 	if (strcmp(cmd, "status") == 0)
 		report_status(f, g, ri, json);
 	else if (strcmp(cmd, "calls") == 0)
-		report_calls(f, g, ri->now_ms, json);
+		report_calls(f, g, ri, json);
 	else if (strcmp(cmd, "stats") == 0)
 		report_stats(f, g, ri, json);
+	else if (strcmp(cmd, "clear") == 0 && arg[0] == 'r')
+		return clear_relayed(f, ri, arg, json);
 	else if (strcmp(cmd, "clear") == 0) {
 		char *end;
 		unsigned long slot = strtoul(arg, &end, 10);
@@ -268,7 +497,7 @@ int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 		fprintf(f, json ? "{\"reloaded\":true}\n" : "%s\n", msg);
 	} else {
 		fprintf(f, "error: unknown command '%s' (status, calls, stats, "
-			"clear CALL, reload)\n", cmd);
+			"clear CALL|rN, reload)\n", cmd);
 		return -1;
 	}
 	return 0;

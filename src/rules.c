@@ -10,12 +10,40 @@
 
 #include "ct.h"
 #include "log.h"
+#include "pkt.h"
 
 /*
  * Enhanced GRE only (K set, version 1, protocol PPP, S and A free): other
  * GRE on the host, tunnels included, keeps its usual conntrack and NAT.
  */
 #define U32_EGRE "0>>22&0x3C@0&0xEF7FFFFF=0x2001880B"
+
+/* The body of the nat chain: which new connections the relay takes. */
+static void print_relay_nat(FILE *f, const struct rules_cfg *c)
+{
+	char a[16];
+	int i;
+
+	for (i = 0; i < c->nwan; i++)
+		fprintf(f, "-A PPTPGW-NAT -i %s -j RETURN\n", c->wan[i]);
+	if (c->relay_all) {
+		fprintf(f, "-A PPTPGW-NAT -p tcp --dport 1723 -m addrtype "
+			"! --dst-type LOCAL -j REDIRECT --to-ports %u\n",
+			c->relay_port);
+		return;
+	}
+	for (i = 0; i < c->nrelay; i++)
+		fprintf(f, "-A PPTPGW-NAT -d %s/32 -p tcp --dport 1723 "
+			"-j REDIRECT --to-ports %u\n",
+			ip4_str(c->relay_servers[i], a), c->relay_port);
+}
+
+static void print_relay_iptables(FILE *f, const struct rules_cfg *c)
+{
+	fprintf(f, "*nat\n:PPTPGW-NAT - [0:0]\n-I PREROUTING -j PPTPGW-NAT\n");
+	print_relay_nat(f, c);
+	fprintf(f, "COMMIT\n");
+}
 
 void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 {
@@ -26,6 +54,12 @@ void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 	fprintf(f, "-I PREROUTING -j PPTPGW-PRE\n");
 	fprintf(f, "-A PPTPGW-PRE -p gre -m u32 --u32 \"%s\" -j CT --notrack\n",
 		U32_EGRE);
+	if (c->relay) {
+		/* The relay's own GRE, sent from a raw socket. */
+		fprintf(f, ":PPTPGW-OUT - [0:0]\n-I OUTPUT -j PPTPGW-OUT\n");
+		fprintf(f, "-A PPTPGW-OUT -p gre -m u32 --u32 \"%s\" "
+			"-j CT --notrack\n", U32_EGRE);
+	}
 	fprintf(f, "COMMIT\n*mangle\n:PPTPGW-PRE - [0:0]\n:PPTPGW-FWD - [0:0]\n");
 	fprintf(f, "-I PREROUTING -j PPTPGW-PRE\n-I FORWARD -j PPTPGW-FWD\n");
 	/*
@@ -59,7 +93,40 @@ void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 	/* Translated GRE is untracked: "ESTABLISHED" rules cannot let it by. */
 	fprintf(f, "-A PPTPGW-FWD -p gre -m mark --mark 0x%x/0x%x -j ACCEPT\n",
 		c->mark, c->mark);
+	if (c->relay) {
+		/* Redirected control connections reach the relay whatever
+		 * the admin's INPUT policy. */
+		fprintf(f, ":PPTPGW-IN - [0:0]\n-I INPUT -j PPTPGW-IN\n");
+		fprintf(f, "-A PPTPGW-IN -p tcp --dport %u -m conntrack "
+			"--ctstate DNAT -j ACCEPT\n", c->relay_port);
+	}
 	fprintf(f, "COMMIT\n");
+	if (c->relay)
+		print_relay_iptables(f, c);
+}
+
+static void print_relay_nft(FILE *f, const struct rules_cfg *c,
+			    const char *egre)
+{
+	char a[16];
+	int i;
+
+	fprintf(f, "\tchain raw_out {\n\t\ttype filter hook output "
+		"priority raw; policy accept;\n\t\t%s notrack\n\t}\n", egre);
+	fprintf(f, "\tchain filter_in {\n\t\ttype filter hook input "
+		"priority filter; policy accept;\n\t\ttcp dport %u ct status "
+		"dnat accept\n\t}\n", c->relay_port);
+	fprintf(f, "\tchain nat_pre {\n\t\ttype nat hook prerouting "
+		"priority dstnat; policy accept;\n");
+	for (i = 0; i < c->nwan; i++)
+		fprintf(f, "\t\tiifname \"%s\" return\n", c->wan[i]);
+	if (c->relay_all)
+		fprintf(f, "\t\ttcp dport 1723 fib daddr type != local "
+			"redirect to :%u\n", c->relay_port);
+	for (i = 0; !c->relay_all && i < c->nrelay; i++)
+		fprintf(f, "\t\tip daddr %s tcp dport 1723 redirect to :%u\n",
+			ip4_str(c->relay_servers[i], a), c->relay_port);
+	fprintf(f, "\t}\n");
 }
 
 void rules_print_nft(FILE *f, const struct rules_cfg *c)
@@ -97,7 +164,10 @@ void rules_print_nft(FILE *f, const struct rules_cfg *c)
 	fprintf(f, "\t}\n\tchain filter_fwd {\n\t\ttype filter hook forward "
 		"priority filter; policy accept;\n");
 	fprintf(f, "\t\tmeta l4proto gre meta mark & 0x%x == 0x%x accept\n"
-		"\t}\n}\n", c->mark, c->mark);
+		"\t}\n", c->mark, c->mark);
+	if (c->relay)
+		print_relay_nft(f, c, egre);
+	fprintf(f, "}\n");
 }
 
 int run_cmd(char *const argv[], const char *input, char *out, size_t outn)
@@ -187,11 +257,17 @@ static void remove_chain(const char *table, const char *builtin,
 }
 
 /* Our chains and the built-in chains that jump to them, per table. */
-static const struct { const char *table, *builtin, *chain; } our_chains[] = {
-	{ "raw", "PREROUTING", "PPTPGW-PRE" },
-	{ "mangle", "PREROUTING", "PPTPGW-PRE" },
-	{ "mangle", "FORWARD", "PPTPGW-FWD" },
-	{ "filter", "FORWARD", "PPTPGW-FWD" },
+static const struct {
+	const char *table, *builtin, *chain;
+	int relay;
+} our_chains[] = {
+	{ "raw", "PREROUTING", "PPTPGW-PRE", 0 },
+	{ "raw", "OUTPUT", "PPTPGW-OUT", 1 },
+	{ "mangle", "PREROUTING", "PPTPGW-PRE", 0 },
+	{ "mangle", "FORWARD", "PPTPGW-FWD", 0 },
+	{ "filter", "FORWARD", "PPTPGW-FWD", 0 },
+	{ "filter", "INPUT", "PPTPGW-IN", 1 },
+	{ "nat", "PREROUTING", "PPTPGW-NAT", 1 },
 };
 
 /*
@@ -199,7 +275,7 @@ static const struct { const char *table, *builtin, *chain; } our_chains[] = {
  * transaction per table, quick even on a busy host).  Fails if anything
  * is missing, e.g. an admin removed a rule by hand.
  */
-static int remove_installed(void)
+static int remove_installed(int with_relay)
 {
 	char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
 	char *text = NULL, sink[512];
@@ -211,6 +287,8 @@ static int remove_installed(void)
 	if (!f)
 		return -1;
 	for (i = 0; i < sizeof(our_chains) / sizeof(our_chains[0]); i++) {
+		if (our_chains[i].relay && !with_relay)
+			continue;
 		if (!table || strcmp(table, our_chains[i].table)) {
 			if (table)
 				fprintf(f, "COMMIT\n");
@@ -228,10 +306,34 @@ static int remove_installed(void)
 	return r == 0 ? 0 : -1;
 }
 
-void rules_uninstall(void)
+void rules_uninstall(int with_relay)
 {
-	if (remove_installed() < 0)
+	if (remove_installed(with_relay) < 0)
 		rules_remove();
+}
+
+int rules_relay_update(const struct rules_cfg *c)
+{
+	char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+	char *text = NULL, err[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return -1;
+	fprintf(f, "*nat\n-F PPTPGW-NAT\n");
+	print_relay_nat(f, c);
+	fprintf(f, "COMMIT\n");
+	fclose(f);
+	r = run_cmd(argv, text, err, sizeof(err));
+	free(text);
+	if (r != 0) {
+		log_err("updating the relay's redirect rules failed (exit %d)",
+			r);
+		return -1;
+	}
+	return 0;
 }
 
 void rules_remove(void)

@@ -140,3 +140,131 @@ require_flowing() {
 	fi
 	ctl calls >&2
 }
+
+# ---- relay mode (t_relay_*.sh) ---------------------------------------------
+
+# rstat NAME / rstatus NAME: a counter from `stats` / a field of `status`;
+# "missing" when the daemon has no such field (which fails any numeric test).
+rstat() { ctl_json stats ".$1 // \"missing\""; }
+rstatus() { ctl_json status ".$1 // \"missing\""; }
+
+# ge A B: A >= B, both numbers (false, not an error, when either is not).
+ge() { [ "$1" -ge "$2" ] 2>/dev/null; }
+
+# relay_rows [STATE]: relayed calls in the call table (in STATE if given).
+relay_rows() {
+	if [ -n "${1:-}" ]; then
+		ctl_json calls "[.[] | select(.mode == \"relay\" and .state == \"$1\")] | length"
+	else
+		ctl_json calls '[.[] | select(.mode == "relay")] | length'
+	fi
+}
+
+# relay_idle: no call of either mode, no relay connection, no relayed call.
+relay_idle() {
+	calls_empty && [ "$(rstatus relay_conns)" = 0 ] &&
+		[ "$(rstatus relay_calls_active)" = 0 ]
+}
+
+# gw_fds: how many file descriptors pptpgw holds open.
+gw_fds() { ls "/proc/$PPTPGW_PID/fd" 2>/dev/null | wc -l; }
+
+# relay_counters: the relay_* counters, one "name value" a line, for logs.
+relay_counters() {
+	ctl_json stats 'to_entries[] | select(.key | startswith("relay_")) | "\(.key) \(.value)"'
+}
+
+# find_grequeue: GREQUEUE from the environment, the build dir, or compiled
+# into the run dir (it links libnetfilter_queue and libmnl).
+find_grequeue() {
+	local src
+	GREQUEUE=${GREQUEUE:-$E2E_BUILD/tests/grequeue}
+	if [ ! -x "$GREQUEUE" ]; then
+		src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/grequeue.c
+		GREQUEUE="$E2E_RUN/grequeue"
+		# shellcheck disable=SC2046
+		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -o "$GREQUEUE" "$src" \
+			$(pkg-config --cflags --libs libnetfilter_queue libmnl) || {
+			echo "cannot build grequeue"; exit 1; }
+	fi
+	GREQUEUE=$(readlink -f "$GREQUEUE")
+}
+
+# start_grequeue WHERE QUEUE REPORT [ARGS...]: grequeue on QUEUE in WHERE
+# (srv, or a host number), fed by a GRE rule in WHERE's OUTPUT chain; ARGS
+# are its damage options (none: it only watches).  Returns once the queue is
+# bound.  stop_grequeue WHERE QUEUE removes the rule, then stops it (held
+# packets are released) and waits; its line is then in REPORT.
+declare -A GREQUEUE_PIDS=()
+start_grequeue() {
+	local where=$1 q=$2 rep=$3 k
+	local -a run=(srv_exec)
+	shift 3
+	[ "$where" = srv ] || run=(host_exec "$where")
+	rm -f "$rep.ready"
+	if [ "$where" = srv ]; then
+		ip netns exec "$NS_SRV" "$GREQUEUE" --queue "$q" --report "$rep" \
+			--ready "$rep.ready" "$@" 2>>"$E2E_RUN/logs/grequeue-$where.log" &
+	else
+		ip netns exec "$(host_ns "$where")" "$GREQUEUE" --queue "$q" --report "$rep" \
+			--ready "$rep.ready" "$@" 2>>"$E2E_RUN/logs/grequeue-$where.log" &
+	fi
+	GREQUEUE_PIDS[$where:$q]=$!
+	E2E_PIDS+=("$!")
+	for k in $(seq 1 50); do
+		[ -e "$rep.ready" ] && break
+		sleep 0.05
+	done
+	if [ ! -e "$rep.ready" ]; then
+		e2e_log "grequeue in $where did not start"
+		return 1
+	fi
+	"${run[@]}" iptables -A OUTPUT -p gre -j NFQUEUE --queue-num "$q" --queue-bypass
+	e2e_log "grequeue on queue $q in $where (pid ${GREQUEUE_PIDS[$where:$q]}): ${*:-watch only}"
+}
+
+stop_grequeue() {
+	local where=$1 q=$2 p
+	local -a run=(srv_exec)
+	[ "$where" = srv ] || run=(host_exec "$where")
+	"${run[@]}" iptables -D OUTPUT -p gre -j NFQUEUE --queue-num "$q" --queue-bypass 2>/dev/null
+	p=${GREQUEUE_PIDS[$where:$q]:-}
+	[ -n "$p" ] || return 0
+	kill -TERM "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	unset "GREQUEUE_PIDS[$where:$q]"
+}
+
+# kill_server: the upstream goes away: SIGKILL every process in the server
+# netns (pptpd, its pptpctrl children, their pppspeak), all started by this
+# test; the kernel then closes their TCP connections.  Returns once they are
+# gone.
+kill_server() {
+	local p k
+	for p in $(ip netns pids "$NS_SRV" 2>/dev/null); do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	wait "$PPTPD_PID" 2>/dev/null
+	# that pid is gone: topo_down must not signal it (it may be reused)
+	local -a keep=()
+	for p in "${E2E_PIDS[@]}"; do
+		[ "$p" = "$PPTPD_PID" ] || keep+=("$p")
+	done
+	E2E_PIDS=("${keep[@]}")
+	for k in $(seq 1 50); do
+		[ -z "$(ip netns pids "$NS_SRV" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	e2e_log "processes left in the server netns: $(ip netns pids "$NS_SRV" | tr '\n' ' ')"
+	return 1
+}
+
+# delta A B: B - A when both are numbers, else "missing" (so a counter the
+# daemon lacks fails the comparison instead of ending the script).
+delta() {
+	if [[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]]; then
+		echo $(($2 - $1))
+	else
+		echo missing
+	fi
+}

@@ -482,3 +482,25 @@ e2e_finish() {
 	echo "$E2E_PASS passed, $E2E_FAIL failed"
 	[ "$E2E_FAIL" = 0 ]
 }
+
+# tunnel_intact ID [FRAMES]: the one tunnel ID passed the checks of
+# results_summary (>= FRAMES intact each way, nothing bad, duplicated or
+# crossed), without printing anything.  Used where only some tunnels are
+# expected to work.
+tunnel_intact() {
+	local id=$1 n=${2:-$E2E_FRAMES} line
+	local cr="$E2E_RUN/results/clients.report" sr="$E2E_RUN/results/server.report"
+	line=$(grep -E "^pppspeak id=$id " "$cr" 2>/dev/null | tail -n1)
+	[ -n "$line" ] || return 1
+	[ "$(e2e_field "$line" intact)" -ge "$n" ] && [ "$(e2e_field "$line" peer)" = server ] &&
+		[ "$(e2e_field "$line" bad)" = 0 ] && [ "$(e2e_field "$line" dup)" = 0 ] || return 1
+	line=$(grep -E "^pppspeak id=server peer=$id " "$sr" 2>/dev/null | tail -n1)
+	[ -n "$line" ] || return 1
+	[ "$(e2e_field "$line" intact)" -ge "$n" ] && [ "$(e2e_field "$line" bad)" = 0 ] &&
+		[ "$(e2e_field "$line" dup)" = 0 ]
+}
+
+# report_lines: every pppspeak report line of this phase, both ends.
+report_lines() {
+	cat "$E2E_RUN/results/clients.report" "$E2E_RUN/results/server.report" 2>/dev/null
+}

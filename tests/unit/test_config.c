@@ -31,6 +31,19 @@ static long long g_sock(const struct daemon_cfg *c)
 {
 	return strcmp(c->ctl_path, "/run/x/ctl.sock") == 0;
 }
+static long long g_rall(const struct daemon_cfg *c) { return c->relay.all; }
+static long long g_rauto(const struct daemon_cfg *c) { return c->relay.automatic; }
+static long long g_rn(const struct daemon_cfg *c) { return c->relay.nservers; }
+static long long g_rs0(const struct daemon_cfg *c) { return c->relay.servers[0]; }
+static long long g_rs1(const struct daemon_cfg *c) { return c->relay.servers[1]; }
+static long long g_rport(const struct daemon_cfg *c) { return c->relay.port; }
+static long long g_rpercall(const struct daemon_cfg *c) { return c->rl.per_call; }
+static long long g_recho(const struct daemon_cfg *c) { return c->rl.echo_idle_ms; }
+static long long g_rreply(const struct daemon_cfg *c) { return c->rl.echo_reply_ms; }
+static long long g_rstart(const struct daemon_cfg *c) { return c->rl.start_ms; }
+static long long g_rreorder(const struct daemon_cfg *c) { return c->rl.reorder_ms; }
+static long long g_rcalls(const struct daemon_cfg *c) { return c->rl.max_calls; }
+static long long g_rconns(const struct daemon_cfg *c) { return c->rl.max_conns; }
 static long long g_metrics(const struct daemon_cfg *c)
 {
 	return strcmp(c->metrics, "0.0.0.0:9100") == 0 ? 1 :
@@ -63,6 +76,32 @@ static const struct ok_case oks[] = {
 	{ "[gateway]\r\nqueue = 9\r\n", "CRLF", 9, g_queue },
 	{ "  [ gateway ]  \n  queue   =   11   \n", "spaces", 11, g_queue },
 	{ "[gateway]\nqueue = 12", "no final newline", 12, g_queue },
+	{ "", "relay port default", RELAY_PORT, g_rport },
+	{ "", "relay off by default", 0, g_rn },
+	{ "[relay]\nservers = 203.0.113.2\n", "relay server", 0xCB007102, g_rs0 },
+	{ "[relay]\nservers = auto, 203.0.113.2\nservers = 198.51.100.7\n",
+	  "relay servers accumulate", 2, g_rn },
+	{ "[relay]\nservers = 203.0.113.2\nservers = 198.51.100.7\n",
+	  "relay second line", 0xC6336407, g_rs1 },
+	{ "[relay]\nservers = 203.0.113.2 auto\n", "relay auto", 1, g_rauto },
+	{ "[relay]\nservers = all\n", "relay all", 1, g_rall },
+	{ "[relay]\nservers = all\nservers = off\n", "relay off clears", 0,
+	  g_rall },
+	{ "[relay]\nport = 2000\n", "relay port", 2000, g_rport },
+	{ "[relay]\nper_call = yes\n", "relay per_call", 1, g_rpercall },
+	{ "[relay]\nper_call = yes\nper_call = no\n", "relay per_call no", 0,
+	  g_rpercall },
+	{ "[relay]\necho_idle = 30\n", "relay echo_idle", 30000, g_recho },
+	{ "[relay]\necho_reply = 20\n", "relay echo_reply", 20000, g_rreply },
+	{ "[relay]\nstart_timeout = 5\n", "relay start_timeout", 5000, g_rstart },
+	{ "[relay]\nreorder_ms = 0\n", "relay reorder_ms 0", 0, g_rreorder },
+	{ "[relay]\nreorder_ms = 250\n", "relay reorder_ms", 250, g_rreorder },
+	{ "[relay]\nmax_calls = 100\n", "relay max_calls", 100, g_rcalls },
+	{ "[relay]\nmax_calls = 100\n", "relay max_calls is not [limits]'",
+	  4096, g_calls },
+	{ "[relay]\nmax_conns = 300\n", "relay max_conns", 300, g_rconns },
+	{ "[limits]\nmax_conns = 5\n[relay]\nmax_conns = 300\n",
+	  "[limits] max_conns is not relay's", 5, g_conns },
 };
 
 struct err_case {
@@ -75,7 +114,7 @@ static const struct err_case errs[] = {
 	{ "[gateway]\nqueue\n", "2: 'queue' is not 'key = value'" },
 	{ "[gateway]\nqueue =\n", "2: no value for 'queue'" },
 	{ "[gateway\n", "1: section header '[gateway' has no closing ']'" },
-	{ "[relay]\n", "1: unknown section [relay]" },
+	{ "[relays]\n", "1: unknown section [relays]" },
 	{ "\n\n[limits]\nmax_call = 1\n", "4: unknown key 'max_call' in [limits]" },
 	{ "[limits]\nmax_calls = 0\n", "2: bad value for max_calls: expected 1 to 1048576 calls" },
 	{ "[limits]\nmax_calls = -1\n", "2: bad value for max_calls" },
@@ -95,7 +134,173 @@ static const struct err_case errs[] = {
 	{ "[log]\nlevel = loud\n", "2: bad value for level" },
 	{ "[log]\nsyslog = sometimes\n", "2: bad value for syslog" },
 	{ "[gateway]\nfoo = 1\n", "2: unknown key 'foo' in [gateway]" },
+	{ "[relay]\nservers = 203.0.113\n", "2: servers: '203.0.113' is not an "
+	  "IPv4 address, 'all', 'auto' or 'off'" },
+	{ "[relay]\nservers = 203.0.113.2\nservers = auto 203.0.113.2\n",
+	  "3: servers: server 203.0.113.2 is listed twice" },
+	{ "[relay]\nservers = ,\n", "2: servers: no server, 'all', 'auto' or "
+	  "'off' in ','" },
+	{ "[relay]\nservers = off all\n", "2: servers: 'off' must stand alone" },
+	{ "[gateway]\nservers = all\n", "2: unknown key 'servers' in [gateway]" },
+	{ "[relay]\nport = 0\n", "2: bad value for port: expected 1 to 65535" },
+	{ "[relay]\nport = 65536\n", "2: bad value for port: expected 1 to 65535" },
+	{ "[relay]\nper_call = sometimes\n", "2: bad value for per_call: "
+	  "expected yes or no" },
+	{ "[relay]\necho_idle = 0\n", "2: bad value for echo_idle: expected 1 "
+	  "to 3600 seconds" },
+	{ "[relay]\necho_reply = 3601\n", "2: bad value for echo_reply: "
+	  "expected 1 to 3600 seconds" },
+	{ "[relay]\nstart_timeout = 301\n", "2: bad value for start_timeout: "
+	  "expected 1 to 300 seconds" },
+	{ "[relay]\nreorder_ms = 5001\n", "2: bad value for reorder_ms: "
+	  "expected 0 to 5000 milliseconds" },
+	{ "[relay]\nmax_calls = 65536\n", "2: bad value for max_calls: "
+	  "expected 1 to 65535 calls" },
+	{ "[relay]\nmax_conns = 1\n", "2: bad value for max_conns: expected 2 "
+	  "to 1048576 connections" },
+	{ "[relay]\nqueue = 1\n", "2: unknown key 'queue' in [relay]" },
 };
+
+/*
+ * The relay list on its own: after `before` (if any), `list` gives the
+ * policy `want` (as config_relay_str writes it) or the error `err`, which
+ * leaves the policy as `before` made it.
+ */
+struct relay_case {
+	const char *before, *list;
+	const char *want;
+	const char *err;
+};
+
+static const struct relay_case relay_cases[] = {
+	{ NULL, "203.0.113.2", "203.0.113.2", NULL },
+	{ NULL, "auto,203.0.113.2", "203.0.113.2,auto", NULL },
+	{ NULL, "203.0.113.2,auto", "203.0.113.2,auto", NULL },
+	{ NULL, "all", "all", NULL },
+	{ NULL, "ALL", "all", NULL },
+	{ NULL, "Auto", "auto", NULL },
+	{ NULL, "auto,all", "all,auto", NULL },
+	{ NULL, " 203.0.113.2 ,198.51.100.7\t192.0.2.1 ",
+	  "203.0.113.2,198.51.100.7,192.0.2.1", NULL },
+	{ NULL, "1.0.0.1,223.255.255.254", "1.0.0.1,223.255.255.254", NULL },
+	{ NULL, "off", "off", NULL },
+	{ "203.0.113.2", "198.51.100.7", "203.0.113.2,198.51.100.7", NULL },
+	{ "auto", "203.0.113.2", "203.0.113.2,auto", NULL },
+	{ "all,auto,203.0.113.2", "off", "off", NULL },
+	{ NULL, "203.0.113", NULL,
+	  "'203.0.113' is not an IPv4 address, 'all', 'auto' or 'off'" },
+	{ NULL, "203.0.113.256", NULL, "'203.0.113.256' is not an IPv4 address" },
+	{ NULL, "203.0.113.2/32", NULL, "'203.0.113.2/32' is not an IPv4" },
+	{ NULL, "pptp.example.com", NULL, "'pptp.example.com' is not an IPv4" },
+	{ NULL, "::1", NULL, "'::1' is not an IPv4 address" },
+	{ NULL, "allx", NULL, "'allx' is not an IPv4 address" },
+	{ NULL, "0.0.0.0", NULL,
+	  "'0.0.0.0' is not a unicast address a server could have" },
+	{ NULL, "0.1.2.3", NULL, "'0.1.2.3' is not a unicast address" },
+	{ NULL, "127.0.0.1", NULL, "'127.0.0.1' is not a unicast address" },
+	{ NULL, "224.0.0.1", NULL, "'224.0.0.1' is not a unicast address" },
+	{ NULL, "255.255.255.255", NULL,
+	  "'255.255.255.255' is not a unicast address" },
+	{ NULL, "203.0.113.2,203.0.113.2", NULL,
+	  "server 203.0.113.2 is listed twice" },
+	{ "203.0.113.2", "198.51.100.7,203.0.113.2", NULL,
+	  "server 203.0.113.2 is listed twice" },
+	{ NULL, "auto,auto", NULL, "'auto' is given twice" },
+	{ "all", "all", NULL, "'all' is given twice" },
+	{ NULL, "", NULL, "no server, 'all', 'auto' or 'off' in ''" },
+	{ NULL, " , ", NULL, "no server, 'all', 'auto' or 'off' in ' , '" },
+	{ NULL, "off,all", NULL, "'off' must stand alone, in 'off,all'" },
+	{ "198.51.100.7", "203.0.113.2,bogus", NULL,
+	  "'bogus' is not an IPv4 address" },
+};
+
+static void relay_list_cases(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(relay_cases) / sizeof(relay_cases[0]); i++) {
+		const struct relay_case *t = &relay_cases[i];
+		struct daemon_cfg c;
+		char err[256] = "", got[CONFIG_RELAY_STRLEN], before[CONFIG_RELAY_STRLEN];
+		int rc;
+
+		daemon_default_cfg(&c);
+		if (t->before && config_relay_list(&c, t->before, err,
+						   sizeof(err)) < 0) {
+			fprintf(stderr, "relay case %zu: before '%s': %s\n", i,
+				t->before, err);
+			CHECK(0);
+			continue;
+		}
+		config_relay_str(&c.relay, before, sizeof(before));
+		rc = config_relay_list(&c, t->list, err, sizeof(err));
+		config_relay_str(&c.relay, got, sizeof(got));
+		if (t->err) {
+			CHECK_EQ(-1, rc);
+			if (strncmp(err, t->err, strlen(t->err)) != 0) {
+				fprintf(stderr, "relay '%s': expected '%s'\n"
+					"     got '%s'\n", t->list, t->err, err);
+				CHECK(0);
+			}
+			/* A bad list changes nothing. */
+			if (strcmp(got, before) != 0) {
+				fprintf(stderr, "relay '%s': policy '%s' became "
+					"'%s'\n", t->list, before, got);
+				CHECK(0);
+			}
+			continue;
+		}
+		CHECK_EQ(0, rc);
+		if (rc == 0 && strcmp(got, t->want) != 0) {
+			fprintf(stderr, "relay '%s': expected '%s', got '%s'\n",
+				t->list, t->want, got);
+			CHECK(0);
+		}
+		/* What config_relay_str writes reads back the same. */
+		{
+			struct daemon_cfg d;
+			char again[CONFIG_RELAY_STRLEN];
+
+			daemon_default_cfg(&d);
+			CHECK_EQ(0, config_relay_list(&d, got, err, sizeof(err)));
+			config_relay_str(&d.relay, again, sizeof(again));
+			if (strcmp(again, got) != 0) {
+				fprintf(stderr, "relay '%s' read back as '%s'\n",
+					got, again);
+				CHECK(0);
+			}
+		}
+	}
+}
+
+/* RELAY_MAX_LISTED servers fit, one more does not; the longest policy fits
+ * its buffer and is not cut short. */
+static void relay_list_full(void)
+{
+	struct daemon_cfg c;
+	char err[256], got[CONFIG_RELAY_STRLEN], ip[20];
+	int i, rc = 0;
+
+	daemon_default_cfg(&c);
+	CHECK_EQ(0, config_relay_list(&c, "all,auto", err, sizeof(err)));
+	for (i = 0; i < RELAY_MAX_LISTED; i++) {
+		snprintf(ip, sizeof(ip), "203.0.%d.%d", 100 + i, 200 + i % 50);
+		rc |= config_relay_list(&c, ip, err, sizeof(err));
+	}
+	CHECK_EQ(0, rc);
+	CHECK_EQ(RELAY_MAX_LISTED, c.relay.nservers);
+	CHECK_EQ(-1, config_relay_list(&c, "198.51.100.7", err, sizeof(err)));
+	snprintf(ip, sizeof(ip), "more than %d", RELAY_MAX_LISTED);
+	CHECK(strncmp(err, ip, strlen(ip)) == 0);
+	CHECK(strstr(err, " relayed servers") != NULL);
+	CHECK_EQ(RELAY_MAX_LISTED, c.relay.nservers);
+	config_relay_str(&c.relay, got, sizeof(got));
+	CHECK(strncmp(got, "all,203.0.100.200,", 18) == 0);
+	CHECK(strlen(got) > 5 && strcmp(got + strlen(got) - 5, ",auto") == 0);
+	/* A buffer too small is cut, still terminated. */
+	config_relay_str(&c.relay, got, 8);
+	CHECK(strcmp(got, "all,203") == 0);
+}
 
 int main(void)
 {
@@ -125,6 +330,8 @@ int main(void)
 			CHECK(1);
 		}
 	}
+	relay_list_cases();
+	relay_list_full();
 	/* An overlong line is an error, not a truncation. */
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;

@@ -1,6 +1,7 @@
 /*
  * The control socket's answers: every command, its errors, and JSON that
- * holds together (balanced, with the fields pptpgwctl and scripts rely on).
+ * holds together (balanced, with the fields pptpgwctl and scripts rely on);
+ * relayed calls next to translated ones.
  */
 #include <stdlib.h>
 
@@ -60,14 +61,355 @@ static int json_balanced(const char *s)
 	return depth == 0 && !in_str;
 }
 
+/* ---- relayed calls ----------------------------------------------------- */
+
+static unsigned ctl_sent;
+
+static void rl_ctl_send(void *arg, uint32_t conn, const uint8_t *p, size_t len)
+{
+	(void)arg, (void)conn, (void)p, (void)len;
+	ctl_sent++;
+}
+
+static int rl_connect(void *arg, uint32_t conn, uint32_t server)
+{
+	(void)arg, (void)conn, (void)server;
+	return -1;
+}
+
+static void rl_close(void *arg, uint32_t conn)
+{
+	(void)arg, (void)conn;
+}
+
+static void rl_gre_send(void *arg, uint32_t src, uint32_t dst,
+			const uint8_t *gre, size_t len)
+{
+	(void)arg, (void)src, (void)dst, (void)gre, (void)len;
+}
+
+/* One relayed call set by hand, as the relay would have left it. */
+static void rl_call_put(struct relay *r, uint32_t slot, unsigned state,
+			int incoming, uint32_t client, uint16_t client_id,
+			uint32_t server, uint16_t server_id, uint16_t pns_id,
+			uint32_t pub, uint64_t up, uint64_t down)
+{
+	struct rl_call *k = &r->calls[slot];
+
+	k->state = (uint8_t)state;
+	k->incoming = (uint8_t)incoming;
+	k->inside = k->up = RL_NONE;
+	k->client = client;
+	k->client_id = client_id;
+	k->server = server;
+	k->server_id = server_id;
+	k->pns_id = pns_id;
+	k->pac_id = (uint16_t)(100 + slot);
+	k->pub = pub;
+	k->created = 31000;
+	k->state_since = 31000;
+	k->hnext[0] = k->hnext[1] = RL_NONE;
+	k->leg_client.st.rx_delivered = up;
+	k->leg_server.st.rx_delivered = down;
+	r->ncalls++;
+	if (slot + 1 > r->calls_hwm)
+		r->calls_hwm = slot + 1;
+}
+
+/* The text line of a call, found by its slot ("3", "r1"), or NULL. */
+static const char *line_of(const char *out, const char *slot)
+{
+	const char *l;
+	size_t n = strlen(slot);
+
+	for (l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, slot, n) && l[n] == ' ')
+			return l;
+	return NULL;
+}
+
+/* A Prometheus sample line, whole, as "\nLINE\n". */
+static int has_line(const char *text, const char *line)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), "\n%s\n", line);
+	return strstr(text, want) != NULL;
+}
+
+struct row_case {
+	const char *slot;       /* text CALL column */
+	const char *text[4];    /* substrings of its text line, in order */
+	const char *json;       /* a substring of the JSON answer */
+};
+
+static const struct row_case rows[] = {
+	{ "r1", { "198.18.0.12:7 ", "203.0.113.2:300 ",
+		  "40017 203.0.113.1     relay     established    30s ",
+		  " 12         9           0           0\n" },
+	  "{\"call\":1,\"id\":\"r1\",\"inside\":\"198.18.0.12\","
+	  "\"inside_call_id\":7,\"server\":\"203.0.113.2\","
+	  "\"server_call_id\":300,\"alias\":40017,"
+	  "\"public\":\"203.0.113.1\",\"mode\":\"relay\","
+	  "\"state\":\"established\",\"age_s\":30,\"packets_out\":12,"
+	  "\"packets_in\":9,\"bytes_out\":0,\"bytes_in\":0}" },
+	/* Incoming, not yet answered by the client: its Call ID is unknown. */
+	{ "r2", { "198.18.0.13:- ", "203.0.113.2:55 ", "41000 203.0.113.1 ",
+		  " relay     wait_icrp " },
+	  "\"id\":\"r2\",\"inside\":\"198.18.0.13\",\"inside_call_id\":null,"
+	  "\"server\":\"203.0.113.2\",\"server_call_id\":55," },
+	/* Outgoing, its upstream connection not up: no alias, no public
+	 * address, no server Call ID yet. */
+	{ "r3", { "198.18.0.14:9 ", "198.51.100.7:- ", " -     -               relay     wait_conn " },
+	  "\"id\":\"r3\",\"inside\":\"198.18.0.14\",\"inside_call_id\":9,"
+	  "\"server\":\"198.51.100.7\",\"server_call_id\":null,\"alias\":null,"
+	  "\"public\":null,\"mode\":\"relay\",\"state\":\"wait_conn\"" },
+};
+
+/* "clear" arguments that name no relayed call, and what each answers. */
+struct clear_case {
+	const char *cmd;
+	const char *want;
+};
+
+static const struct clear_case bad_clears[] = {
+	{ "clear r0", "error: no relayed call r0\n" },      /* free slot */
+	{ "clear r4", "error: no relayed call r4\n" },      /* past the table */
+	{ "clear r4294967297", "error: no relayed call r4294967297\n" },
+	{ "clear r", "error: no relayed call r\n" },
+	{ "clear rx", "error: no relayed call rx\n" },
+	{ "clear r-1", "error: no relayed call r-1\n" },
+	{ "clear r1x", "error: no relayed call r1x\n" },
+	{ "clear r 1", "error: no relayed call r\n" },
+};
+
+static void relay_report(struct gw *g, struct report_info ri)
+{
+	struct relay r;
+	struct rl_cfg rc;
+	struct rl_hooks hk = { .ctl_send = rl_ctl_send, .connect = rl_connect,
+			       .close = rl_close, .gre_send = rl_gre_send };
+	char *out, want[160];
+	size_t i;
+	int rc_;
+
+	relay_default_cfg(&rc);
+	rc.max_calls = 4;
+	rc.max_conns = 4;
+	CHECK_EQ(0, relay_init(&r, &rc, &hk));
+	rl_call_put(&r, 1, RLK_ESTABLISHED, 0, 0xC612000Cu, 7, 0xCB007102u, 300,
+		    40017, 0xCB007101u, 12, 9);
+	rl_call_put(&r, 2, RLK_WAIT_ICRP, 1, 0xC612000Du, 0, 0xCB007102u, 55,
+		    41000, 0xCB007101u, 0, 0);
+	rl_call_put(&r, 3, RLK_WAIT_CONN, 0, 0xC612000Eu, 9, 0xC6336407u, 0, 0,
+		    0, 0, 0);
+	r.nconns = 2;
+	r.ctr[RLS_FRAMES_UP] = 21;
+	r.ctr[RLS_GRE_ACK_ONLY_SENT] = 5;
+	r.ctr[RLS_SERVERS_PER_CALL] = 1;
+	r.ended[RLE_SERVER_GONE] = 4;
+	ri.relay = &r;
+	ri.relay_policy = "203.0.113.2,auto";
+
+	/* calls: translated rows first, then relayed ones, same columns. */
+	out = run(g, &ri, "calls", &rc_);
+	CHECK_EQ(0, rc_);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *l = line_of(out, rows[i].slot), *at = l;
+		size_t j;
+
+		CHECK(l != NULL);
+		for (j = 0; at && j < 4 && rows[i].text[j]; j++) {
+			const char *nl = strchr(l, '\n');
+
+			at = strstr(at, rows[i].text[j]);
+			if (!at || (nl && at >= nl)) {
+				fprintf(stderr, "row %s: no '%s' in\n%s\n",
+					rows[i].slot, rows[i].text[j], l);
+				CHECK(0);
+				at = NULL;
+			}
+		}
+	}
+	CHECK(line_of(out, "r0") == NULL);
+	CHECK(line_of(out, "0") != NULL && line_of(out, "0") < line_of(out, "r1"));
+	{
+		/* pptpgwctl top reads ten words of each line. */
+		char slot[16], in[32], srv[32], al[16], pub[32], mode[16];
+		char st[16], age[16];
+		unsigned long long po, pi;
+
+		CHECK_EQ(10, sscanf(line_of(out, "r1"), "%15s %31s %31s %15s %31s "
+				    "%15s %15s %15s %llu %llu", slot, in, srv, al,
+				    pub, mode, st, age, &po, &pi));
+		CHECK_EQ(12, po);
+		CHECK_EQ(9, pi);
+		CHECK_EQ(10, sscanf(line_of(out, "r3"), "%15s %31s %31s %15s %31s "
+				    "%15s %15s %15s %llu %llu", slot, in, srv, al,
+				    pub, mode, st, age, &po, &pi));
+	}
+	free(out);
+	out = run(g, &ri, "calls json", &rc_);
+	CHECK(json_balanced(out));
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (!strstr(out, rows[i].json)) {
+			fprintf(stderr, "no '%s' in\n%s\n", rows[i].json, out);
+			CHECK(0);
+		}
+	CHECK(strstr(out, "{\"call\":0,\"id\":\"0\",\"inside\":") != NULL);
+	free(out);
+
+	/* status: the relay's line and keys. */
+	out = run(g, &ri, "status", &rc_);
+	CHECK(strstr(out, "\nrelay 203.0.113.2,auto: connections 2, calls 3 "
+		      "(established 1) of 4\n") != NULL);
+	free(out);
+	out = run(g, &ri, "status json", &rc_);
+	CHECK(json_balanced(out));
+	CHECK(strstr(out, "\"relay_policy\":\"203.0.113.2,auto\",\"relay_conns\":2,"
+		      "\"relay_calls_active\":3,\"relay_calls_established\":1,"
+		      "\"relay_max_calls\":4}") != NULL);
+	free(out);
+
+	/* stats: every counter and end reason, by name. */
+	out = run(g, &ri, "stats", &rc_);
+	CHECK(strstr(out, "\nrelay_frames_up 21\n") != NULL);
+	CHECK(strstr(out, "\nrelay_gre_ack_only_sent 5\n") != NULL);
+	CHECK(strstr(out, "\nrelay_ended_server_gone 4\n") != NULL);
+	for (i = 0; i < RLS_COUNT; i++) {
+		snprintf(want, sizeof(want), "\nrelay_%s ", rl_counter_name(i));
+		CHECK(strstr(out, want) != NULL);
+	}
+	for (i = 0; i < RLE_COUNT; i++) {
+		snprintf(want, sizeof(want), "\nrelay_ended_%s ", rl_end_name(i));
+		CHECK(strstr(out, want) != NULL);
+	}
+	free(out);
+	out = run(g, &ri, "stats json", &rc_);
+	CHECK(json_balanced(out));
+	CHECK(strstr(out, ",\"relay_servers_per_call\":1,") != NULL);
+	CHECK(strstr(out, ",\"relay_ended_server_gone\":4,") != NULL);
+	CHECK(strstr(out, "\"relay_ended_shutdown\":0}\n") != NULL);
+	free(out);
+
+	/* metrics: counters, end reasons, gauges, relayed calls by state. */
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		report_metrics(f, g, &ri);
+		fclose(f);
+		CHECK(has_line(text, "pptpgw_relay_frames_up_total 21"));
+		CHECK(has_line(text, "# TYPE pptpgw_relay_frames_up_total counter"));
+		CHECK(has_line(text, "pptpgw_relay_gre_ack_only_sent_total 5"));
+		CHECK(has_line(text, "pptpgw_relay_calls_ended_total{reason=\"server_gone\"} 4"));
+		CHECK(has_line(text, "pptpgw_relay_calls_ended_total{reason=\"admin\"} 0"));
+		CHECK(has_line(text, "pptpgw_relay_conns 2"));
+		CHECK(has_line(text, "# TYPE pptpgw_relay_conns gauge"));
+		CHECK(has_line(text, "pptpgw_relay_calls 3"));
+		CHECK(has_line(text, "pptpgw_calls{state=\"established\",mode=\"relay\"} 1"));
+		CHECK(has_line(text, "pptpgw_calls{state=\"wait_icrp\",mode=\"relay\"} 1"));
+		CHECK(has_line(text, "pptpgw_calls{state=\"wait_ocrp\",mode=\"relay\"} 0"));
+		CHECK(strstr(text, "pptpgw_calls{state=\"free\"") == NULL);
+		for (i = 0; i < RLS_COUNT; i++) {
+			snprintf(want, sizeof(want), "# TYPE pptpgw_relay_%s_total "
+				 "counter", rl_counter_name(i));
+			CHECK(has_line(text, want));
+		}
+		/* A family's samples follow its own TYPE line, none other. */
+		{
+			char *l, *save = NULL, fam[128] = "";
+			int stray = 0;
+
+			for (l = strtok_r(text, "\n", &save); l;
+			     l = strtok_r(NULL, "\n", &save)) {
+				size_t n;
+
+				if (sscanf(l, "# TYPE pptpgw_%127s", fam) == 1)
+					continue;
+				if (l[0] == '#')
+					continue;
+				n = strlen(fam);
+				if (strncmp(l + 7, fam, n) ||
+				    (l[7 + n] != ' ' && l[7 + n] != '{')) {
+					fprintf(stderr, "'%s' not under its TYPE "
+						"(%s)\n", l, fam);
+					stray++;
+				}
+			}
+			CHECK_EQ(0, stray);
+		}
+		free(text);
+	}
+
+	/* clear rN: the relayed call, not the translated call N. */
+	for (i = 0; i < sizeof(bad_clears) / sizeof(bad_clears[0]); i++) {
+		out = run(g, &ri, bad_clears[i].cmd, &rc_);
+		CHECK_EQ(-1, rc_);
+		if (strcmp(out, bad_clears[i].want)) {
+			fprintf(stderr, "'%s': expected '%s', got '%s'\n",
+				bad_clears[i].cmd, bad_clears[i].want, out);
+			CHECK(0);
+		}
+		free(out);
+	}
+	CHECK_EQ(3, r.ncalls);
+	out = run(g, &ri, "clear r1", &rc_);
+	CHECK_EQ(0, rc_);
+	CHECK(strcmp(out, "cleared relayed call r1\n") == 0);
+	free(out);
+	CHECK_EQ(RLK_FREE, r.calls[1].state);
+	CHECK_EQ(2, r.ncalls);
+	CHECK_EQ(1, r.ended[RLE_ADMIN]);
+	CHECK(g->tab.calls[1].state != CALL_FREE);   /* translated 1 stays */
+	out = run(g, &ri, "clear r1", &rc_);
+	CHECK_EQ(-1, rc_);
+	CHECK(strcmp(out, "error: no relayed call r1\n") == 0);
+	free(out);
+	out = run(g, &ri, "clear r3 json", &rc_);
+	CHECK_EQ(0, rc_);
+	CHECK(strcmp(out, "{\"cleared\":3,\"mode\":\"relay\"}\n") == 0);
+	free(out);
+	out = run(g, &ri, "calls", &rc_);
+	CHECK(line_of(out, "r1") == NULL && line_of(out, "r3") == NULL &&
+	      line_of(out, "r2") != NULL);
+	free(out);
+
+	/* Without a relay: policy "off", zero counters, nothing to clear. */
+	ri.relay = NULL;
+	ri.relay_policy = NULL;
+	out = run(g, &ri, "status", &rc_);
+	CHECK(strstr(out, "\nrelay off\n") != NULL);
+	free(out);
+	out = run(g, &ri, "status json", &rc_);
+	CHECK(strstr(out, "\"relay_policy\":\"off\",\"relay_conns\":0,"
+		      "\"relay_calls_active\":0,") != NULL);
+	free(out);
+	out = run(g, &ri, "stats", &rc_);
+	CHECK(strstr(out, "\nrelay_frames_up 0\n") != NULL);
+	free(out);
+	out = run(g, &ri, "calls", &rc_);
+	CHECK(strstr(out, " relay ") == NULL);
+	free(out);
+	out = run(g, &ri, "clear r2", &rc_);
+	CHECK_EQ(-1, rc_);
+	CHECK(strcmp(out, "error: no relayed call r2\n") == 0);
+	free(out);
+	relay_destroy(&r);
+}
+
 int main(void)
 {
 	struct gw g;
 	struct gw_cfg cfg;
-	struct calltab_cfg tc = { 16, 8, 1000, 42 };
+	struct calltab_cfg tc = { .max_calls = 16, .max_conns = 8,
+				  .holddown_ms = 1000, .seed = 42 };
 	struct gw_hooks h = { no_verdict, NULL, NULL, NULL };
-	struct report_info ri = { "test", 1000, 61000, 1, 0, 7, 0, "wan0",
-				  fake_reload, NULL };
+	struct report_info ri = { .version = "test", .started_ms = 1000,
+				  .now_ms = 61000, .rules_installed = 1,
+				  .queue_dropped = 7, .wan = "wan0",
+				  .reload = fake_reload };
 	enum calltab_err err;
 	struct conn *c;
 	struct call *a, *b;
@@ -189,6 +531,8 @@ int main(void)
 		CHECK_EQ(0, bad);
 		free(text);
 	}
+
+	relay_report(&g, ri);
 
 	/* clear: by slot, then it is gone; errors name the problem. */
 	snprintf(want, sizeof(want), "clear %u", (unsigned)(b - g.tab.calls));

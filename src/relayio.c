@@ -1,0 +1,484 @@
+#include "relayio.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/netfilter_ipv4.h>
+#include <netinet/in.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "pkt.h"
+
+#define TICK_MS 20
+#define OUT_MAX (64 * 1024)      /* a peer that stops reading is dropped */
+#define CLOSE_FLUSH_S 5
+
+/* One socket.  Its slot in the relay may be reused as soon as the relay
+ * lets go of it, so a socket being closed no longer names one. */
+struct rsock {
+	struct relayio *io;
+	struct bufferevent *bev;
+	uint32_t slot;               /* RL_NONE once the relay let go */
+	struct rsock *next;          /* in the closing list, once let go */
+};
+
+struct relayio {
+	struct event_base *base;
+	struct relay rl;
+	struct calltab *tab;
+	struct evconnlistener *lis;
+	struct rsock **sock;         /* by connection slot */
+	uint32_t *dead;              /* slots whose socket failed, to report */
+	uint32_t ndead;
+	struct event *tick, *reaper;
+	int rawfd;
+	uint16_t ip_id;
+	struct rsock *closing;       /* let go, still flushing */
+};
+
+static void sock_free(struct rsock *s)
+{
+	struct rsock **p;
+
+	if (s->slot == RL_NONE)
+		for (p = &s->io->closing; *p; p = &(*p)->next)
+			if (*p == s) {
+				*p = s->next;
+				break;
+			}
+	bufferevent_free(s->bev);
+	free(s);
+}
+
+/* The relay is done with the slot: flush what it queued, then close. */
+static void sock_flushed(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	sock_free(arg);
+}
+
+static void sock_event_closing(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	sock_free(arg);
+}
+
+static void hook_close(void *arg, uint32_t slot)
+{
+	struct relayio *io = arg;
+	struct rsock *s = io->sock[slot];
+	struct timeval tv = { CLOSE_FLUSH_S, 0 };
+
+	io->sock[slot] = NULL;
+	if (!s)
+		return;
+	/* Never freed here: the relay may be running on its read callback. */
+	s->slot = RL_NONE;
+	s->next = io->closing;
+	io->closing = s;
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_setcb(s->bev, NULL, sock_flushed, sock_event_closing, s);
+	bufferevent_set_timeouts(s->bev, NULL, &tv);
+	if (!evbuffer_get_length(bufferevent_get_output(s->bev)))
+		event_active(io->reaper, EV_TIMEOUT, 0);
+}
+
+/* Report a socket failure from outside the relay's own calls. */
+static void mark_dead(struct relayio *io, uint32_t slot)
+{
+	uint32_t i;
+
+	for (i = 0; i < io->ndead; i++)
+		if (io->dead[i] == slot)
+			return;
+	io->dead[io->ndead++] = slot;
+	event_active(io->reaper, EV_TIMEOUT, 0);
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct relayio *io = arg;
+	struct rsock *s, *next;
+
+	(void)fd;
+	(void)what;
+	/* Sockets let go with nothing left to send. */
+	for (s = io->closing; s; s = next) {
+		next = s->next;
+		if (!evbuffer_get_length(bufferevent_get_output(s->bev)))
+			sock_free(s);
+	}
+	while (io->ndead) {
+		uint32_t slot = io->dead[--io->ndead];
+
+		s = io->sock[slot];
+		if (!s)
+			continue;
+		io->sock[slot] = NULL;
+		sock_free(s);
+		relay_closed(&io->rl, slot, now_ms());
+	}
+}
+
+static void hook_ctl_send(void *arg, uint32_t slot, const uint8_t *p,
+			  size_t len)
+{
+	struct relayio *io = arg;
+	struct rsock *s = io->sock[slot];
+	struct evbuffer *out;
+
+	if (!s)
+		return;
+	out = bufferevent_get_output(s->bev);
+	if (evbuffer_get_length(out) + len > OUT_MAX) {
+		log_warn("relay: connection %u does not read its control "
+			 "messages; dropped", slot);
+		mark_dead(io, slot);
+		return;
+	}
+	bufferevent_write(s->bev, p, len);
+}
+
+static void sock_read(struct bufferevent *bev, void *arg)
+{
+	struct rsock *s = arg;
+	struct relayio *io = s->io;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t buf[4096];
+	int n;
+
+	while (s->slot != RL_NONE &&
+	       (n = evbuffer_remove(in, buf, sizeof(buf))) > 0)
+		relay_ctl_input(&io->rl, s->slot, buf, (size_t)n, now_ms());
+	/* The relay may have closed it meanwhile; hook_close took over. */
+}
+
+static void sock_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct rsock *s = arg;
+	struct relayio *io = s->io;
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	uint32_t slot = s->slot;
+
+	if (slot == RL_NONE)
+		return;
+	if (what & BEV_EVENT_CONNECTED) {
+		if (getsockname(bufferevent_getfd(bev), (struct sockaddr *)&me,
+				&ml) == 0) {
+			relay_connected(&io->rl, slot, ntohl(me.sin_addr.s_addr),
+					now_ms());
+			return;
+		}
+	}
+	io->sock[slot] = NULL;
+	sock_free(s);
+	relay_closed(&io->rl, slot, now_ms());
+}
+
+static struct rsock *sock_new(struct relayio *io, uint32_t slot, int fd)
+{
+	struct rsock *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->io = io;
+	s->slot = slot;
+	s->bev = bufferevent_socket_new(io->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!s->bev) {
+		free(s);
+		return NULL;
+	}
+	bufferevent_setcb(s->bev, sock_read, NULL, sock_event, s);
+	bufferevent_enable(s->bev, EV_READ);
+	io->sock[slot] = s;
+	return s;
+}
+
+static int hook_connect(void *arg, uint32_t slot, uint32_t server)
+{
+	struct relayio *io = arg;
+	struct sockaddr_in sin;
+	struct rsock *s = sock_new(io, slot, -1);
+
+	if (!s)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(PPTP_PORT);
+	sin.sin_addr.s_addr = htonl(server);
+	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&sin,
+				       sizeof(sin)) < 0) {
+		io->sock[slot] = NULL;
+		sock_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+static void hook_gre_send(void *arg, uint32_t src, uint32_t dst,
+			  const uint8_t *gre, size_t len)
+{
+	struct relayio *io = arg;
+	uint8_t pkt[20 + GRELEG_HDR_MAX + 65536];
+	struct sockaddr_in sin;
+	uint32_t a;
+	static struct log_rl rl;
+
+	if (len > 65535 - 20)
+		return;
+	memset(pkt, 0, 20);
+	pkt[0] = 0x45;
+	pkt[2] = (uint8_t)((20 + len) >> 8);
+	pkt[3] = (uint8_t)(20 + len);
+	io->ip_id++;
+	pkt[4] = (uint8_t)(io->ip_id >> 8);
+	pkt[5] = (uint8_t)io->ip_id;
+	pkt[8] = 64;
+	pkt[9] = IPPROTO_GRE_;
+	a = htonl(src);
+	memcpy(pkt + 12, &a, 4);
+	a = htonl(dst);
+	memcpy(pkt + 16, &a, 4);
+	memcpy(pkt + 20, gre, len);
+	ip4_fix_csum(pkt, 20);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(dst);
+	if (sendto(io->rawfd, pkt, 20 + len, 0, (struct sockaddr *)&sin,
+		   sizeof(sin)) < 0)
+		log_limited(&rl, LOG_WARNING, "relay: sending GRE: %s",
+			    strerror(errno));
+}
+
+static int hook_id_get(void *arg, uint32_t pub, uint32_t server, uint16_t *id)
+{
+	struct relayio *io = arg;
+
+	return alias_reserve(io->tab, pub, server, id);
+}
+
+static void hook_id_put(void *arg, uint32_t pub, uint32_t server, uint16_t id)
+{
+	struct relayio *io = arg;
+
+	alias_release(io->tab, pub, server, id, now_ms());
+}
+
+static void hook_event(void *arg, const struct rl_event *ev)
+{
+	struct relayio *io = arg;
+	const struct rl_call *k;
+	const struct rl_conn *c;
+	char a[16], b[16];
+	static struct log_rl rl;
+
+	switch (ev->type) {
+	case RLEV_CALL_UP:
+	case RLEV_CALL_END:
+		k = &io->rl.calls[ev->call];
+		log_info("relay: call %s:%u -> %s:%u (ours %u/%u) %s%s%s",
+			 ip4_str(k->client, a), k->client_id,
+			 ip4_str(k->server, b), k->server_id, k->pac_id,
+			 k->pns_id, ev->type == RLEV_CALL_UP ? "up" : "ended (",
+			 ev->type == RLEV_CALL_UP ? "" : ev->why,
+			 ev->type == RLEV_CALL_UP ? "" : ")");
+		break;
+	case RLEV_CONN_UP:
+	case RLEV_CONN_DOWN:
+		c = &io->rl.conns[ev->conn];
+		log_info("relay: %s connection %s -> %s %s%s%s",
+			 c->side == RL_INSIDE ? "client" : "upstream",
+			 ip4_str(c->client, a), ip4_str(c->server, b),
+			 ev->type == RLEV_CONN_UP ? "up" : "closed (",
+			 ev->type == RLEV_CONN_UP ? "" : ev->why,
+			 ev->type == RLEV_CONN_UP ? "" : ")");
+		break;
+	case RLEV_PER_CALL:
+		c = &io->rl.conns[ev->conn];
+		log_info("relay: server %s refused a second call on one "
+			 "control connection: one connection per call from now "
+			 "on", ip4_str(c->server, b));
+		break;
+	case RLEV_BAD_INPUT:
+		c = &io->rl.conns[ev->conn];
+		log_limited(&rl, LOG_WARNING, "relay: %s connection %s -> %s: "
+			    "%s", c->side == RL_INSIDE ? "client" : "upstream",
+			    ip4_str(c->client, a), ip4_str(c->server, b),
+			    ev->why);
+		break;
+	}
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+		      struct sockaddr *sa, int salen, void *arg)
+{
+	struct relayio *io = arg;
+	struct sockaddr_in dst, *src = (struct sockaddr_in *)sa;
+	socklen_t dl = sizeof(dst);
+	uint32_t slot;
+	char a[16];
+
+	(void)l;
+	(void)salen;
+	/* Only connections the nat rule redirected have another address
+	 * behind them; one made to this port directly has none. */
+	if (src->sin_family != AF_INET ||
+	    getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &dst, &dl) < 0 ||
+	    ntohs(dst.sin_port) != PPTP_PORT) {
+		log_debug("relay: connection from %s was not redirected from "
+			  "TCP 1723: closed",
+			  ip4_str(ntohl(src->sin_addr.s_addr), a));
+		close(fd);
+		return;
+	}
+	slot = relay_accept(&io->rl, ntohl(src->sin_addr.s_addr),
+			    ntohs(src->sin_port), ntohl(dst.sin_addr.s_addr),
+			    now_ms());
+	if (slot == RL_NONE) {
+		log_warn("relay: connection table full (%u): a client was "
+			 "refused", io->rl.cfg.max_conns);
+		close(fd);
+		return;
+	}
+	evutil_make_socket_nonblocking(fd);
+	if (!sock_new(io, slot, fd)) {
+		close(fd);
+		relay_closed(&io->rl, slot, now_ms());
+	}
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct relayio *io = arg;
+
+	(void)fd;
+	(void)what;
+	relay_tick(&io->rl, now_ms());
+}
+
+enum rl_gre_result relayio_gre(struct relayio *io, const uint8_t *ip,
+			       size_t len)
+{
+	struct ip4_info ii;
+
+	if (ip4_parse(ip, len, &ii) != PKT_OK || ii.proto != IPPROTO_GRE_)
+		return RL_GRE_NOT_MINE;
+	return relay_gre_input(&io->rl, ii.src, ii.dst, ip + ii.hlen,
+			       ii.tot_len - ii.hlen, now_ms());
+}
+
+struct relay *relayio_relay(struct relayio *io)
+{
+	return io ? &io->rl : NULL;
+}
+
+int relayio_call_clear(struct relayio *io, uint32_t call)
+{
+	return relay_call_clear(&io->rl, call, now_ms());
+}
+
+static int listen_on(struct relayio *io, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	io->lis = evconnlistener_new_bind(io->base, on_accept, io,
+					  LEV_OPT_CLOSE_ON_FREE |
+					  LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+					  64, (struct sockaddr *)&sin,
+					  sizeof(sin));
+	if (!io->lis) {
+		log_err("relay: cannot listen on TCP port %u: %s", port,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
+			      uint16_t port, struct calltab *tab)
+{
+	struct rl_hooks hooks = { NULL, hook_ctl_send, hook_connect, hook_close,
+				  hook_gre_send, hook_id_get, hook_id_put,
+				  hook_event };
+	struct relayio *io = calloc(1, sizeof(*io));
+	struct rl_cfg c = *cfg;
+	struct timeval tv = { 0, TICK_MS * 1000 };
+
+	if (!io)
+		return NULL;
+	io->base = base;
+	io->tab = tab;
+	io->rawfd = -1;
+	hooks.arg = io;
+	if (getrandom(&c.seed, sizeof(c.seed), 0) != sizeof(c.seed))
+		c.seed ^= now_ms();
+	if (relay_init(&io->rl, &c, &hooks) < 0)
+		goto fail;
+	io->sock = calloc(c.max_conns, sizeof(*io->sock));
+	io->dead = calloc(c.max_conns, sizeof(*io->dead));
+	/* Send-only: IPPROTO_RAW sockets never receive, and carry our own
+	 * IP header (the client's leg is sent from the server's address). */
+	io->rawfd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (!io->sock || !io->dead || io->rawfd < 0) {
+		log_err("relay: raw socket: %s", strerror(errno));
+		goto fail;
+	}
+	io->tick = event_new(base, -1, EV_PERSIST, on_tick, io);
+	io->reaper = event_new(base, -1, 0, on_reap, io);
+	if (!io->tick || !io->reaper || event_add(io->tick, &tv) < 0 ||
+	    listen_on(io, port) < 0)
+		goto fail;
+	return io;
+fail:
+	relayio_stop(io);
+	return NULL;
+}
+
+void relayio_stop(struct relayio *io)
+{
+	uint32_t i;
+
+	if (!io)
+		return;
+	if (io->sock) {
+		struct timeval tv = { 0, 300000 };
+
+		relay_shutdown(&io->rl, now_ms());
+		/* A moment for the goodbyes to leave, then let go of the rest. */
+		if (io->closing) {
+			event_base_loopexit(io->base, &tv);
+			event_base_dispatch(io->base);
+		}
+		while (io->closing)
+			sock_free(io->closing);
+		for (i = 0; i < io->rl.cfg.max_conns; i++)
+			if (io->sock[i])
+				sock_free(io->sock[i]);
+	}
+	if (io->lis)
+		evconnlistener_free(io->lis);
+	if (io->tick)
+		event_free(io->tick);
+	if (io->reaper)
+		event_free(io->reaper);
+	if (io->rawfd >= 0)
+		close(io->rawfd);
+	relay_destroy(&io->rl);
+	free(io->sock);
+	free(io->dead);
+	free(io);
+}
