@@ -916,6 +916,68 @@ static void test_stats(void)
 	calltab_destroy(&t);
 }
 
+/*
+ * The relay's reservations share the alias space: a reserved alias is never
+ * handed to a translated call in the same scope, is not a call for lookups,
+ * is held down when released, and the reservation count is bounded.
+ */
+static void test_reserve(void)
+{
+	struct calltab t;
+	struct calltab_cfg cfg = cfg_of(70000, 4, 1000, 11);
+	struct conn *c;
+	struct call *k;
+	enum calltab_err err;
+	uint16_t r1 = 0, r2 = 0, extra;
+	int i, clash = 0, fails = 0;
+
+	cfg.max_reserved = 2;
+	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, alias_reserve(&t, PUB1, SRV1, &r1));
+	CHECK_EQ(0, alias_reserve(&t, PUB1, SRV1, &r2));
+	CHECK(r1 != 0 && r2 != 0 && r1 != r2);
+	CHECK_EQ(2, t.nreserved);
+	/* Bounded: the third is refused and counted. */
+	CHECK_EQ(-1, alias_reserve(&t, PUB1, SRV1, &extra));
+	CHECK_EQ(1, t.st.alias_exhausted);
+	CHECK(call_by_alias(&t, PUB1, SRV1, r1) == NULL);
+	/* Translated calls take every other alias of the scope, never a
+	 * reserved one, and then there is none left. */
+	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
+	for (i = 0; i < 65533; i++) {
+		k = call_add(&t, c, (uint16_t)i, 0, 10, &err);
+		if (!k) {
+			fails++;
+			continue;
+		}
+		clash += k->alias == r1 || k->alias == r2;
+	}
+	CHECK_EQ(0, fails);
+	CHECK_EQ(0, clash);
+	CHECK(call_add(&t, c, 65533, 0, 10, &err) == NULL);
+	CHECK_EQ(CT_NO_ALIAS, err);
+	/* Releasing holds the alias down; a wrong scope releases nothing. */
+	alias_release(&t, PUB2, SRV1, r1, 100);
+	CHECK_EQ(2, t.nreserved);
+	alias_release(&t, PUB1, SRV1, r1, 100);
+	CHECK_EQ(1, t.nreserved);
+	CHECK_EQ(1, alias_held(&t, PUB1, SRV1, r1));
+	CHECK(call_add(&t, c, 65533, 0, 200, &err) == NULL);
+	/* A translated call's alias cannot be released as a reservation. */
+	k = call_by_inside(&t, c, 1);
+	CHECK(k != NULL);
+	if (k) {
+		alias_release(&t, PUB1, SRV1, k->alias, 100);
+		CHECK(call_by_alias(&t, PUB1, SRV1, k->alias) == k);
+	}
+	/* After the hold-down the released alias is the one left to take. */
+	calltab_expire_holds(&t, 1100);
+	CHECK_EQ(0, alias_held(&t, PUB1, SRV1, r1));
+	k = call_add(&t, c, 65533, 0, 1200, &err);
+	CHECK(k != NULL && k->alias == r1);
+	calltab_destroy(&t);
+}
+
 int main(void)
 {
 	test_names();
@@ -933,5 +995,6 @@ int main(void)
 	test_same_inside_id_index();
 	test_hash_stress();
 	test_stats();
+	test_reserve();
 	return check_report();
 }
