@@ -13,9 +13,10 @@
  *               echo_idle, echo_reply, start_timeout (seconds),
  *               reorder_ms, max_calls, max_conns
  *
- * On SIGHUP, relay servers (with all and auto) and the relay timers are
- * meant to be taken over; relay port, max_calls and max_conns need a
- * restart.
+ * On SIGHUP the daemon takes over which servers are relayed (servers, with
+ * all and auto), per_call and the relay timers; relay port, max_calls and
+ * max_conns need a restart, and so does turning the relay on or off (from
+ * no servers to some, or back).
  */
 #ifndef PPTPGW_CONFIG_H
 #define PPTPGW_CONFIG_H

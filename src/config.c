@@ -268,9 +268,8 @@ static const struct num_key num_keys[] = {
 	  "seconds" },
 	{ "gateway", "mark", 1, 0xffffffffUL, 1, OFF(gw.mark), "a non-zero mark" },
 	/*
-	 * [relay]: the sizes are restart-only (the relay's tables are made
-	 * once); the timers are meant to be reloadable, for connections and
-	 * calls made after the reload.
+	 * [relay]: the sizes need a restart (the relay's tables are made
+	 * once); the timers are reloadable.
 	 */
 	{ "relay", "max_calls", 1, 65535, 1, OFF(rl.max_calls), "calls" },
 	{ "relay", "max_conns", 2, 1 << 20, 1, OFF(rl.max_conns),
@@ -356,7 +355,10 @@ static int set_key(struct ctx *x, struct daemon_cfg *c, const char *sec,
 				    "yes or no");
 		return 0;
 	}
-	/* Reloadable: which servers are relayed applies to new connections. */
+	/*
+	 * Reloadable while the relay stays on (turning it on or off needs a
+	 * restart): the list applies to control connections opened after.
+	 */
 	if (!strcmp(sec, "relay") && !strcmp(key, "servers")) {
 		char why[200];
 

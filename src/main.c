@@ -248,6 +248,12 @@ static int print_rules(const struct daemon_cfg *c)
 
 	for (i = 0; i < c->nwan; i++)
 		rc.wan[i] = c->wan[i];
+	/* With --relay, the relay's chains too (auto adds servers later). */
+	rc.relay = c->relay.all || c->relay.automatic || c->relay.nservers;
+	rc.relay_all = c->relay.all;
+	rc.relay_servers = c->relay.servers;
+	rc.nrelay = c->relay.nservers;
+	rc.relay_port = c->relay.port;
 	if (strcmp(print_kind, "iptables") == 0)
 		rules_print_iptables(stdout, &rc);
 	else if (strcmp(print_kind, "nft") == 0)

@@ -15,15 +15,22 @@ static void status_counts(const struct gw *g, unsigned n[CALL_STATE_COUNT])
 		n[g->tab.calls[i].state]++;
 }
 
+/* Slots at and past this are free (relay.h), so walks stop there. */
+static uint32_t relay_slots(const struct relay *r)
+{
+	if (!r || !r->calls)
+		return 0;
+	return r->calls_hwm < r->cfg.max_calls ? r->calls_hwm
+					       : r->cfg.max_calls;
+}
+
 /* Relayed calls by state; all zero without a relay. */
 static void relay_counts(const struct relay *r, unsigned n[RLK_STATE_COUNT])
 {
-	uint32_t i;
+	uint32_t i, end = relay_slots(r);
 
 	memset(n, 0, sizeof(unsigned) * RLK_STATE_COUNT);
-	if (!r || !r->calls)
-		return;
-	for (i = 0; i < r->cfg.max_calls; i++)
+	for (i = 0; i < end; i++)
 		if (r->calls[i].state < RLK_STATE_COUNT)
 			n[r->calls[i].state]++;
 }
@@ -100,11 +107,9 @@ static int rl_server_id_known(const struct rl_call *k)
 static void relay_rows(FILE *f, const struct relay *r, uint64_t now,
 		       int json, int *first)
 {
-	uint32_t i;
+	uint32_t i, end = relay_slots(r);
 
-	if (!r || !r->calls)
-		return;
-	for (i = 0; i < r->cfg.max_calls; i++) {
+	for (i = 0; i < end; i++) {
 		const struct rl_call *k = &r->calls[i];
 		char a[16], b[16], p[16], cid[8], sid[8], alias[8];
 		char in[24], out[24];
