@@ -28,6 +28,25 @@ grep -q "signal 15: shutting down" "$E2E_RUN/logs/gw_cmd.log" || rc=1
 [ -e "$GW_SOCK" ] && rc=1
 e2e_result "SIGTERM: rules and control socket removed, ruleset as before" $rc
 
+# With the relay: its redirect, input and raw output chains come and go too,
+# and the time it takes to stop is bounded (its goodbyes get 300 ms).
+start_pptpgw --relay 203.0.113.2,auto
+rc=0
+during=$(ruleset)
+printf '%s\n' "$during" | grep -q -- '-A PPTPGW-NAT -d 203.0.113.2/32 -p tcp -m tcp --dport 1723 -j REDIRECT --to-ports 1724' || rc=1
+printf '%s\n' "$during" | grep -q -- '-A PPTPGW-NAT -i wan0 -j RETURN' || rc=1
+printf '%s\n' "$during" | grep -q -- '-A PPTPGW-IN -p tcp -m tcp --dport 1724' || rc=1
+printf '%s\n' "$during" | grep -q -- '-A PPTPGW-OUT -p gre' || rc=1
+gw_exec ss -ltnH | grep -q ':1724 ' || rc=1
+[ $rc = 0 ] || printf '%s\n' "$during" >&2
+t0=$(date +%s%N)
+stop_gw_cmd "$PPTPGW_PID"
+ms=$((($(date +%s%N) - t0) / 1000000))
+after=$(ruleset)
+[ "$before" = "$after" ] || { rc=1; diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") >&2; }
+e2e_log "relay chains removed; stopped in $ms ms"
+e2e_result "--relay: redirect, input and raw chains installed, listener up, all removed on SIGTERM" $rc
+
 # --no-rules: nothing installed, nothing removed.
 start_pptpgw --no-rules
 rc=0
