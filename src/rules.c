@@ -312,7 +312,17 @@ void rules_uninstall(int with_relay)
 		rules_remove();
 }
 
-int rules_relay_update(const struct rules_cfg *c)
+/* The nat chain's new body, for iptables-restore. */
+static void print_relay_update(FILE *f, const struct rules_cfg *c)
+{
+	fprintf(f, "*nat\n-F PPTPGW-NAT\n");
+	print_relay_nat(f, c);
+	fprintf(f, "COMMIT\n");
+}
+
+/* Feed what print writes to iptables-restore --noflush; its exit code. */
+static int restore(void (*print)(FILE *, const struct rules_cfg *),
+		   const struct rules_cfg *c)
 {
 	char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
 	char *text = NULL, err[512];
@@ -322,18 +332,21 @@ int rules_relay_update(const struct rules_cfg *c)
 
 	if (!f)
 		return -1;
-	fprintf(f, "*nat\n-F PPTPGW-NAT\n");
-	print_relay_nat(f, c);
-	fprintf(f, "COMMIT\n");
+	print(f, c);
 	fclose(f);
 	r = run_cmd(argv, text, err, sizeof(err));
 	free(text);
-	if (r != 0) {
+	return r;
+}
+
+int rules_relay_update(const struct rules_cfg *c)
+{
+	int r = restore(print_relay_update, c);
+
+	if (r != 0)
 		log_err("updating the relay's redirect rules failed (exit %d)",
 			r);
-		return -1;
-	}
-	return 0;
+	return r == 0 ? 0 : -1;
 }
 
 void rules_remove(void)
@@ -347,19 +360,10 @@ void rules_remove(void)
 
 int rules_install(const struct rules_cfg *c)
 {
-	char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
-	char *text = NULL, err[512];
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
 	int r;
 
-	if (!f)
-		return -1;
-	rules_print_iptables(f, c);
-	fclose(f);
 	rules_remove();
-	r = run_cmd(argv, text, err, sizeof(err));
-	free(text);
+	r = restore(rules_print_iptables, c);
 	if (r != 0) {
 		log_err("installing rules with iptables-restore failed (exit %d); "
 			"is iptables installed?", r);
