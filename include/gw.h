@@ -45,6 +45,7 @@ enum gw_counter {
 	GC_GRE_IN_BYTES,
 	GC_GRE_OUT_NOCALL,       /* dropped: would leak an inside address */
 	GC_GRE_IN_NOCALL,        /* passed untranslated to this host */
+	GC_GRE_IN_NOCALL_DROP,   /* for no call, and nothing here reads GRE */
 	GC_GRE_IN_LATE,          /* to an alias in hold-down: dropped */
 	GC_GRE_MALFORMED,
 	GC_PKT_MALFORMED,
@@ -55,8 +56,9 @@ enum gw_event { GWE_CALL_NEW, GWE_CALL_UP, GWE_CALL_END, GWE_CALL_REFUSED,
 		GWE_CONN_BROKEN,
 		GWE_OVER_LIMIT,   /* call beyond the server's Maximum Channels:
 				     conn given, detail = calls already on it */
-		GWE_GRE_STRAY     /* inbound GRE for no call: detail is its Call ID,
+		GWE_GRE_STRAY,    /* inbound GRE for no call: detail is its Call ID,
 				     addresses in gw.stray_src/stray_dst */
+		GWE_GRE_STRAY_DROPPED  /* the same, dropped (see local_gre) */
 };
 
 struct gw_pkt {
@@ -100,6 +102,14 @@ struct gw_hooks {
 	int (*nat_lookup)(void *arg, const struct conn *c, uint32_t *pub,
 			  uint16_t *pub_port, uint8_t *inside_opened);
 	void *arg;
+	/*
+	 * Whether something on this host reads GRE (a PPTP client of its
+	 * own).  Inbound GRE for no call goes to this host only then: else
+	 * the kernel answers it with ICMP protocol-unreachable, and pptpd
+	 * drops every call it has with our public address on that.  NULL:
+	 * always pass.
+	 */
+	int (*local_gre)(void *arg);
 };
 
 struct gw_pend;

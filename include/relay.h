@@ -43,6 +43,7 @@
 
 #define RL_NONE UINT32_MAX
 #define RL_MAX_SERVERS 256       /* servers whose policy is remembered */
+#define RL_HELD_MAX 1024         /* client bytes kept while its start waits */
 
 enum rl_side { RL_INSIDE, RL_UPSTREAM };
 
@@ -140,6 +141,10 @@ struct rl_conn {
 	uint64_t created, state_since, last_rx, echo_sent;
 	uint16_t rx_have;          /* bytes of a partial message in rx */
 	uint8_t rx[PPTP_MAX_LEN];
+	/* inside: what the client sent while its start waited for the
+	 * server, taken up once the server has answered */
+	uint16_t held_len;
+	uint8_t held[RL_HELD_MAX];
 	/* inside: the client's Start-Control-Connection-Request, sent again
 	 * on every upstream connection it needs; upstream: the reply. */
 	struct pptp_msg start;

@@ -190,13 +190,14 @@ static void on_event(void *arg, enum gw_event ev, const struct call *c,
 	struct daemon *d = arg;
 	char a[16], b[16];
 
-	if (ev == GWE_GRE_STRAY) {
+	if (ev == GWE_GRE_STRAY || ev == GWE_GRE_STRAY_DROPPED) {
 		static struct log_rl rl;
 
 		log_limited(&rl, LOG_DEBUG, "GRE %s -> %s call %d matches no "
-			    "call: passed to this host",
-			    ip4_str(d->gw.stray_src, a),
-			    ip4_str(d->gw.stray_dst, b), detail);
+			    "call: %s", ip4_str(d->gw.stray_src, a),
+			    ip4_str(d->gw.stray_dst, b), detail,
+			    ev == GWE_GRE_STRAY ? "passed to this host" :
+			    "dropped (nothing here reads GRE)");
 		return;
 	}
 	if (ev == GWE_OVER_LIMIT) {
@@ -319,6 +320,36 @@ static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
 			return -1;
 		}
 	}
+}
+
+/*
+ * Does a raw socket of protocol 47 exist in this network namespace (a PPTP
+ * client on this host)?  /proc/net/raw shows a raw socket's protocol as its
+ * local "port".  Strays are rare; the answer is kept for a second anyway.
+ */
+static int on_local_gre(void *arg)
+{
+	static uint64_t checked;
+	static int answer;
+	uint64_t now = now_ms();
+	char line[256];
+	unsigned proto;
+	FILE *f;
+
+	(void)arg;
+	if (checked && now - checked < 1000)
+		return answer;
+	checked = now;
+	answer = 0;
+	f = fopen("/proc/net/raw", "r");
+	if (!f)
+		return answer;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*u: %*x:%x", &proto) == 1 &&
+		    proto == IPPROTO_GRE_)
+			answer = 1;
+	fclose(f);
+	return answer;
 }
 
 static void on_ct_gone(void *arg, const struct ct_tuple *t)
@@ -730,7 +761,8 @@ static void teardown(struct daemon *d)
 int daemon_run(struct daemon_cfg *cfg)
 {
 	struct daemon dd, *d = &dd;
-	struct gw_hooks hooks = { on_verdict, on_event, on_nat_lookup, d };
+	struct gw_hooks hooks = { on_verdict, on_event, on_nat_lookup, d,
+				  on_local_gre };
 	struct calltab_cfg tab = cfg->tab;
 	struct timeval tv = { 0, 250000 };
 	struct rules_cfg rc;

@@ -43,6 +43,7 @@ static const char *const counter_names[GC_COUNT] = {
 	[GC_GRE_IN_BYTES] = "gre_in_bytes",
 	[GC_GRE_OUT_NOCALL] = "gre_out_no_call_dropped",
 	[GC_GRE_IN_NOCALL] = "gre_in_no_call_passed",
+	[GC_GRE_IN_NOCALL_DROP] = "gre_in_no_call_dropped",
 	[GC_GRE_IN_LATE] = "gre_in_late_dropped",
 	[GC_GRE_MALFORMED] = "gre_malformed",
 	[GC_PKT_MALFORMED] = "packet_malformed",
@@ -844,11 +845,16 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 		}
 		if (!c) {
 			/* Addressed to this host (or routed): never inside. */
-			g->ctr[GC_GRE_IN_NOCALL]++;
+			int pass = !g->hooks.local_gre ||
+				   g->hooks.local_gre(g->hooks.arg);
+
+			g->ctr[pass ? GC_GRE_IN_NOCALL :
+				      GC_GRE_IN_NOCALL_DROP]++;
 			g->stray_src = ip->src;
 			g->stray_dst = ip->dst;
-			event(g, GWE_GRE_STRAY, NULL, NULL, gr.call_id);
-			emit(g, p, GW_ACCEPT, 0);
+			event(g, pass ? GWE_GRE_STRAY : GWE_GRE_STRAY_DROPPED,
+			      NULL, NULL, gr.call_id);
+			emit(g, p, pass ? GW_ACCEPT : GW_DROP, 0);
 			return;
 		}
 		ip4_set_dst(p->data, ip, c->inside);

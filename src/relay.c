@@ -402,6 +402,7 @@ static void send_cdn(struct relay *r, uint32_t s, uint16_t id,
 /* ---- ending calls and connections ---------------------------------------------- */
 
 static void conn_stop(struct relay *r, uint32_t s, uint64_t now);
+static void replay_held(struct relay *r, uint32_t s, uint64_t now);
 
 /* Tell the client its call is over, in the message its state expects. */
 static void tell_client_end(struct relay *r, struct rl_call *k,
@@ -972,6 +973,7 @@ static void server_start_reply(struct relay *r, uint32_t s,
 	conn_set_state(c, RLC_ESTABLISHED, now);
 	emit(r, RLEV_CONN_UP, s, RL_NONE, 0, "upstream established");
 	flush_waiting_calls(r, s, now);
+	replay_held(r, c->owner, now);
 }
 
 /* The server refused a call.  A refusal of a second call on a shared
@@ -1183,44 +1185,90 @@ static void dispatch(struct relay *r, uint32_t s, const uint8_t *p,
 		server_msg(r, s, &m, now);
 }
 
+/* Keep what a client sends while its start waits for the server: it may
+ * well send its first call request right behind its start request. */
+static void hold_input(struct relay *r, uint32_t s, const uint8_t *p,
+		       size_t len, uint64_t now)
+{
+	struct rl_conn *c = &r->conns[s];
+
+	if (c->held_len + len > sizeof(c->held)) {
+		r->ctr[RLS_CTL_MALFORMED]++;
+		emit(r, RLEV_BAD_INPUT, s, RL_NONE, RLE_PROTOCOL,
+		     "too much sent before the start finished");
+		conn_drop(r, s, RLE_PROTOCOL, 1, now);
+		return;
+	}
+	memcpy(c->held + c->held_len, p, len);
+	c->held_len = (uint16_t)(c->held_len + len);
+}
+
+static void replay_held(struct relay *r, uint32_t s, uint64_t now)
+{
+	struct rl_conn *c = &r->conns[s];
+	uint8_t buf[sizeof(c->held)];
+	size_t n = c->held_len;
+
+	if (!n || c->state != RLC_ESTABLISHED)
+		return;
+	memcpy(buf, c->held, n);
+	c->held_len = 0;
+	relay_ctl_input(r, s, buf, n, now);
+}
+
+/* The framing error of a complete header, or PPTP_OK with its length. */
+static enum pptp_err header_of(struct relay *r, uint32_t s, uint16_t *mlen,
+			       uint64_t now)
+{
+	struct rl_conn *c = &r->conns[s];
+	uint16_t type;
+	enum pptp_err e = pptp_hdr_check(c->rx, PPTP_HDR_LEN, &type, mlen);
+
+	if (e != PPTP_OK) {
+		r->ctr[RLS_CTL_MALFORMED]++;
+		emit(r, RLEV_BAD_INPUT, s, RL_NONE, RLE_PROTOCOL,
+		     pptp_strerror(e));
+		conn_drop(r, s, RLE_PROTOCOL, 1, now);
+	}
+	return e;
+}
+
 void relay_ctl_input(struct relay *r, uint32_t s, const uint8_t *p,
 		     size_t len, uint64_t now)
 {
 	struct rl_conn *c;
-	uint16_t type, mlen;
+	uint16_t mlen = PPTP_HDR_LEN;
 	uint32_t gen;
-	enum pptp_err e;
+	size_t want;
 
 	if (s >= r->cfg.max_conns || !conn_live(r, s))
 		return;
 	c = &r->conns[s];
 	gen = c->gen;
+	if (c->rx_have >= PPTP_HDR_LEN &&
+	    header_of(r, s, &mlen, now) != PPTP_OK)
+		return;
 	while (len) {
-		size_t want = c->rx_have < PPTP_HDR_LEN ?
-			      PPTP_HDR_LEN - c->rx_have : 0;
-
-		if (!want) {
-			e = pptp_hdr_check(c->rx, c->rx_have, &type, &mlen);
-			if (e != PPTP_OK) {
-				r->ctr[RLS_CTL_MALFORMED]++;
-				emit(r, RLEV_BAD_INPUT, s, RL_NONE,
-				     RLE_PROTOCOL, pptp_strerror(e));
-				conn_drop(r, s, RLE_PROTOCOL, 1, now);
-				return;
-			}
-			want = mlen - c->rx_have;
+		if (c->side == RL_INSIDE && c->state == RLC_WAIT_UPSTREAM) {
+			hold_input(r, s, p, len, now);
+			return;
 		}
+		want = (c->rx_have < PPTP_HDR_LEN ? PPTP_HDR_LEN : mlen) -
+		       c->rx_have;
 		if (want > len)
 			want = len;
 		memcpy(c->rx + c->rx_have, p, want);
 		c->rx_have = (uint16_t)(c->rx_have + want);
 		p += want;
 		len -= want;
-		if (c->rx_have < PPTP_HDR_LEN ||
-		    pptp_hdr_check(c->rx, c->rx_have, &type, &mlen) != PPTP_OK ||
-		    c->rx_have < mlen)
+		/* A header is judged the moment its 12 bytes are in. */
+		if (c->rx_have == PPTP_HDR_LEN &&
+		    header_of(r, s, &mlen, now) != PPTP_OK)
+			return;
+		if (c->rx_have < PPTP_HDR_LEN || c->rx_have < mlen)
 			continue;
 		c->rx_have = 0;
+		mlen = PPTP_HDR_LEN;
 		dispatch(r, s, c->rx, now);
 		if (c->state == RLC_FREE || c->gen != gen)
 			return;

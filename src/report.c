@@ -408,6 +408,11 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 		    "Inbound GRE for no call, passed untranslated to this host.");
 	fprintf(f, "pptpgw_gre_in_unmatched_total %llu\n",
 		ctr(GC_GRE_IN_NOCALL));
+	metric_head(f, "gre_in_unmatched_dropped_total", "counter",
+		    "Inbound GRE for no call, dropped: nothing on this host "
+		    "reads GRE.");
+	fprintf(f, "pptpgw_gre_in_unmatched_dropped_total %llu\n",
+		ctr(GC_GRE_IN_NOCALL_DROP));
 	metric_head(f, "control_packets_total", "counter",
 		    "TCP 1723 segments seen.");
 	fprintf(f, "pptpgw_control_packets_total %llu\n", ctr(GC_CTRL_PKTS));

@@ -11,7 +11,8 @@
 #    (positive control: the count could see them).  Those carry sequence
 #    numbers far behind the tunnel's, so host 1's pptp drops them as old.
 # Then: pptpgw still runs, both tunnels intact, ctrl_malformed > 0 and
-# gre_in_no_call_passed > 0.
+# gre_in_no_call_dropped > 0 (the gateway netns has no GRE reader, so GRE
+# for no call is dropped there, not passed up to draw an ICMP error).
 # Usage: t_hostile.sh BUILD_DIR
 set -u
 E2E_FRAMES=${E2E_FRAMES:-3000}
@@ -45,7 +46,7 @@ require_flowing 30 2 packets_in 200 "two real tunnels up before the hostile inpu
 A1=$(alias_of "$H1")
 e2e_log "host 1 ($H1) has alias $A1"
 mal0=$(gwstat ctrl_malformed)
-nocall_in0=$(gwstat gre_in_no_call_passed)
+nocall_in0=$(gwstat gre_in_no_call_dropped)
 nocall_out0=$(gwstat gre_out_no_call_dropped)
 
 # ---- control-channel garbage from host 3, all probes at once
@@ -149,12 +150,12 @@ tunnels_result "2" "2 real tunnels intact through the hostile traffic ($E2E_FRAM
 
 ctl stats >&2
 mal=$(gwstat ctrl_malformed)
-nocall_in=$(gwstat gre_in_no_call_passed)
-e2e_log "ctrl_malformed $mal0 -> $mal; gre_in_no_call_passed $nocall_in0 -> $nocall_in"
+nocall_in=$(gwstat gre_in_no_call_dropped)
+e2e_log "ctrl_malformed $mal0 -> $mal; gre_in_no_call_dropped $nocall_in0 -> $nocall_in"
 [ "$mal" -gt 0 ] && [ $((mal - mal0)) -ge $((RUNS * 5)) ]
 e2e_result "ctrl_malformed counts the garbage ($mal, at least one per probe)" $?
 [ "$nocall_in" -gt 0 ] && [ $((nocall_in - nocall_in0)) -ge $NSPOOF ]
-e2e_result "gre_in_no_call_passed counts the spoofed GRE ($nocall_in)" $?
+e2e_result "gre_in_no_call_dropped counts the spoofed GRE: nothing on the gateway reads GRE ($nocall_in)" $?
 gw_alive
 e2e_result "pptpgw still running at the end" $?
 tail -n 20 "$E2E_RUN/logs/gw_cmd.log" >&2

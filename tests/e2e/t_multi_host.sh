@@ -78,7 +78,8 @@ tunnels_result "$NHOSTS" "$NHOSTS tunnels through pptpgw, >= $E2E_FRAMES frames 
 # late ones to calls already over (which pptpgw drops and counts).
 h_out=$(hosts_gre OUTPUT); s_in=$(count_gre srv_exec INPUT)
 s_out=$(count_gre srv_exec OUTPUT); h_in=$(hosts_gre INPUT)
-late=$(ctl_json stats .gre_in_late_dropped); stray=$(ctl_json stats .gre_in_no_call_passed)
+late=$(ctl_json stats .gre_in_late_dropped)
+stray=$(($(ctl_json stats .gre_in_no_call_passed) + $(ctl_json stats .gre_in_no_call_dropped)))
 nocall=$(ctl_json stats .gre_out_no_call_dropped); qdrop=$(ctl_json stats .queue_dropped)
 e2e_log "GRE hosts->server: sent $h_out, arrived $s_in, no call $nocall; server->hosts: sent $s_out, arrived $h_in, late $late, stray $stray; queue overflow $qdrop"
 rc=0

@@ -106,6 +106,14 @@ static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
 	return 0;
 }
 
+static int local_gre_answer = -1;   /* -1: no hook */
+
+static int on_local_gre(void *arg)
+{
+	(void)arg;
+	return local_gre_answer;
+}
+
 static int env_init_cfg(struct env *e, int cap, uint32_t max_calls,
 			const struct gw_cfg *gcfg)
 {
@@ -118,6 +126,8 @@ static int env_init_cfg(struct env *e, int cap, uint32_t max_calls,
 	h.verdict = on_verdict;
 	h.event = on_event;
 	h.nat_lookup = on_nat_lookup;
+	if (local_gre_answer >= 0)
+		h.local_gre = on_local_gre;
 	e->p = calloc((size_t)cap, sizeof(*e->p));
 	e->cap = cap;
 	e->now = 1000000;
@@ -575,6 +585,35 @@ static void test_cdn_from_server(void)
 	CHECK_EQ(INSIDE(1), pg_src(t->buf));
 	CHECK_EQ(1, e.g.ctr[GC_GRE_OUT_NOCALL]);
 	env_done(&e);
+}
+
+/*
+ * Inbound GRE for no call goes to this host only when something here reads
+ * GRE: otherwise it would draw an ICMP protocol-unreachable, on which pptpd
+ * drops every call it has with our public address.
+ */
+static void test_stray_gre_no_reader(void)
+{
+	struct env e;
+	struct flow f;
+	struct tpkt *t;
+	int answer;
+
+	for (answer = 0; answer <= 1; answer++) {
+		local_gre_answer = answer;
+		if (env_init(&e, 64) < 0)
+			break;
+		flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+		setup_call(&e, &f, 1, 500, 1);
+		t = gre_in(&e, &f, 999);
+		CHECK(answer ? accepted(t) : dropped(t));
+		CHECK_EQ(999, pg_gre_callid(t->buf));
+		CHECK_EQ(answer, e.g.ctr[GC_GRE_IN_NOCALL]);
+		CHECK_EQ(!answer, e.g.ctr[GC_GRE_IN_NOCALL_DROP]);
+		CHECK_EQ(0, e.g.ctr[GC_GRE_IN]);
+		env_done(&e);
+	}
+	local_gre_answer = -1;
 }
 
 static void test_sli_wen(void)
@@ -2303,6 +2342,7 @@ int main(void)
 	test_basic_call();
 	test_eight_hosts();
 	test_cdn_from_server();
+	test_stray_gre_no_reader();
 	test_sli_wen();
 	test_ccrq();
 	test_clearing_timeout();

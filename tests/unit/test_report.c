@@ -405,7 +405,7 @@ int main(void)
 	struct gw_cfg cfg;
 	struct calltab_cfg tc = { .max_calls = 16, .max_conns = 8,
 				  .holddown_ms = 1000, .seed = 42 };
-	struct gw_hooks h = { no_verdict, NULL, NULL, NULL };
+	struct gw_hooks h = { .verdict = no_verdict };
 	struct report_info ri = { .version = "test", .started_ms = 1000,
 				  .now_ms = 61000, .rules_installed = 1,
 				  .queue_dropped = 7, .wan = "wan0",
