@@ -197,21 +197,19 @@ find_grequeue() {
 # packets are released) and waits; its line is then in REPORT.
 declare -A GREQUEUE_PIDS=()
 start_grequeue() {
-	local where=$1 q=$2 rep=$3 k
+	local where=$1 q=$2 rep=$3 ns
 	local -a run=(srv_exec)
 	shift 3
 	[ "$where" = srv ] || run=(host_exec "$where")
 	rm -f "$rep.ready"
-	if [ "$where" = srv ]; then
-		ip netns exec "$NS_SRV" "$GREQUEUE" --queue "$q" --report "$rep" \
-			--ready "$rep.ready" "$@" 2>>"$E2E_RUN/logs/grequeue-$where.log" &
-	else
-		ip netns exec "$(host_ns "$where")" "$GREQUEUE" --queue "$q" --report "$rep" \
-			--ready "$rep.ready" "$@" 2>>"$E2E_RUN/logs/grequeue-$where.log" &
-	fi
+	ns=$NS_SRV
+	[ "$where" = srv ] || ns=$(host_ns "$where")
+	# not through srv_exec/host_exec: the pid must be grequeue's own
+	ip netns exec "$ns" "$GREQUEUE" --queue "$q" --report "$rep" \
+		--ready "$rep.ready" "$@" 2>>"$E2E_RUN/logs/grequeue-$where.log" &
 	GREQUEUE_PIDS[$where:$q]=$!
 	E2E_PIDS+=("$!")
-	for k in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		[ -e "$rep.ready" ] && break
 		sleep 0.05
 	done
@@ -240,7 +238,7 @@ stop_grequeue() {
 # test; the kernel then closes their TCP connections.  Returns once they are
 # gone.
 kill_server() {
-	local p k
+	local p
 	for p in $(ip netns pids "$NS_SRV" 2>/dev/null); do
 		kill -KILL "$p" 2>/dev/null || true
 	done
@@ -251,7 +249,7 @@ kill_server() {
 		[ "$p" = "$PPTPD_PID" ] || keep+=("$p")
 	done
 	E2E_PIDS=("${keep[@]}")
-	for k in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		[ -z "$(ip netns pids "$NS_SRV" 2>/dev/null)" ] && return 0
 		sleep 0.1
 	done
@@ -268,3 +266,28 @@ delta() {
 		echo missing
 	fi
 }
+
+# relay_flowing N MIN: N relayed calls established, each with more than MIN
+# frames relayed each way.
+relay_flowing() {
+	[ "$(ctl_json calls "[.[] | select(.mode == \"relay\" and .state == \"established\"
+		and .packets_out > $2 and .packets_in > $2)] | length")" = "$1" ]
+}
+
+# wire_call_ids WHERE SRC DST SECONDS: the Call IDs of the GRE data packets
+# WHERE (srv or a host number) sends from SRC to DST during SECONDS, one a
+# line (grequeue watching only, on queue 4999).  This is how a test learns
+# the Call ID a relayed client addresses the relay by.
+wire_call_ids() {
+	local where=$1 src=$2 dst=$3 secs=$4 rep="$E2E_RUN/wire-$1-$$-$RANDOM.report"
+	start_grequeue "$where" 4999 "$rep" >&2 || return 1
+	sleep "$secs"
+	stop_grequeue "$where" 4999
+	sed -n "s/^grequeue-flow src=$src dst=$dst call=\([0-9]*\) .*/\1/p" "$rep"
+}
+
+# gw_fds_are N: pptpgw holds exactly N file descriptors.
+gw_fds_are() { [ "$(gw_fds)" = "$1" ]; }
+
+# relay_rows_are N: exactly N relayed calls in the call table.
+relay_rows_are() { [ "$(relay_rows)" = "$1" ]; }

@@ -34,21 +34,21 @@ NCALLS=3
 H1=$(host_ip 1)
 
 # sample_calls SECONDS OUT: poll the call table until the clients are done
-# (or SECONDS); append "mode inside server public state" per row to OUT;
+# (or SECONDS); append "mode inside server public state alias" per row to OUT;
 # echo the most relayed calls established at once.
 sample_calls() {
-	local end=$(($(date +%s) + $1)) out=$2 max=0 n j id done
+	local end=$(($(date +%s) + $1)) out=$2 max=0 n j id fin
 	: >"$out"
 	while [ "$(date +%s)" -lt "$end" ]; do
 		j=$(ctl --json calls) || break
-		printf '%s\n' "$j" | jq -r '.[] | "\(.mode) \(.inside) \(.server) \(.public) \(.state)"' >>"$out"
+		printf '%s\n' "$j" | jq -r '.[] | "\(.mode) \(.inside) \(.server) \(.public) \(.state) \(.alias)"' >>"$out"
 		n=$(printf '%s\n' "$j" | jq '[.[] | select(.mode == "relay" and .state == "established")] | length')
 		[ "$n" -gt "$max" ] && max=$n && [ "$n" = "$NCALLS" ] && ctl calls >&2
-		done=1
+		fin=1
 		for id in "${E2E_CLIENTS[@]}"; do
-			[ -f "$E2E_RUN/clients/$id.rc" ] || done=0
+			[ -f "$E2E_RUN/clients/$id.rc" ] || fin=0
 		done
-		[ $done = 1 ] && break
+		[ $fin = 1 ] && break
 		sleep 0.25
 	done
 	echo "$max"
@@ -66,12 +66,12 @@ good=0
 for k in $(seq 1 $NCALLS); do
 	tunnel_intact "h1c$k" && good=$((good + 1)) && e2e_log "h1c$k intact"
 done
-modes=$(awk '{print $1}' "$E2E_RUN/calls-translate.seen" | sort -u | tr '\n' ' ')
+modes=$(awk '{print $1}' "$E2E_RUN/calls-translate.seen" | sort -u | paste -sd,)
 e2e_log "translate only: $good of $NCALLS tunnels intact; call modes seen: ${modes:-none}"
 rc=0
 tunnel_intact h1c2 && rc=1
 tunnel_intact h1c3 && rc=1
-[ "$good" -le 1 ] && [ "$modes" = "translate " ] || rc=1
+[ "$good" -le 1 ] && [ "$modes" = translate ] || rc=1
 e2e_result "translate only: 2nd and 3rd of $NCALLS calls on one connection fail ($good of $NCALLS intact, modes: $modes)" $rc
 stop_pptpgw
 e2e_log "translate-only phase done; new network for the relay"
@@ -112,14 +112,16 @@ for r in $(seq 1 "$REPEAT"); do
 	rc1=$rc
 
 	# the call table: three relayed calls at once, the right endpoints
-	rows=$(sort -u "$E2E_RUN/calls-relay-$r.seen" | awk '$1 == "relay"')
-	bad_rows=$(printf '%s\n' "$rows" | awk -v h="$H1" -v s="$SRV_IP" -v p="$GW_WAN_IP" \
-		'NF && (index($2, h ":") != 1 || index($3, s ":") != 1 || $4 != p)' | wc -l)
-	other=$(awk '$1 != "relay"' "$E2E_RUN/calls-relay-$r.seen" | wc -l)
-	e2e_log "most relayed calls established at once: $maxup; rows with wrong endpoints: $bad_rows; non-relay rows: $other"
+	seen="$E2E_RUN/calls-relay-$r.seen"
+	bad_rows=$(awk -v h="$H1" -v s="$SRV_IP" -v p="$GW_WAN_IP" \
+		'$5 == "established" && ($2 != h || $3 != s || $4 != p)' "$seen" | wc -l)
+	other=$(awk '$1 != "relay"' "$seen" | wc -l)
+	aliases=$(awk '$5 == "established" {print $6}' "$seen" | sort -u | wc -l)
+	e2e_log "most relayed calls established at once: $maxup; rows with wrong endpoints: $bad_rows; non-relay rows: $other; distinct aliases: $aliases"
 	rc=0
-	[ "$maxup" = $NCALLS ] && [ "$bad_rows" = 0 ] && [ "$other" = 0 ] || rc=1
-	e2e_result "run $r: call table shows $NCALLS relayed calls at once ($maxup), $H1 -> $SRV_IP via $GW_WAN_IP" $rc
+	[ "$maxup" = $NCALLS ] && [ "$bad_rows" = 0 ] && [ "$other" = 0 ] &&
+		[ "$aliases" = $NCALLS ] || rc=1
+	e2e_result "run $r: call table shows $NCALLS relayed calls at once ($maxup) under $aliases aliases, $H1 -> $SRV_IP via $GW_WAN_IP" $rc
 	rc2=$rc
 
 	calls1=$(rstat relay_calls); inside1=$(rstat relay_inside_conns)
@@ -136,7 +138,7 @@ for r in $(seq 1 "$REPEAT"); do
 
 	rc=0
 	wait_until 15 relay_idle || rc=1
-	wait_until 5 eval '[ "$(gw_fds)" = "$fd0" ]' || rc=1
+	wait_until 5 gw_fds_are "$fd0" || rc=1
 	e2e_log "after run $r: status $(ctl --json status | jq -c .); fds $(gw_fds) (before: $fd0)"
 	[ $rc = 0 ] || ctl calls >&2
 	e2e_result "run $r: afterwards no call, no relay connection, pptpgw back to $fd0 fds" $rc

@@ -392,7 +392,8 @@ int main(int argc, char **argv)
 	int i, mark;
 	unsigned k;
 
-	for (i = 1; i < argc; i++) {
+	/* Every option but --help takes a value. */
+	for (i = 1; i < argc; i += 2) {
 		const char *o = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
 		unsigned long *dst = NULL, hi = 1000000;
 
@@ -427,7 +428,6 @@ int main(int argc, char **argv)
 		}
 		if (dst && num(o, a, hi, dst) < 0)
 			return 2;
-		i++;
 	}
 	if (opt.queue == ULONG_MAX) {
 		fprintf(stderr, "grequeue: --queue is required\n");
