@@ -263,6 +263,18 @@ slow=$(cat "$E2E_RUN/hostile/fake1.out" "$E2E_RUN/hostile/fake2.out" | grep -c t
 	ge "$df" 1
 e2e_result "server leg: garbage SCCRP and malformed OCRP: the client is refused at once ($slow timed out), counted (malformed +$dm, upstream failed +$df)" $?
 
+# Odd but valid framing: a client that sends its call request in the same
+# write as its start request (the relay keeps it until the server has
+# answered the start), and one that writes 3 bytes at a time.
+rc=0
+for mode in "--coalesce" "--split 3"; do
+	# shellcheck disable=SC2086  # the mode is two words
+	out=$(host_exec 3 "$PPTPPROBE" --server "$SRV_IP" --call-id 204 --timeout 5 $mode 2>&1)
+	echo "  $out" >&2
+	case $out in *result=ok*ocrp_peer_call_id=204*) ;; *) rc=1 ;; esac
+done
+e2e_result "odd framing through the relay: coalesced start and call request, 3-byte writes, both answered" $rc
+
 gw_alive
 e2e_result "pptpgw survives the hostile input" $?
 
