@@ -141,13 +141,14 @@ static void relay_rows(FILE *f, const struct relay *r, uint64_t now,
 			fprintf(f, "%s{\"call\":%u,\"id\":\"r%u\","
 				"\"inside\":\"%s\",\"inside_call_id\":%s,"
 				"\"server\":\"%s\",\"server_call_id\":%s,"
-				"\"alias\":%s,\"public\":%s%s%s,"
+				"\"alias\":%s,\"relay_call_id\":%u,"
+				"\"public\":%s%s%s,"
 				"\"mode\":\"relay\",\"state\":\"%s\","
 				"\"age_s\":%llu,\"packets_out\":%llu,"
 				"\"packets_in\":%llu,\"bytes_out\":0,"
 				"\"bytes_in\":0}",
 				*first ? "" : ",", i, i, a, cid, b, sid, alias,
-				k->pub ? "\"" : "", p, k->pub ? "\"" : "",
+				k->pac_id, k->pub ? "\"" : "", p, k->pub ? "\"" : "",
 				rl_call_state_name(k->state), age, up, down);
 		} else {
 			char slot[16];

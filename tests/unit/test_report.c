@@ -149,7 +149,7 @@ static const struct row_case rows[] = {
 		  " 12         9           0           0\n" },
 	  "{\"call\":1,\"id\":\"r1\",\"inside\":\"198.18.0.12\","
 	  "\"inside_call_id\":7,\"server\":\"203.0.113.2\","
-	  "\"server_call_id\":300,\"alias\":40017,"
+	  "\"server_call_id\":300,\"alias\":40017,\"relay_call_id\":101,"
 	  "\"public\":\"203.0.113.1\",\"mode\":\"relay\","
 	  "\"state\":\"established\",\"age_s\":30,\"packets_out\":12,"
 	  "\"packets_in\":9,\"bytes_out\":0,\"bytes_in\":0}" },
@@ -163,7 +163,7 @@ static const struct row_case rows[] = {
 	{ "r3", { "198.18.0.14:9 ", "198.51.100.7:- ", " -     -               relay     wait_conn " },
 	  "\"id\":\"r3\",\"inside\":\"198.18.0.14\",\"inside_call_id\":9,"
 	  "\"server\":\"198.51.100.7\",\"server_call_id\":null,\"alias\":null,"
-	  "\"public\":null,\"mode\":\"relay\",\"state\":\"wait_conn\"" },
+	  "\"relay_call_id\":103,\"public\":null,\"mode\":\"relay\",\"state\":\"wait_conn\"" },
 };
 
 /* "clear" arguments that name no relayed call, and what each answers. */
