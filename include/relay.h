@@ -223,6 +223,11 @@ enum rl_gre_result {
 	RL_GRE_DROPPED       /* for a relayed call, but dropped (counted) */
 };
 
+/* Which Call IDs a relayed call knows yet: an outgoing call learns the
+ * server's from its reply, an incoming one the client's. */
+int rl_call_client_id_known(const struct rl_call *k);
+int rl_call_server_id_known(const struct rl_call *k);
+
 const char *rl_conn_state_name(unsigned s);
 const char *rl_call_state_name(unsigned s);
 const char *rl_end_name(unsigned e);

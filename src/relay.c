@@ -69,6 +69,17 @@ const char *rl_counter_name(unsigned c)
 	return name_of(counter_names, RLS_COUNT, c);
 }
 
+int rl_call_client_id_known(const struct rl_call *k)
+{
+	return !k->incoming || k->state != RLK_WAIT_ICRP;
+}
+
+int rl_call_server_id_known(const struct rl_call *k)
+{
+	return k->incoming ||
+	       (k->state != RLK_WAIT_CONN && k->state != RLK_WAIT_OCRP);
+}
+
 void relay_default_cfg(struct rl_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -696,6 +707,8 @@ static int call_place(struct relay *r, uint32_t slot, uint64_t now)
 	return 0;
 }
 
+enum { F_CLIENT, F_PAC, F_PNS, F_SERVER };
+
 static uint32_t call_on(struct relay *r, uint32_t conn, int by_server_side,
 			uint16_t id, int field)
 {
@@ -706,7 +719,10 @@ static uint32_t call_on(struct relay *r, uint32_t conn, int by_server_side,
 		uint16_t v;
 
 		if (k->state == RLK_FREE ||
-		    (by_server_side ? k->up : k->inside) != conn)
+		    (by_server_side ? k->up : k->inside) != conn ||
+		    (field == F_CLIENT && !rl_call_client_id_known(k)) ||
+		    (field == F_SERVER && !rl_call_server_id_known(k)) ||
+		    (field == F_PNS && !k->pns_id))
 			continue;
 		v = field == 0 ? k->client_id : field == 1 ? k->pac_id :
 		    field == 2 ? k->pns_id : k->server_id;
@@ -716,7 +732,6 @@ static uint32_t call_on(struct relay *r, uint32_t conn, int by_server_side,
 	return RL_NONE;
 }
 
-enum { F_CLIENT, F_PAC, F_PNS, F_SERVER };
 
 /* A new call on an inside connection, its client-side fields filled. */
 static uint32_t call_open(struct relay *r, uint32_t s, uint16_t client_id,
@@ -952,14 +967,17 @@ static void server_start_reply(struct relay *r, uint32_t s,
 		return;
 	}
 	if (o->primary == s && o->state == RLC_WAIT_UPSTREAM) {
+		uint32_t owner = c->owner;
+
 		/* The client hears what the server said, except that we take
 		 * any number of calls. */
 		if (m->num[PF_RESULT] == RESULT_OK)
 			rep.num[PF_MAX_CHANNELS] = OUR_MAX_CHANNELS;
-		o->state = RLC_ESTABLISHED;
-		send_msg(r, c->owner, &rep);
+		send_msg(r, owner, &rep);
 		if (m->num[PF_RESULT] != RESULT_OK) {
-			conn_drop(r, c->owner, RLE_UPSTREAM_FAILED, 1, now);
+			o->primary = RL_NONE;
+			conn_drop(r, s, RLE_UPSTREAM_FAILED, 1, now);
+			conn_drop(r, owner, RLE_UPSTREAM_FAILED, 1, now);
 			return;
 		}
 		conn_set_state(o, RLC_ESTABLISHED, now);

@@ -88,16 +88,6 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
  * Which Call IDs a relayed call knows yet: an outgoing call learns the
  * server's from its reply, an incoming one the client's.
  */
-static int rl_client_id_known(const struct rl_call *k)
-{
-	return !k->incoming || k->state != RLK_WAIT_ICRP;
-}
-
-static int rl_server_id_known(const struct rl_call *k)
-{
-	return k->incoming ||
-	       (k->state != RLK_WAIT_CONN && k->state != RLK_WAIT_OCRP);
-}
 
 /*
  * Relayed calls, with the columns and keys of translated ones.  Packets out
@@ -134,9 +124,9 @@ static void relay_rows(FILE *f, const struct relay *r, uint64_t now,
 		if (json) {
 			strcpy(cid, "null");
 			strcpy(sid, "null");
-			if (rl_client_id_known(k))
+			if (rl_call_client_id_known(k))
 				snprintf(cid, sizeof(cid), "%u", k->client_id);
-			if (rl_server_id_known(k))
+			if (rl_call_server_id_known(k))
 				snprintf(sid, sizeof(sid), "%u", k->server_id);
 			fprintf(f, "%s{\"call\":%u,\"id\":\"r%u\","
 				"\"inside\":\"%s\",\"inside_call_id\":%s,"
@@ -156,9 +146,9 @@ static void relay_rows(FILE *f, const struct relay *r, uint64_t now,
 			snprintf(slot, sizeof(slot), "r%u", i);
 			strcpy(cid, "-");
 			strcpy(sid, "-");
-			if (rl_client_id_known(k))
+			if (rl_call_client_id_known(k))
 				snprintf(cid, sizeof(cid), "%u", k->client_id);
-			if (rl_server_id_known(k))
+			if (rl_call_server_id_known(k))
 				snprintf(sid, sizeof(sid), "%u", k->server_id);
 			snprintf(in, sizeof(in), "%s:%s", a, cid);
 			snprintf(out, sizeof(out), "%s:%s", b, sid);
