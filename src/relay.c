@@ -496,10 +496,13 @@ static void conn_stop(struct relay *r, uint32_t s, uint64_t now)
 {
 	struct rl_conn *c = &r->conns[s];
 
-	if (c->state == RLC_ESTABLISHED)
+	if (c->state == RLC_ESTABLISHED) {
 		send_stop_request(r, s, STOP_REASON_NONE, now);
-	else if (c->state != RLC_STOPPING)
+	} else if (c->state != RLC_STOPPING) {
+		emit(r, RLEV_CONN_DOWN, s, RL_NONE, RLE_CLIENT_GONE,
+		     "not needed any more");
 		conn_release(r, s, 1);
+	}
 }
 
 static void conn_drop(struct relay *r, uint32_t s, enum rl_end why,
@@ -688,8 +691,11 @@ static int call_place(struct relay *r, uint32_t slot, uint64_t now)
 	struct rl_call *k = &r->calls[slot];
 	struct rl_conn *o = &r->conns[k->inside];
 	uint32_t up = o->primary;
-	int one_per_conn = r->cfg.per_call ||
-			   relay_server_per_call(r, o->server);
+	struct rl_server *known = server_find(r, o->server);
+	int one_per_conn = r->cfg.per_call || (known && known->per_call);
+
+	if (known)
+		known->last_used = now;
 
 	if (!conn_live(r, up) || r->conns[up].state != RLC_ESTABLISHED ||
 	    (r->conns[up].ncalls &&
@@ -994,6 +1000,18 @@ static void server_start_reply(struct relay *r, uint32_t s,
 	replay_held(r, c->owner, now);
 }
 
+/* Whether another call on upstream connection up is established. */
+static int other_call_up(const struct relay *r, uint32_t up, uint32_t slot)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->calls_hwm; i++)
+		if (i != slot && r->calls[i].up == up &&
+		    r->calls[i].state == RLK_ESTABLISHED)
+			return 1;
+	return 0;
+}
+
 /* The server refused a call.  A refusal of a second call on a shared
  * connection means it takes one call per connection: retry on a new one. */
 static void call_refused(struct relay *r, uint32_t slot,
@@ -1003,7 +1021,8 @@ static void call_refused(struct relay *r, uint32_t slot,
 	uint32_t up = k->up;
 	struct pptp_msg out = *m;
 
-	if (r->conns[up].ncalls > 1 && !r->conns[up].per_call && !k->retried) {
+	if (other_call_up(r, up, slot) && !r->conns[up].per_call &&
+	    !k->retried) {
 		server_learn_per_call(r, k->server, up, now);
 		call_detach_up(r, k);
 		k->retried = 1;

@@ -1289,6 +1289,29 @@ static void test_refused_first(void)
 	CHECK_EQ(1, E.r.ctr[RLS_CTL_UNEXPECTED]);
 	CHECK_EQ(0, pending(s.in));
 	env_done();
+
+	/* Two requests in flight on one connection and the first refused:
+	 * no call was up there, so nothing says "one call per connection". */
+	env_init();
+	s = sess_open(1, 0);
+	m = ocrq(0x44, 1);
+	feed(s.in, &m);
+	got = EXPECT(s.up, PPTP_OCRQ);
+	pns = (uint16_t)got->num[PF_CALL_ID];
+	m = ocrq(0x45, 2);
+	feed(s.in, &m);
+	EXPECT(s.up, PPTP_OCRQ);
+	m = ocrp(0, pns, 3);
+	feed(s.up, &m);
+	got = EXPECT(s.in, PPTP_OCRP);
+	CHECK_EQ(3, got->num[PF_RESULT]);
+	CHECK_EQ(0x44, got->num[PF_PEER_CALL_ID]);
+	CHECK_EQ(0, relay_server_per_call(&E.r, SERVER));
+	CHECK_EQ(1, E.nconnect);
+	CHECK_EQ(1, E.r.ncalls);
+	CHECK_EQ(0, pending(s.up));
+	drain(s.in);
+	env_done();
 }
 
 static void test_primary_closed(void)
