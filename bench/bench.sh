@@ -14,6 +14,8 @@
 #              per-process figure would miss it
 #   pptpgw     its own user+system CPU seconds and peak RSS (VmHWM)
 #   queue      packets the kernel dropped because pptpgw's queue was full
+#   relay      (relay mode) sequence numbers its legs gave up as lost, frames
+#              they put back in order, duplicates they dropped
 # Usage: sudo bench/bench.sh [BUILD_DIR] [MODE...]
 #   env: NHOSTS (4), RATE (500), FRAMES (5000), REPEAT (1)
 # One line per run on stdout (also bench/results-<date>.txt with -o).
@@ -73,6 +75,8 @@ run_mode() {
 		rss=$(awk '/^VmHWM/ {print $2 " kB"}' "/proc/$PPTPGW_PID/status")
 		qd=$(ctl_json stats .queue_dropped)
 	fi
+	local extra=""
+	[ "$mode" = relay ] && extra=" relay_gaps_lost=$(ctl_json stats .relay_gre_lost) relay_reordered=$(ctl_json stats .relay_gre_reordered) relay_dup=$(ctl_json stats .relay_gre_dup)"
 	hz=$(getconf CLK_TCK)
 	local reps=("$E2E_RUN/results/clients.report" "$E2E_RUN/results/server.report")
 	sent=$(sum_field sent "${reps[@]}")
@@ -80,13 +84,13 @@ run_mode() {
 	ooo=$(sum_field ooo "${reps[@]}")
 	dup=$(sum_field dup "${reps[@]}")
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) / 1e9}')
-	printf '%-9s hosts=%d rate=%d frames=%d  delivered=%d/%d (%s%%) ooo=%d dup=%d  wall=%ss host_cpu=%ss pptpgw_cpu=%s pptpgw_rss=%s queue_dropped=%s\n' \
+	printf '%-9s hosts=%d rate=%d frames=%d  delivered=%d/%d (%s%%) ooo=%d dup=%d  wall=%ss host_cpu=%ss pptpgw_cpu=%s pptpgw_rss=%s queue_dropped=%s%s\n' \
 		"$mode" "$NHOSTS" "$RATE" "$FRAMES" "$got" "$sent" \
 		"$(awk -v g="$got" -v s="$sent" 'BEGIN {printf "%.2f", s ? 100 * g / s : 0}')" \
 		"$ooo" "$dup" "$secs" \
 		"$(awk -v a="$c0" -v b="$c1" -v h="$hz" 'BEGIN {printf "%.1f", (b - a) / h}')" \
 		"$([ "$mode" = kernel ] && echo - || awk -v a="$p0" -v b="$p1" -v h="$hz" 'BEGIN {printf "%.2fs", (b - a) / h}')" \
-		"$rss" "$qd"
+		"$rss" "$qd" "$extra"
 	[ "$mode" = kernel ] || stop_pptpgw
 	topo_down
 	reset_run
