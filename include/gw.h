@@ -38,7 +38,8 @@ enum gw_counter {
 	GC_CTRL_NO_BINDING,      /* call refused until conntrack knows its NAT */
 	GC_CALLS_REFUSED,
 	GC_CALLS_OVER_LIMIT,     /* more calls on a connection than the server
-				    allows (its Maximum Channels) */
+				    allows (its Maximum Channels), or a
+				    second call refused by the server */
 	GC_GRE_OUT,
 	GC_GRE_IN,
 	GC_GRE_OUT_BYTES,

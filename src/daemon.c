@@ -77,17 +77,30 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 
 /* ---- relay policy ------------------------------------------------------------ */
 
+/* What the server did, for the log: went over its own limit, or refused. */
+static const char *cope_signal(const struct conn *conn, int ncalls,
+			       char *buf, size_t n)
+{
+	if (conn->max_channels && ncalls >= conn->max_channels)
+		snprintf(buf, n, "asked for call %d on one connection, the "
+			 "server allows %u (Maximum Channels in its start "
+			 "reply)", ncalls + 1, conn->max_channels);
+	else
+		snprintf(buf, n, "was refused call %d on one connection while "
+			 "another was up", ncalls + 1);
+	return buf;
+}
+
 static void log_notice_auto(struct daemon *d, const struct conn *conn,
 			    int ncalls)
 {
-	char a[16], b[16];
+	char a[16], b[16], why[160];
 
 	(void)d;
 	log_msg(LOG_NOTICE, "relay auto: relaying %s from its next control "
-		"connection on: %s asked for call %d on one connection, the "
-		"server allows %u (Maximum Channels in its start reply)",
-		ip4_str(conn->outside, b), ip4_str(conn->inside, a), ncalls + 1,
-		conn->max_channels);
+		"connection on: %s %s", ip4_str(conn->outside, b),
+		ip4_str(conn->inside, a), cope_signal(conn, ncalls, why,
+						      sizeof(why)));
 }
 
 static int relay_wanted(const struct daemon_cfg *c)
@@ -167,11 +180,12 @@ static void relay_auto(struct daemon *d, const struct conn *conn, int ncalls)
 	if (server_relayed(d, conn->outside) || !conn->inside_opened)
 		return;
 	if (!d->cfg->relay.automatic || !d->relay) {
-		log_info("%s asked %s for call %d on one control connection; the "
-			 "server allows %u: that call will fail (\"--relay auto\" "
-			 "would relay this server)", ip4_str(conn->inside, a),
-			 ip4_str(conn->outside, b), ncalls + 1,
-			 conn->max_channels);
+		char why[160];
+
+		log_info("server %s: %s %s; that call fails through "
+			 "translation (\"--relay auto\" would relay this server)",
+			 ip4_str(conn->outside, b), ip4_str(conn->inside, a),
+			 cope_signal(conn, ncalls, why, sizeof(why)));
 		return;
 	}
 	if (d->nauto == RELAY_MAX_LISTED) {

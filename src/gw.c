@@ -204,6 +204,20 @@ static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
 	return c;
 }
 
+/* Whether a call other than c is established on conn. */
+static int other_call_up(struct gw *g, const struct conn *conn,
+			 const struct call *c)
+{
+	uint32_t i;
+
+	for (i = conn->first_call; i != SLOT_NONE;
+	     i = g->tab.calls[i].next_in_conn)
+		if (&g->tab.calls[i] != c &&
+		    g->tab.calls[i].state == CALL_ESTABLISHED)
+			return 1;
+	return 0;
+}
+
 static struct call *by_alias(struct msg_ctx *x, uint16_t alias)
 {
 	struct call *c = call_by_alias(&x->g->tab, x->conn->pub,
@@ -414,6 +428,15 @@ static void on_complete(void *arg, const uint8_t *m, size_t len)
 					   be16_get(m + 12));
 		if (!c || c->conn != conn_slot(&x->g->tab, x->conn))
 			break;
+		if (c->state != CALL_REFUSED && m[16] != 1 &&
+		    type == PPTP_OCRP && x->dir == DIR_IN && c->inside_pns &&
+		    other_call_up(x->g, x->conn, c)) {
+			/* A server refusing a second call on a connection
+			 * with one up: the "auto" relay's other signal. */
+			x->g->ctr[GC_CALLS_OVER_LIMIT]++;
+			event(x->g, GWE_OVER_LIMIT, NULL, x->conn,
+			      (int)x->conn->ncalls - 1);
+		}
 		if (c->state == CALL_REFUSED || m[16] != 1)
 			end_call(x->g, c, END_FAILED, x->now);
 		else if (type == PPTP_OCRP && c->state == CALL_REQUESTED) {
