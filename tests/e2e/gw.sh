@@ -291,3 +291,27 @@ gw_fds_are() { [ "$(gw_fds)" = "$1" ]; }
 
 # relay_rows_are N: exactly N relayed calls in the call table.
 relay_rows_are() { [ "$(relay_rows)" = "$1" ]; }
+
+# sample_calls SECONDS N [MODE]: sample the call table until N calls (of
+# MODE, default any) are established at once, or SECONDS pass.  Every
+# established call seen goes to $E2E_RUN/calls.uniq, one line each:
+# "mode inside inside_call_id alias server public".  The most seen up at
+# once is in $SAMPLED_MAX_UP.
+sample_calls() {
+	local secs=$1 n=$2 mode=${3:-} end j up
+	SAMPLED_MAX_UP=0
+	: >"$E2E_RUN/calls.seen"
+	end=$(($(date +%s) + secs))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		j=$(ctl --json calls) || break
+		printf '%s\n' "$j" | jq -r '.[] | select(.state == "established") |
+			"\(.mode) \(.inside) \(.inside_call_id) \(.alias) \(.server) \(.public)"' \
+			>>"$E2E_RUN/calls.seen"
+		up=$(printf '%s\n' "$j" | jq --arg m "$mode" \
+			'[.[] | select(.state == "established" and ($m == "" or .mode == $m))] | length')
+		[ "$up" -gt "$SAMPLED_MAX_UP" ] && SAMPLED_MAX_UP=$up
+		[ "$SAMPLED_MAX_UP" -ge "$n" ] && ctl calls >&2 && break
+		sleep 0.3
+	done
+	sort -u "$E2E_RUN/calls.seen" >"$E2E_RUN/calls.uniq"
+}

@@ -31,22 +31,11 @@ done
 # While the tunnels run: sample the call table.  Every host's call must carry
 # the inside ID forced above under an alias of its own, and all 8 calls must
 # be up at the same moment at least once.
-max_up=0
-: >"$E2E_RUN/calls.seen"
-end=$(($(date +%s) + 40))
-while [ "$(date +%s)" -lt "$end" ]; do
-	j=$(ctl --json calls) || break
-	printf '%s\n' "$j" | jq -r '.[] | select(.state == "established") |
-		"\(.inside) \(.inside_call_id) \(.alias)"' >>"$E2E_RUN/calls.seen"
-	up=$(printf '%s\n' "$j" | jq '[.[] | select(.state == "established")] | length')
-	[ "$up" -gt "$max_up" ] && max_up=$up
-	[ "$max_up" = "$NHOSTS" ] && ctl calls >&2 && break
-	sleep 0.3
-done
-sort -u "$E2E_RUN/calls.seen" >"$E2E_RUN/calls.uniq"
-ids=$(awk '{print $2}' "$E2E_RUN/calls.uniq" | sort -u | tr '\n' ' ')
-aliases=$(awk '{print $3}' "$E2E_RUN/calls.uniq" | sort -u | wc -l)
-hosts=$(awk '{print $1}' "$E2E_RUN/calls.uniq" | sort -u | wc -l)
+sample_calls 40 "$NHOSTS"
+max_up=$SAMPLED_MAX_UP
+ids=$(awk '{print $3}' "$E2E_RUN/calls.uniq" | sort -u | tr '\n' ' ')
+aliases=$(awk '{print $4}' "$E2E_RUN/calls.uniq" | sort -u | wc -l)
+hosts=$(awk '{print $2}' "$E2E_RUN/calls.uniq" | sort -u | wc -l)
 e2e_log "inside call ids: $ids; aliases: $aliases; hosts: $hosts; most up at once: $max_up"
 rc=0
 [ "$ids" = "$SAME_ID " ] && [ "$aliases" = "$NHOSTS" ] && [ "$hosts" = "$NHOSTS" ] &&
@@ -55,7 +44,7 @@ e2e_result "$NHOSTS hosts up at once, all with Call ID $SAME_ID, under $NHOSTS d
 
 # Host 1's alias, while its call is up: GRE from the server to it reaches
 # host 1 (the control for the late-GRE check below).
-alias1=$(awk '$1 == "198.18.0.11" {print $3; exit}' "$E2E_RUN/calls.uniq")
+alias1=$(awk '$2 == "198.18.0.11" {print $4; exit}' "$E2E_RUN/calls.uniq")
 send_to_alias() {
 	srv_exec "$GRETOOL" send --src "$SRV_IP" --dst "$GW_WAN_IP" \
 		--call-id "$alias1" --count 20 --interval-ms 5 >/dev/null

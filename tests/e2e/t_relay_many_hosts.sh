@@ -39,19 +39,8 @@ for i in $(seq 1 "$NHOSTS"); do
 done
 
 # Sample the call table while the tunnels run.
-max_up=0
-: >"$E2E_RUN/calls.seen"
-end=$(($(date +%s) + 40))
-while [ "$(date +%s)" -lt "$end" ]; do
-	j=$(ctl --json calls) || break
-	printf '%s\n' "$j" | jq -r '.[] | select(.state == "established") |
-		"\(.mode) \(.inside) \(.inside_call_id) \(.alias) \(.server) \(.public)"' >>"$E2E_RUN/calls.seen"
-	up=$(printf '%s\n' "$j" | jq '[.[] | select(.state == "established" and .mode == "relay")] | length')
-	[ "$up" -gt "$max_up" ] && max_up=$up
-	[ "$max_up" = "$NHOSTS" ] && ctl calls >&2 && break
-	sleep 0.3
-done
-sort -u "$E2E_RUN/calls.seen" >"$E2E_RUN/calls.uniq"
+sample_calls 40 "$NHOSTS" relay
+max_up=$SAMPLED_MAX_UP
 modes=$(awk '{print $1}' "$E2E_RUN/calls.uniq" | sort -u | paste -sd,)
 ids=$(awk '{print $3}' "$E2E_RUN/calls.uniq" | sort -u | paste -sd,)
 aliases=$(awk '{print $4}' "$E2E_RUN/calls.uniq" | sort -u | wc -l)
