@@ -91,12 +91,10 @@ static const char *cope_signal(const struct conn *conn, int ncalls,
 	return buf;
 }
 
-static void log_notice_auto(struct daemon *d, const struct conn *conn,
-			    int ncalls)
+static void log_notice_auto(const struct conn *conn, int ncalls)
 {
 	char a[16], b[16], why[160];
 
-	(void)d;
 	log_msg(LOG_NOTICE, "relay auto: relaying %s from its next control "
 		"connection on: %s %s", ip4_str(conn->outside, b),
 		ip4_str(conn->inside, a), cope_signal(conn, ncalls, why,
@@ -168,9 +166,10 @@ static void relay_rules_apply(struct daemon *d)
 }
 
 /*
- * "auto": a client asked for more calls on one control connection than the
- * server's Start-Control-Connection-Reply allows.  That call will fail
- * through translation; the server's next control connections are relayed.
+ * "auto": the translator saw a server fail to cope on a translated control
+ * connection (a call beyond its Maximum Channels, or a second call refused).
+ * That call fails through translation; the server's next control
+ * connections are relayed.
  */
 static void relay_auto(struct daemon *d, const struct conn *conn, int ncalls)
 {
@@ -194,7 +193,7 @@ static void relay_auto(struct daemon *d, const struct conn *conn, int ncalls)
 		return;
 	}
 	d->auto_servers[d->nauto++] = conn->outside;
-	log_notice_auto(d, conn, ncalls);
+	log_notice_auto(conn, ncalls);
 	relay_rules_apply(d);
 }
 
