@@ -199,6 +199,11 @@ struct rl_hooks {
 	int (*id_get)(void *arg, uint32_t pub, uint32_t server, uint16_t *id);
 	void (*id_put)(void *arg, uint32_t pub, uint32_t server, uint16_t id);
 	void (*event)(void *arg, const struct rl_event *ev);
+	/* Optional: whether GRE from client to server with this Call ID
+	 * already belongs to someone else (a translated call whose server
+	 * picked it), so the relay must not take it as its own. */
+	int (*client_id_busy)(void *arg, uint32_t client, uint32_t server,
+			      uint16_t id);
 };
 
 struct relay {

@@ -478,12 +478,12 @@ static void call_end(struct relay *r, uint32_t slot, enum rl_end why,
 		tell_client_end(r, k, why);
 	if (tell_server)
 		tell_server_end(r, k);
+	r->ended[why]++;
+	emit(r, RLEV_CALL_END, RL_NONE, slot, why, rl_end_name(why));
 	hash_del(r, slot, 0);
 	call_detach_up(r, k);
 	if (k->inside != RL_NONE)
 		r->conns[k->inside].ncalls--;
-	r->ended[why]++;
-	emit(r, RLEV_CALL_END, RL_NONE, slot, why, rl_end_name(why));
 	k->state = RLK_FREE;
 	r->ncalls--;
 	/* A connection of its own goes with its call. */
@@ -623,7 +623,10 @@ static uint16_t pick_pac_id(struct relay *r, uint32_t client, uint32_t server)
 
 	for (i = 0; i < 65536 + 64; i++) {
 		id = i < 64 ? (uint16_t)rng_next(r) : (uint16_t)(i - 64);
-		if (id && hash_find(r, client, server, id) == RL_NONE)
+		if (id && hash_find(r, client, server, id) == RL_NONE &&
+		    !(r->hooks.client_id_busy &&
+		      r->hooks.client_id_busy(r->hooks.arg, client, server,
+					      id)))
 			return id;
 	}
 	return 0;
@@ -836,7 +839,8 @@ static void client_icrp(struct relay *r, uint32_t s, const struct pptp_msg *m,
 	out.num[PF_PEER_CALL_ID] = k->server_id;
 	send_msg(r, k->up, &out);
 	if (m->num[PF_RESULT] != RESULT_OK) {
-		call_end(r, slot, RLE_SERVER_REFUSED, 0, 0, now);
+		/* The client turned the server's call down. */
+		call_end(r, slot, RLE_CLIENT_CLEAR, 0, 0, now);
 		return;
 	}
 	call_set_state(k, RLK_WAIT_ICCN, now);
@@ -965,13 +969,14 @@ static void server_start_reply(struct relay *r, uint32_t s,
 			       const struct pptp_msg *m, uint64_t now)
 {
 	struct rl_conn *c = &r->conns[s];
-	struct rl_conn *o = &r->conns[c->owner];
+	struct rl_conn *o;
 	struct pptp_msg rep = *m;
 
 	if (!conn_live(r, c->owner)) {
 		conn_stop(r, s, now);
 		return;
 	}
+	o = &r->conns[c->owner];
 	if (o->primary == s && o->state == RLC_WAIT_UPSTREAM) {
 		uint32_t owner = c->owner;
 

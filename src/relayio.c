@@ -8,6 +8,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <netinet/in.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -20,7 +21,9 @@
 
 #define TICK_MS 20
 #define OUT_MAX (64 * 1024)      /* a peer that stops reading is dropped */
-#define CLOSE_FLUSH_S 5
+#define CLOSE_FLUSH_MS 5000      /* a closed socket's last words, at most */
+#define CLOSING_MAX 256          /* sockets still saying them, at most */
+#define FD_SPARE 64              /* descriptors the rest of the daemon needs */
 
 /* One socket.  Its slot in the relay may be reused as soon as the relay
  * lets go of it, so a socket being closed no longer names one. */
@@ -28,6 +31,9 @@ struct rsock {
 	struct relayio *io;
 	struct bufferevent *bev;
 	uint32_t slot;               /* RL_NONE once the relay let go */
+	uint8_t dead;                /* failed; the relay is to be told */
+	uint8_t draining;            /* sent all, shut down, reading to EOF */
+	uint64_t closing_since;
 	struct rsock *next;          /* in the closing list, once let go */
 };
 
@@ -36,13 +42,13 @@ struct relayio {
 	struct relay rl;
 	struct calltab *tab;
 	struct evconnlistener *lis;
+	uint64_t lis_paused_until;   /* out of descriptors: accept later */
 	struct rsock **sock;         /* by connection slot */
-	uint32_t *dead;              /* slots whose socket failed, to report */
-	uint32_t ndead;
 	struct event *tick, *reaper;
 	int rawfd;
 	uint16_t ip_id;
 	struct rsock *closing;       /* let go, still flushing */
+	uint32_t nclosing;
 };
 
 static void sock_free(struct rsock *s)
@@ -53,17 +59,34 @@ static void sock_free(struct rsock *s)
 		for (p = &s->io->closing; *p; p = &(*p)->next)
 			if (*p == s) {
 				*p = s->next;
+				s->io->nclosing--;
 				break;
 			}
 	bufferevent_free(s->bev);
 	free(s);
 }
 
-/* The relay is done with the slot: flush what it queued, then close. */
+static void sock_discard(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	evbuffer_drain(bufferevent_get_input(bev),
+		       evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+/*
+ * All queued bytes are out: shut our side and read to the peer's EOF.
+ * Closing with unread bytes would send a reset, which can destroy the last
+ * message (an SCCRP error, say) before the peer reads it.
+ */
 static void sock_flushed(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
-	sock_free(arg);
+	struct rsock *s = arg;
+
+	if (s->draining)
+		return;
+	s->draining = 1;
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	bufferevent_enable(bev, EV_READ);
 }
 
 static void sock_event_closing(struct bufferevent *bev, short what, void *arg)
@@ -77,18 +100,20 @@ static void hook_close(void *arg, uint32_t slot)
 {
 	struct relayio *io = arg;
 	struct rsock *s = io->sock[slot];
-	struct timeval tv = { CLOSE_FLUSH_S, 0 };
 
 	io->sock[slot] = NULL;
 	if (!s)
 		return;
 	/* Never freed here: the relay may be running on its read callback. */
 	s->slot = RL_NONE;
+	s->dead = 0;
+	s->closing_since = now_ms();
 	s->next = io->closing;
 	io->closing = s;
+	io->nclosing++;
 	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_setcb(s->bev, NULL, sock_flushed, sock_event_closing, s);
-	bufferevent_set_timeouts(s->bev, NULL, &tv);
+	bufferevent_setcb(s->bev, sock_discard, sock_flushed,
+			  sock_event_closing, s);
 	if (!evbuffer_get_length(bufferevent_get_output(s->bev)))
 		event_active(io->reaper, EV_TIMEOUT, 0);
 }
@@ -96,33 +121,46 @@ static void hook_close(void *arg, uint32_t slot)
 /* Report a socket failure from outside the relay's own calls. */
 static void mark_dead(struct relayio *io, uint32_t slot)
 {
-	uint32_t i;
+	struct rsock *s = io->sock[slot];
 
-	for (i = 0; i < io->ndead; i++)
-		if (io->dead[i] == slot)
-			return;
-	io->dead[io->ndead++] = slot;
+	if (!s)
+		return;
+	s->dead = 1;
 	event_active(io->reaper, EV_TIMEOUT, 0);
+}
+
+/* Closing sockets past their deadline, or beyond the cap, go at once. */
+static void closing_expire(struct relayio *io, uint64_t now)
+{
+	struct rsock *s, *next;
+	uint32_t kept = 0;
+
+	for (s = io->closing; s; s = next) {
+		next = s->next;
+		/* Newest first: everything past the cap is the oldest. */
+		if (now - s->closing_since >= CLOSE_FLUSH_MS ||
+		    ++kept > CLOSING_MAX)
+			sock_free(s);
+	}
 }
 
 static void on_reap(evutil_socket_t fd, short what, void *arg)
 {
 	struct relayio *io = arg;
-	struct rsock *s, *next;
+	struct rsock *s;
+	uint32_t slot;
 
 	(void)fd;
 	(void)what;
 	/* Sockets let go with nothing left to send. */
-	for (s = io->closing; s; s = next) {
-		next = s->next;
+	for (s = io->closing; s; s = s->next)
 		if (!evbuffer_get_length(bufferevent_get_output(s->bev)))
-			sock_free(s);
-	}
-	while (io->ndead) {
-		uint32_t slot = io->dead[--io->ndead];
-
+			sock_flushed(s->bev, s);
+	/* The reaper, not the hook that saw the failure, tells the relay:
+	 * that hook may have been called by the relay itself. */
+	for (slot = 0; slot < io->rl.cfg.max_conns; slot++) {
 		s = io->sock[slot];
-		if (!s)
+		if (!s || !s->dead)
 			continue;
 		io->sock[slot] = NULL;
 		sock_free(s);
@@ -209,10 +247,14 @@ static int hook_connect(void *arg, uint32_t slot, uint32_t server)
 {
 	struct relayio *io = arg;
 	struct sockaddr_in sin;
-	struct rsock *s = sock_new(io, slot, -1);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct rsock *s = fd < 0 ? NULL : sock_new(io, slot, fd);
 
-	if (!s)
+	if (!s) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(PPTP_PORT);
@@ -273,6 +315,14 @@ static void hook_id_put(void *arg, uint32_t pub, uint32_t server, uint16_t id)
 	struct relayio *io = arg;
 
 	alias_release(io->tab, pub, server, id, now_ms());
+}
+
+static int hook_client_id_busy(void *arg, uint32_t client, uint32_t server,
+			       uint16_t id)
+{
+	struct relayio *io = arg;
+
+	return call_by_peer(io->tab, client, server, id) != NULL;
 }
 
 static void hook_event(void *arg, const struct rl_event *ev)
@@ -361,10 +411,29 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct relayio *io = arg;
+	uint64_t now = now_ms();
 
 	(void)fd;
 	(void)what;
-	relay_tick(&io->rl, now_ms());
+	relay_tick(&io->rl, now);
+	closing_expire(io, now);
+	if (io->lis_paused_until && now >= io->lis_paused_until) {
+		io->lis_paused_until = 0;
+		evconnlistener_enable(io->lis);
+	}
+}
+
+/* accept() failed, out of descriptors most likely: a listener left on would
+ * be told again at once, forever.  Pause it for a second. */
+static void on_listen_error(struct evconnlistener *l, void *arg)
+{
+	struct relayio *io = arg;
+	static struct log_rl rl;
+
+	log_limited(&rl, LOG_WARNING, "relay: accepting a connection failed "
+		    "(%s); not accepting for 1 s", strerror(errno));
+	evconnlistener_disable(l);
+	io->lis_paused_until = now_ms() + 1000;
 }
 
 enum rl_gre_result relayio_gre(struct relayio *io, const uint8_t *ip,
@@ -405,7 +474,27 @@ static int listen_on(struct relayio *io, uint16_t port)
 			strerror(errno));
 		return -1;
 	}
+	evconnlistener_set_error_cb(io->lis, on_listen_error);
 	return 0;
+}
+
+/* Every relayed connection is a descriptor: make room for all of them, so
+ * a host opening connections runs into max_conns, not into EMFILE. */
+static void fd_room(uint32_t max_conns)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)max_conns + CLOSING_MAX + FD_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ?
+		      need : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < need)
+		log_warn("relay: %llu file descriptors allowed, %llu wanted "
+			 "for max_conns %u: raise the hard limit (LimitNOFILE) "
+			 "or lower max_conns", (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)need, max_conns);
 }
 
 struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
@@ -413,7 +502,7 @@ struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
 {
 	struct rl_hooks hooks = { NULL, hook_ctl_send, hook_connect, hook_close,
 				  hook_gre_send, hook_id_get, hook_id_put,
-				  hook_event };
+				  hook_event, hook_client_id_busy };
 	struct relayio *io = calloc(1, sizeof(*io));
 	struct rl_cfg c = *cfg;
 	struct timeval tv = { 0, TICK_MS * 1000 };
@@ -428,13 +517,14 @@ struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
 		c.seed ^= now_ms();
 	if (relay_init(&io->rl, &c, &hooks) < 0)
 		goto fail;
+	fd_room(c.max_conns);
 	io->sock = calloc(c.max_conns, sizeof(*io->sock));
-	io->dead = calloc(c.max_conns, sizeof(*io->dead));
 	/* Send-only: IPPROTO_RAW sockets never receive, and carry our own
 	 * IP header (the client's leg is sent from the server's address). */
 	io->rawfd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (!io->sock || !io->dead || io->rawfd < 0) {
-		log_err("relay: raw socket: %s", strerror(errno));
+	if (!io->sock || io->rawfd < 0) {
+		log_err("relay: %s: %s", io->rawfd < 0 ? "raw socket" :
+			"out of memory", strerror(errno));
 		goto fail;
 	}
 	io->tick = event_new(base, -1, EV_PERSIST, on_tick, io);
@@ -457,6 +547,8 @@ void relayio_stop(struct relayio *io)
 	if (io->sock) {
 		struct timeval tv = { 0, 300000 };
 
+		if (io->lis)
+			evconnlistener_disable(io->lis);
 		relay_shutdown(&io->rl, now_ms());
 		/* A moment for the goodbyes to leave, then let go of the rest. */
 		if (io->closing) {
@@ -479,6 +571,5 @@ void relayio_stop(struct relayio *io)
 		close(io->rawfd);
 	relay_destroy(&io->rl);
 	free(io->sock);
-	free(io->dead);
 	free(io);
 }

@@ -2812,6 +2812,38 @@ static int sess_alive(const struct sess *s)
 	       E.r.conns[s->in].side == RL_INSIDE;
 }
 
+/* IDs taken by someone else (a translated call's server ID): all but one. */
+static uint16_t only_free_id;
+static unsigned busy_asked;
+
+static int h_client_id_busy(void *arg, uint32_t client, uint32_t server,
+			    uint16_t id)
+{
+	(void)arg;
+	(void)server;
+	busy_asked++;
+	return client == CLIENT(1) && id != only_free_id;
+}
+
+/* The relay never takes a Call ID toward the client that GRE from that
+ * client to that server already carries for a translated call. */
+static void test_client_id_busy(void)
+{
+	struct sess s;
+	struct callh c;
+
+	env_init();
+	E.r.hooks.client_id_busy = h_client_id_busy;
+	only_free_id = 0x1234;
+	busy_asked = 0;
+	s = sess_open(1, 0);
+	c = call_up(&s, 7, 70);
+	CHECK_EQ(0x1234, c.pac_id);
+	CHECK(busy_asked > 1);
+	drain(s.in);
+	env_done();
+}
+
 static void test_random_walk(void)
 {
 	int round, step;
@@ -2926,6 +2958,7 @@ int main(void)
 	test_call_clear();
 	test_tables_full();
 	test_client_id_reuse();
+	test_client_id_busy();
 	test_random_walk();
 	return check_report();
 }

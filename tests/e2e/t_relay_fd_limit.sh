@@ -1,0 +1,59 @@
+#!/bin/bash
+# An inside host that opens more control connections than pptpgw has file
+# descriptors.  pptpgw --relay runs with a hard limit of 100 descriptors
+# (below what [relay] max_conns wants, which it says in its log); host 3
+# opens 150 TCP connections to the relayed server and sends nothing.
+#  - pptpgw must not spin: while the connections are held, it uses well
+#    under a second of CPU in 3 s (a listener left on after EMFILE is told
+#    again at once, forever: 100 % of a core);
+#  - it says why it stops accepting, and stays up;
+#  - once the host lets go, a real relayed tunnel works.
+# Usage: t_relay_fd_limit.sh BUILD_DIR
+set -u
+E2E_RATE=${E2E_RATE:-300}
+. "$(dirname "$0")/lib.sh"
+e2e_init "${1:-}"
+. "$(dirname "$0")/gw.sh" "${1:-}"
+NCONN=150
+
+topo_up 3
+start_gw_cmd bash -c 'ulimit -n 100 && exec "$0" "$@"' \
+	"$PPTPGW" --wan "$GW_WAN" -s "$GW_SOCK" -v --relay "$SRV_IP"
+PPTPGW_PID=$GW_CMD_PID
+wait_until 10 ctl status >/dev/null || { e2e_log "pptpgw did not start"; cat "$E2E_RUN/logs/gw_cmd.log" >&2; exit 1; }
+start_pptpd
+grep -h "file descriptors allowed" "$E2E_RUN/logs/gw_cmd.log" >&2
+grep -q "file descriptors allowed" "$E2E_RUN/logs/gw_cmd.log"
+e2e_result "a descriptor limit below what max_conns needs is reported at start" $?
+
+# Host 3 holds NCONN idle connections for 8 s.
+host_exec 3 bash -c '
+	for i in $(seq 1 '"$NCONN"'); do
+		exec {fd}<>/dev/tcp/'"$SRV_IP"'/1723 || break
+	done
+	sleep 8' >/dev/null 2>&1 &
+holder=$!
+E2E_PIDS+=("$holder")
+sleep 2
+t0=$(awk '{print $14 + $15}' "/proc/$PPTPGW_PID/stat")
+sleep 3
+t1=$(awk '{print $14 + $15}' "/proc/$PPTPGW_PID/stat")
+hz=$(getconf CLK_TCK)
+ms=$(((t1 - t0) * 1000 / hz))
+open=$(ctl_json status .relay_conns)
+e2e_log "with $NCONN connections offered: $open relay connections open, pptpgw used $ms ms of CPU in 3 s"
+[ "$ms" -lt 1000 ] && [ "${open:-0}" -gt 0 ]
+e2e_result "out of descriptors: no busy loop ($ms ms CPU in 3 s), the connections it could take are open ($open)" $?
+grep -q "accepting a connection failed" "$E2E_RUN/logs/gw_cmd.log"
+e2e_result "it says why it stops accepting" $?
+gw_alive
+e2e_result "pptpgw still running" $?
+
+# The idle connections go (their start times out, or the host leaves).
+wait "$holder" 2>/dev/null
+wait_until 20 relay_idle
+e2e_result "the idle connections are gone afterwards" $?
+start_client 1
+wait_clients "$E2E_TIMEOUT" >/dev/null
+tunnels_result 1 "a relayed tunnel works after the flood"
+e2e_finish
