@@ -165,41 +165,52 @@ static inline size_t pg_tcp_payload_len(const uint8_t *pkt)
 }
 
 /*
- * IPv4 + enhanced GRE (RFC 2637 4.1), written field by field here rather
- * than with gre_build, so the module's parser is checked against an
- * independent writer.  seq/ack are present when has_seq/has_ack.
+ * An enhanced GRE header (RFC 2637 4.1) at g, written field by field here
+ * rather than with gre_build, so the module's parser is checked against an
+ * independent writer.  seq/ack are present when has_seq/has_ack; plen is
+ * the payload length it announces.  Returns the header's length.
  */
+static inline size_t pg_gre_hdr(uint8_t *g, uint16_t call_id, int has_seq,
+				uint32_t seq, int has_ack, uint32_t ack,
+				size_t plen)
+{
+	size_t o = 8;
+	uint16_t fl = 0x2001;   /* K, version 1 */
+
+	if (has_seq)
+		fl |= 0x1000;
+	if (has_ack)
+		fl |= 0x0080;
+	pg_put16(g, fl);
+	pg_put16(g + 2, 0x880B);
+	pg_put16(g + 4, (uint16_t)plen);
+	pg_put16(g + 6, call_id);
+	if (has_seq) {
+		pg_put32(g + o, seq);
+		o += 4;
+	}
+	if (has_ack) {
+		pg_put32(g + o, ack);
+		o += 4;
+	}
+	return o;
+}
+
+/* IPv4 + enhanced GRE + payload. */
 static inline size_t pg_gre(uint8_t *b, size_t cap, uint32_t src,
 			    uint32_t dst, uint16_t call_id, int has_seq,
 			    uint32_t seq, int has_ack, uint32_t ack,
 			    const uint8_t *payload, size_t plen)
 {
 	size_t gh = 8 + (has_seq ? 4 : 0) + (has_ack ? 4 : 0);
-	size_t tot = 20 + gh + plen, o = 28;
-	uint8_t *g = b + 20;
-	uint16_t fl = 0x2001;   /* K, version 1 */
+	size_t tot = 20 + gh + plen;
 
 	if (cap < tot)
 		return 0;
-	if (has_seq)
-		fl |= 0x1000;
-	if (has_ack)
-		fl |= 0x0080;
 	pg_ip4_hdr(b, src, dst, 47, tot, (uint16_t)(call_id ^ seq));
-	pg_put16(g, fl);
-	pg_put16(g + 2, 0x880B);
-	pg_put16(g + 4, (uint16_t)plen);
-	pg_put16(g + 6, call_id);
-	if (has_seq) {
-		pg_put32(b + o, seq);
-		o += 4;
-	}
-	if (has_ack) {
-		pg_put32(b + o, ack);
-		o += 4;
-	}
+	pg_gre_hdr(b + 20, call_id, has_seq, seq, has_ack, ack, plen);
 	if (plen)
-		memcpy(b + o, payload, plen);
+		memcpy(b + 20 + gh, payload, plen);
 	return tot;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "pktgen.h"
 #include "gre.h"
 #include "greleg.h"
 
@@ -27,20 +28,8 @@ static uint8_t pay_byte(uint32_t seq, size_t i)
 static size_t mk(uint8_t *p, uint16_t call, int s, uint32_t seq, int a,
 		 uint32_t ack, size_t plen)
 {
-	size_t n = 8, i;
+	size_t n = pg_gre_hdr(p, call, s, seq, a, ack, plen), i;
 
-	check_put16(p, (uint16_t)(0x2001 | (s ? 0x1000 : 0) | (a ? 0x0080 : 0)));
-	check_put16(p + 2, 0x880B);
-	check_put16(p + 4, (uint16_t)plen);
-	check_put16(p + 6, call);
-	if (s) {
-		check_put32(p + n, seq);
-		n += 4;
-	}
-	if (a) {
-		check_put32(p + n, ack);
-		n += 4;
-	}
 	for (i = 0; i < plen; i++)
 		p[n + i] = pay_byte(seq, i);
 	return n + plen;
