@@ -98,9 +98,10 @@ e2e_init() {
 
 # nsrun.sh CMD...: run inside a fresh `unshare -m` (private propagation).
 # Gives the mount namespace its own /dev whose entries link to the real ones,
-# plus /dev/log -> the test's syslog socket, and a private tmpfs on /run (so
-# pptp-linux's /var/run/pptp is per namespace).  The host's /dev and /run are
-# not touched.
+# except /dev/log, which is always the test's syslog socket whatever the host
+# has there (a live socket, journald's symlink, a stale socket or nothing),
+# and a private tmpfs on /run (so pptp-linux's /var/run/pptp is per
+# namespace).  The host's /dev and /run are not touched.
 e2e_write_nsrun() {
 	cat >"$E2E_RUN/nsrun.sh" <<EOF
 #!/bin/sh
@@ -110,21 +111,23 @@ mount --rbind /dev "\$d"
 mount -t tmpfs -o mode=755,size=1m e2edev /dev
 for e in "\$d"/* "\$d"/.[!.]*; do
 	[ -e "\$e" ] || [ -L "\$e" ] || continue
+	case "\${e##*/}" in
+	log) continue ;;  # the test's own, below
+	random) [ -z "\${NSRUN_RANDOM:-}" ] || continue ;;
+	esac
 	ln -s "\$e" "/dev/\${e##*/}"
 done
 ln -s "$E2E_RUN/log.sock" /dev/log
-if [ -n "\${NSRUN_RANDOM:-}" ]; then
-	# a file of fixed bytes as /dev/random: pptp-linux draws its Call ID there
-	rm -f /dev/random
-	ln -s "\$NSRUN_RANDOM" /dev/random
-fi
+# a file of fixed bytes as /dev/random: pptp-linux draws its Call ID there
+[ -z "\${NSRUN_RANDOM:-}" ] || ln -s "\$NSRUN_RANDOM" /dev/random
 mount -t tmpfs -o mode=755,size=4m e2erun /run
 exec "\$@"
 EOF
 	chmod 755 "$E2E_RUN/nsrun.sh"
 }
 
-# topo_up NHOSTS: build the namespaces described above.
+# topo_up NHOSTS: build the namespaces described above.  E2E_NAT=0: no
+# MASQUERADE; the server routes 198.18.0.0/24 back through the gateway.
 topo_up() {
 	local n=${1:-1} i ns
 	E2E_NHOSTS=$n
@@ -152,14 +155,19 @@ topo_up() {
 		ip -n "$ns" route add default via "$GW_LAN_IP"
 	done
 	gw_exec sysctl -qw net.ipv4.ip_forward=1
-	gw_exec iptables -t nat -A POSTROUTING -o "$GW_WAN" -j MASQUERADE
+	if [ "${E2E_NAT:-1}" = 1 ]; then
+		gw_exec iptables -t nat -A POSTROUTING -o "$GW_WAN" -j MASQUERADE
+	else
+		# nothing in the way: the gateway only routes, the server routes back
+		ip -n "$NS_SRV" route add 198.18.0.0/24 via "$GW_WAN_IP"
+	fi
 	# wait until every link reports carrier (veth is usually up at once)
 	local k
 	for k in $(seq 1 50); do
 		e2e_links_up && break
 		sleep 0.1
 	done
-	e2e_log "topology up: $n host(s), run dir $E2E_RUN"
+	e2e_log "topology up: $n host(s)$([ "${E2E_NAT:-1}" = 1 ] || echo ", no NAT"), run dir $E2E_RUN"
 }
 
 e2e_links_up() {
@@ -437,6 +445,35 @@ tunnels_result() {
 	e2e_log "$E2E_CLIENTS_OK of $n clients succeeded"
 	[ $rc = 0 ] || e2e_dump_logs
 	e2e_result "$2" $rc
+	return $rc
+}
+
+# e2e_prove_peers N [SETUP...]: the control run of a test that expects
+# tunnels to fail, made first in the same run: the same N hosts (one call
+# each; E2E_CALL_ID applies) and pptpd with nothing in the way (the gateway
+# only routes: no NAT, no pptpgw, no helper), after SETUP (a command such as
+# `mss_clamp 64`) on the fresh topology.  Every tunnel must be intact.  If
+# not, the peers or the machine are broken and an expected failure would
+# prove nothing: the test ends here, failed.
+e2e_prove_peers() {
+	local n=$1 i rc
+	shift
+	E2E_NAT=0 topo_up "$n"
+	[ $# = 0 ] || "$@"
+	start_pptpd
+	for i in $(seq 1 "$n"); do
+		start_client "$i"
+	done
+	wait_clients "$E2E_TIMEOUT" >/dev/null
+	tunnels_result "$n" "control: with no NAT in the way, the same $n client(s) and pptpd work"
+	rc=$?
+	topo_down
+	reset_run
+	if [ $rc != 0 ]; then
+		e2e_log "the peers fail with nothing in the way: this machine cannot run the test"
+		e2e_finish
+		exit 1
+	fi
 }
 
 # mss_clamp MSS: clamp TCP MSS on the gateway and turn offloads off on the

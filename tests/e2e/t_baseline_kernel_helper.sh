@@ -4,8 +4,9 @@
 #      2 inside hosts, 1 tunnel each; every tunnel must carry E2E_FRAMES
 #      frames each way, all intact.
 #  (b) plain MASQUERADE, no helper, nothing else: the tunnels must fail
-#      (the server's GRE is never translated back).
-# Passes only if (a) passes and (b) fails as expected.
+#      (the server's GRE is never translated back).  Its control, first:
+#      the same 2 hosts with no NAT in the way all work.
+# Passes only if (a) and the control pass and (b) fails as expected.
 # Usage: t_baseline_kernel_helper.sh BUILD_DIR   (PPPSPEAK=path overrides)
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +27,7 @@ topo_down
 reset_run
 
 # ---- (b) plain MASQUERADE: the tunnels must not work
+e2e_prove_peers $NHOSTS
 E2E_TIMEOUT=15
 topo_up $NHOSTS
 start_pptpd
