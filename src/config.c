@@ -10,7 +10,7 @@
 #include <syslog.h>
 #include <arpa/inet.h>
 
-#include "pkt.h"
+#include "wire/pkt.h"
 
 #define LINE_MAX_LEN 512
 

@@ -18,12 +18,12 @@
 #include <event2/listener.h>
 
 #include "config.h"
-#include "ct.h"
+#include "io/ct.h"
 #include "log.h"
-#include "nfq.h"
-#include "pkt.h"
-#include "relayio.h"
-#include "report.h"
+#include "io/nfq.h"
+#include "wire/pkt.h"
+#include "io/relayio.h"
+#include "ctl/report.h"
 
 struct daemon {
 	struct daemon_cfg *cfg;

@@ -8,7 +8,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
-#include "rules.h"
+#include "io/rules.h"
 
 static void usage(FILE *f)
 {

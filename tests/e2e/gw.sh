@@ -74,7 +74,7 @@ hosts_gre() {
 
 # find_tool VAR NAME [SRC...]: VAR from the environment, else
 # $BUILD/tests/NAME, else compiled into the run dir (SRC relative to the
-# source tree, e.g. src/pptp_msg.c).
+# source tree, e.g. src/wire/pptp_msg.c).
 find_tool() {
 	local var=$1 name=$2 root bin s srcs=()
 	shift 2
@@ -83,7 +83,7 @@ find_tool() {
 	if [ ! -x "$bin" ]; then
 		bin="$E2E_RUN/$name"
 		for s in "$@"; do srcs+=("$root/$s"); done
-		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$root/include" -o "$bin" \
+		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$root/src" -o "$bin" \
 			"$root/tests/tools/$name.c" "${srcs[@]}" || {
 			echo "cannot build $name"; exit 1; }
 	fi

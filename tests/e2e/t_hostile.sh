@@ -26,7 +26,7 @@ RUNS=2
 NSPOOF=40
 
 find_tool GRETOOL gretool
-find_tool PPTPPROBE pptpprobe src/pptp_msg.c
+find_tool PPTPPROBE pptpprobe src/wire/pptp_msg.c
 
 
 alias_of() { ctl_json calls ".[] | select(.inside == \"$1\") | .alias"; }

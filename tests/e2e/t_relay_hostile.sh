@@ -37,7 +37,7 @@ E2E_RATE=${E2E_RATE:-300}
 e2e_init "${1:-}"
 . "$(dirname "$0")/gw.sh" "${1:-}"
 find_tool GRETOOL gretool
-find_tool PPTPPROBE pptpprobe src/pptp_msg.c
+find_tool PPTPPROBE pptpprobe src/wire/pptp_msg.c
 find_grequeue
 SPOOF_IP=203.0.113.99
 FAKE1=203.0.113.3      # garbage instead of SCCRP

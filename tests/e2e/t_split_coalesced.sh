@@ -33,7 +33,7 @@ e2e_init "${1:-}"
 NHOSTS=${NHOSTS:-4}
 SPLITS="1 5 7 13"
 
-find_tool PPTPPROBE pptpprobe src/pptp_msg.c
+find_tool PPTPPROBE pptpprobe src/wire/pptp_msg.c
 
 # ipt_count CHAIN-SPEC...: packets counted by the gateway rule with the
 # comment given as the last argument (rules added by this test only).

@@ -56,8 +56,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctlstream.h"
-#include "pptp_msg.h"
+#include "xlate/ctlstream.h"
+#include "wire/pptp_msg.h"
 
 #ifndef CS_SORTED_REWRITES
 #define CS_SORTED_REWRITES 0

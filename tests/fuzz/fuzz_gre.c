@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gre.h"
-#include "pkt.h"
+#include "wire/gre.h"
+#include "wire/pkt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

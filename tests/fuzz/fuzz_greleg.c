@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gre.h"
-#include "greleg.h"
-#include "rd.h"
+#include "wire/gre.h"
+#include "relay/greleg.h"
+#include "wire/rd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

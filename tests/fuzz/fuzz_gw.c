@@ -24,10 +24,10 @@
 
 #include <sanitizer/asan_interface.h>
 
-#include "gre.h"
-#include "gw.h"
-#include "pkt.h"
-#include "pptp_msg.h"
+#include "wire/gre.h"
+#include "xlate/gw.h"
+#include "wire/pkt.h"
+#include "wire/pptp_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -42,9 +42,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gre.h"
-#include "pptp_msg.h"
-#include "relay.h"
+#include "wire/gre.h"
+#include "wire/pptp_msg.h"
+#include "relay/relay.h"
 
 #include "fuzz_input.h"
 

@@ -55,7 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pptp_msg.h"
+#include "wire/pptp_msg.h"
 
 enum mode { M_NONE, M_COALESCE, M_SPLIT, M_GARBAGE, M_STRADDLE };
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "pptp_msg.h"
+#include "wire/pptp_msg.h"
 
 #define PG_IP(a, b, c, d) \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | \

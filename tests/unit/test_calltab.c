@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calltab.h"
+#include "xlate/calltab.h"
 #include "check.h"
 
 #define IN1 0xC6120001u    /* 198.18.0.1 */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "ctlstream.h"
-#include "pptp_msg.h"
-#include "rd.h"
+#include "xlate/ctlstream.h"
+#include "wire/pptp_msg.h"
+#include "wire/rd.h"
 
 /* Hooks that rewrite the Call ID at offset 12 of OCRQ to id + 1000. */
 struct rec {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "gre.h"
+#include "wire/gre.h"
 
 /* Parse from an exact-size heap copy, so ASan sees any over-read. */
 static enum gre_err parse_exact(const uint8_t *p, size_t len,

@@ -13,8 +13,8 @@
 
 #include "check.h"
 #include "pktgen.h"
-#include "gre.h"
-#include "greleg.h"
+#include "wire/gre.h"
+#include "relay/greleg.h"
 
 #define OWN 0x4e21
 #define PEER 0x0101

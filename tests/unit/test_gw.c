@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calltab.h"
+#include "xlate/calltab.h"
 #include "check.h"
-#include "gw.h"
+#include "xlate/gw.h"
 #include "pktgen.h"
-#include "pptp_msg.h"
+#include "wire/pptp_msg.h"
 
 #define INSIDE(n) PG_IP(198, 18, 0, 10 + (n))   /* host 1 is 198.18.0.11 */
 #define SERVER PG_IP(192, 0, 2, 10)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "pkt.h"
+#include "wire/pkt.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "pptp_msg.h"
+#include "wire/pptp_msg.h"
 
 struct tfield {
 	int id;      /* enum pptp_field, or enum pptp_blob when size >= 64 */

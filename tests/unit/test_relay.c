@@ -22,9 +22,9 @@
 
 #include "check.h"
 #include "pktgen.h"
-#include "gre.h"
-#include "pptp_msg.h"
-#include "relay.h"
+#include "wire/gre.h"
+#include "wire/pptp_msg.h"
+#include "relay/relay.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
 			(uint32_t)(c) << 8 | (uint32_t)(d))

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "report.h"
+#include "ctl/report.h"
 
 static void no_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 		       uint32_t mark)

@@ -8,8 +8,8 @@
  */
 #include <string.h>
 
-#include "pptp_msg.h"
-#include "rd.h"
+#include "wire/pptp_msg.h"
+#include "wire/rd.h"
 
 /*
  * One field of a layout.  A size of 1, 2 or 4 means a numeric field kept in

@@ -1,4 +1,4 @@
-#include "relayio.h"
+#include "io/relayio.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 
 #include "daemon.h"
 #include "log.h"
-#include "pkt.h"
+#include "wire/pkt.h"
 
 #define TICK_MS 20
 #define OUT_MAX (64 * 1024)      /* a peer that stops reading is dropped */

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctlstream.h"
+#include "xlate/ctlstream.h"
 
 #define SLOT_NONE UINT32_MAX
 #define SLOT_RESERVED (UINT32_MAX - 1)   /* alias held by the relay */

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "calltab.h"
+#include "xlate/calltab.h"
 
 /* Held in-order segments per direction: enough for 1-byte segments up to
  * the decision point of a message (CS_DECIDE_LEN - 1), with room to spare. */

@@ -1,4 +1,4 @@
-#include "nfq.h"
+#include "io/nfq.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -38,8 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "greleg.h"
-#include "pptp_msg.h"
+#include "relay/greleg.h"
+#include "wire/pptp_msg.h"
 
 #define RL_NONE UINT32_MAX
 #define RL_MAX_SERVERS 256       /* servers whose policy is remembered */

@@ -1,4 +1,4 @@
-#include "ctlstream.h"
+#include "xlate/ctlstream.h"
 
 #include <string.h>
 

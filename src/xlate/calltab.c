@@ -1,4 +1,4 @@
-#include "calltab.h"
+#include "xlate/calltab.h"
 
 #include <stdlib.h>
 #include <string.h>

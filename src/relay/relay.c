@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gre.h"
-#include "relay.h"
+#include "wire/gre.h"
+#include "relay/relay.h"
 
 #define DYING 0xFF               /* conn state while it is being dropped */
 #define RESULT_OK 1

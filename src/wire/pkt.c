@@ -1,5 +1,5 @@
-#include "pkt.h"
-#include "rd.h"
+#include "wire/pkt.h"
+#include "wire/rd.h"
 
 #include <stdio.h>
 

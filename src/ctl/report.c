@@ -1,10 +1,10 @@
-#include "report.h"
+#include "ctl/report.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pkt.h"
+#include "wire/pkt.h"
 
 static void status_counts(const struct gw *g, unsigned n[CALL_STATE_COUNT])
 {

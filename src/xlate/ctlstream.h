@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pptp_msg.h"
+#include "wire/pptp_msg.h"
 
 /* Call IDs end by byte 16, the OCRP/ICRP result and error by 18. */
 #define CS_DECIDE_LEN 18

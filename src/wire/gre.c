@@ -1,5 +1,5 @@
-#include "gre.h"
-#include "rd.h"
+#include "wire/gre.h"
+#include "wire/rd.h"
 
 static const char *const gre_errs[GRE_ERR_COUNT] = {
 	[GRE_OK] = "ok",

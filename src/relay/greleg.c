@@ -1,7 +1,7 @@
 #include <string.h>
 
-#include "gre.h"
-#include "greleg.h"
+#include "wire/gre.h"
+#include "relay/greleg.h"
 
 static const char *const rx_names[GRELEG_RX_COUNT] = {
 	[GRELEG_RX_DELIVERED] = "delivered",

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "calltab.h"
-#include "relay.h"
+#include "xlate/calltab.h"
+#include "relay/relay.h"
 
 struct event_base;
 struct relayio;

@@ -1,4 +1,4 @@
-#include "rules.h"
+#include "io/rules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,9 +8,9 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
-#include "ct.h"
+#include "io/ct.h"
 #include "log.h"
-#include "pkt.h"
+#include "wire/pkt.h"
 
 /*
  * Enhanced GRE only (K set, version 1, protocol PPP, S and A free): other

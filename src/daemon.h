@@ -4,10 +4,10 @@
 
 #include <stdint.h>
 
-#include "calltab.h"
-#include "gw.h"
-#include "relay.h"
-#include "rules.h"
+#include "xlate/calltab.h"
+#include "xlate/gw.h"
+#include "relay/relay.h"
+#include "io/rules.h"
 
 #define PPTPGW_VERSION "0.1.0"
 #define PPTPGW_CTL_PATH "/run/pptpgw/pptpgw.sock"

@@ -1,4 +1,4 @@
-#include "ct.h"
+#include "io/ct.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
 #include "log.h"
-#include "pptp_msg.h"
+#include "wire/pptp_msg.h"
 
 struct ctev {
 	struct mnl_socket *nl;

@@ -1,12 +1,12 @@
-#include "gw.h"
+#include "xlate/gw.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "gre.h"
-#include "pkt.h"
-#include "pptp_msg.h"
-#include "rd.h"
+#include "wire/gre.h"
+#include "wire/pkt.h"
+#include "wire/pptp_msg.h"
+#include "wire/rd.h"
 
 /* Segments waiting for a verdict: transient, never part of saved state. */
 struct gw_dirpend {

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "gw.h"
-#include "relay.h"
+#include "xlate/gw.h"
+#include "relay/relay.h"
 
 struct report_info {
 	const char *version;
