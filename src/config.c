@@ -67,7 +67,7 @@ static int parse_bool(const char *v, int *out)
 	return 0;
 }
 
-void daemon_default_cfg(struct daemon_cfg *c)
+void config_default(struct pptpgw_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->queue = 1723;
@@ -84,6 +84,11 @@ void daemon_default_cfg(struct daemon_cfg *c)
 	relay_default_cfg(&c->rl);
 }
 
+int config_relay_wanted(const struct pptpgw_cfg *c)
+{
+	return c->relay.all || c->relay.automatic || c->relay.nservers;
+}
+
 static int relay_listed(const struct relay_policy *p, uint32_t a)
 {
 	int i;
@@ -98,7 +103,7 @@ static int relay_listed(const struct relay_policy *p, uint32_t a)
  * The list is checked whole before any of it is applied, so a bad list
  * leaves the policy as it was.
  */
-int config_relay_list(struct daemon_cfg *c, const char *list, char *err,
+int config_relay_list(struct pptpgw_cfg *c, const char *list, char *err,
 		      size_t errlen)
 {
 	struct relay_policy p = c->relay;
@@ -202,7 +207,7 @@ char *config_relay_str(const struct relay_policy *p, char *buf, size_t n)
 	return buf;
 }
 
-int config_add_wan(struct daemon_cfg *c, const char *name, char *err,
+int config_add_wan(struct pptpgw_cfg *c, const char *name, char *err,
 		   size_t errlen)
 {
 	size_t n = strlen(name), i;
@@ -231,7 +236,7 @@ int config_add_wan(struct daemon_cfg *c, const char *name, char *err,
 	return 0;
 }
 
-static int set_wan(struct ctx *x, struct daemon_cfg *c, char *v)
+static int set_wan(struct ctx *x, struct pptpgw_cfg *c, char *v)
 {
 	char *tok, *save = NULL, why[128];
 
@@ -246,11 +251,11 @@ static int set_wan(struct ctx *x, struct daemon_cfg *c, char *v)
 struct num_key {
 	const char *section, *key;
 	unsigned long min, max, factor;
-	size_t off;        /* offset of a uint32_t in struct daemon_cfg */
+	size_t off;        /* offset of a uint32_t in struct pptpgw_cfg */
 	const char *unit;
 };
 
-#define OFF(f) offsetof(struct daemon_cfg, f)
+#define OFF(f) offsetof(struct pptpgw_cfg, f)
 
 static const struct num_key num_keys[] = {
 	{ "limits", "max_calls", 1, 1 << 20, 1, OFF(tab.max_calls), "calls" },
@@ -284,7 +289,7 @@ static const struct num_key num_keys[] = {
 	  "milliseconds" },
 };
 
-static int set_key(struct ctx *x, struct daemon_cfg *c, const char *sec,
+static int set_key(struct ctx *x, struct pptpgw_cfg *c, const char *sec,
 		   const char *key, char *v)
 {
 	unsigned long n;
@@ -404,7 +409,7 @@ static const char *const sections[] = {
 	"gateway", "limits", "timeouts", "control", "metrics", "log", "relay",
 };
 
-int config_parse(const char *text, const char *name, struct daemon_cfg *c,
+int config_parse(const char *text, const char *name, struct pptpgw_cfg *c,
 		 char *err, size_t errlen)
 {
 	struct ctx x = { name, 0, err, errlen };
@@ -461,7 +466,7 @@ int config_parse(const char *text, const char *name, struct daemon_cfg *c,
 	return 0;
 }
 
-int config_load(const char *path, int required, struct daemon_cfg *c,
+int config_load(const char *path, int required, struct pptpgw_cfg *c,
 		char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");

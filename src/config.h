@@ -1,6 +1,6 @@
 /*
  * The configuration file, /etc/pptpgw.conf: sections and "key = value"
- * lines, '#' comments.  Pure: parses text into a daemon_cfg, and names the
+ * lines, '#' comments.  Pure: parses text into a pptpgw_cfg, and names the
  * file and line of the first error.
  *
  *   [gateway]   wan (a list; may repeat), queue, rules (yes/no), mark
@@ -22,26 +22,74 @@
 #define PPTPGW_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "daemon.h"
+#include "xlate/calltab.h"
+#include "xlate/gw.h"
+#include "relay/relay.h"
+#include "io/rules.h"
+
+#define PPTPGW_CONF "/etc/pptpgw.conf"
+#define PPTPGW_CTL_PATH "/run/pptpgw/pptpgw.sock"
+#define PPTPGW_METRICS "127.0.0.1:9723"
+#define CFG_IFNAMSIZ 16
+#define RELAY_PORT 1724          /* where intercepted control connections land */
+#define RELAY_MAX_LISTED 64
+
+/* Which servers pptpgw terminates and re-originates instead of translating. */
+struct relay_policy {
+	uint8_t all;             /* every server */
+	uint8_t automatic;       /* servers seen failing to cope (see README) */
+	int nservers;
+	uint32_t servers[RELAY_MAX_LISTED];  /* host order */
+	uint16_t port;           /* local port the interception redirects to */
+};
+
+/* Everything the process is told: file, then command line. */
+struct pptpgw_cfg {
+	char wan[RULES_MAX_WAN][CFG_IFNAMSIZ];
+	int nwan;
+	uint16_t queue;
+	uint32_t queue_maxlen;
+	int no_rules;
+	char ctl_path[108];
+	char metrics[64];        /* "ADDR:PORT" for /metrics, or "off" */
+	int log_level;
+	int use_syslog;
+	struct calltab_cfg tab;
+	struct gw_cfg gw;
+	struct relay_policy relay;
+	struct rl_cfg rl;
+	/*
+	 * Build the configuration anew (file, then command line) for SIGHUP;
+	 * 0, or -1 with the reason in err.  NULL: nothing to reload.
+	 */
+	int (*reload)(struct pptpgw_cfg *out, char *err, size_t errlen);
+};
+
+/* The built-in defaults, before any file or option. */
+void config_default(struct pptpgw_cfg *c);
+
+/* Whether any server may be relayed (the relay runs at all). */
+int config_relay_wanted(const struct pptpgw_cfg *c);
 
 /*
  * Apply the settings in text (NUL-terminated) on top of c.  name is the
  * file name used in messages.  Returns 0, or -1 with "name:line: reason"
  * in err; c may be partly changed then.
  */
-int config_parse(const char *text, const char *name, struct daemon_cfg *c,
+int config_parse(const char *text, const char *name, struct pptpgw_cfg *c,
 		 char *err, size_t errlen);
 
 /* Read and apply a file; a missing file is an error only if required. */
-int config_load(const char *path, int required, struct daemon_cfg *c,
+int config_load(const char *path, int required, struct pptpgw_cfg *c,
 		char *err, size_t errlen);
 
 /* A log level name ("error" .. "debug") as a syslog priority, -1 if none. */
 int config_level_parse(const char *s);
 
 /* Add a WAN interface; -1 with a reason if the name or the count is bad. */
-int config_add_wan(struct daemon_cfg *c, const char *name, char *err,
+int config_add_wan(struct pptpgw_cfg *c, const char *name, char *err,
 		   size_t errlen);
 
 /*
@@ -52,7 +100,7 @@ int config_add_wan(struct daemon_cfg *c, const char *name, char *err,
  * that is not unicast, or more than RELAY_MAX_LISTED servers is an error:
  * -1 with the reason in err, and the policy is left as it was.
  */
-int config_relay_list(struct daemon_cfg *c, const char *list, char *err,
+int config_relay_list(struct pptpgw_cfg *c, const char *list, char *err,
 		      size_t errlen);
 
 /* Room for any relay policy as text. */

@@ -1,58 +1,55 @@
+/*
+ * The daemon wires the modules together: the queue hands packets to the
+ * relay or the translator, conntrack tells the translator of dead flows,
+ * the control socket and /metrics read the engines, the relay policy turns
+ * the translator's "this server fails to cope" into rules, and SIGHUP
+ * reloads.  The work itself happens in the modules.
+ */
 #include "daemon.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/listener.h>
 
+#include "clock.h"
 #include "config.h"
-#include "io/ct.h"
 #include "log.h"
-#include "io/nfq.h"
-#include "wire/pkt.h"
-#include "io/relayio.h"
+#include "ctl/ctlsock.h"
+#include "ctl/metrics.h"
 #include "ctl/report.h"
+#include "io/ct.h"
+#include "io/hostgre.h"
+#include "io/queue.h"
+#include "io/relayio.h"
+#include "io/rules.h"
+#include "relay/policy.h"
+#include "wire/pkt.h"
+#include "xlate/gw.h"
 
 struct daemon {
-	struct daemon_cfg *cfg;
+	struct pptpgw_cfg *cfg;
 	struct event_base *base;
 	struct gw gw;
-	struct nfq *nfq;
+	struct queue *queue;
 	struct ctev *ctev;
 	struct ct_query *ctq;
-	struct evconnlistener *ctl;
-	struct evhttp *http;
+	struct ctlsock *ctl;
+	struct metrics *metrics;
 	struct event *tick, *sig_term, *sig_int, *sig_hup;
 	unsigned wan_ifindex[RULES_MAX_WAN];
 	char wan_list[128];
 	int rules_installed;
 	uint64_t started;
 	struct relayio *relay;
-	/* Servers the "auto" policy chose, on top of the configured ones. */
-	uint32_t auto_servers[RELAY_MAX_LISTED];
-	int nauto;
+	struct relay_select relayed;
 	char relay_policy[CONFIG_RELAY_STRLEN];
+	struct hostgre hostgre;
 };
-
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- translator hooks ------------------------------------------------------ */
 
@@ -68,63 +65,35 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 	 * still see them, and the filter rule lets translated GRE through.
 	 */
 	if (v == GW_ACCEPT)
-		nfq_verdict(d->nfq, p->id, NFQ_REPEAT, p->user | d->cfg->gw.mark,
-			    p->modified ? p->data : NULL, p->len);
+		queue_verdict(d->queue, p->id, QUEUE_REPEAT,
+			      p->user | d->cfg->gw.mark,
+			      p->modified ? p->data : NULL, p->len);
 	else
-		nfq_verdict(d->nfq, p->id, NFQ_DROP, 0, NULL, 0);
-	free(p);
+		queue_verdict(d->queue, p->id, QUEUE_DROP, 0, NULL, 0);
+	if (p->on_heap)
+		free(p);
 }
 
 /* ---- relay policy ------------------------------------------------------------ */
 
 /* What the server did, for the log: went over its own limit, or refused. */
-static const char *cope_signal(const struct conn *conn, int ncalls,
+static const char *cope_signal(const struct conn *conn, uint32_t ncalls,
 			       char *buf, size_t n)
 {
 	if (conn->max_channels && ncalls >= conn->max_channels)
-		snprintf(buf, n, "asked for call %d on one connection, the "
+		snprintf(buf, n, "asked for call %u on one connection, the "
 			 "server allows %u (Maximum Channels in its start "
 			 "reply)", ncalls + 1, conn->max_channels);
 	else
-		snprintf(buf, n, "was refused call %d on one connection while "
+		snprintf(buf, n, "was refused call %u on one connection while "
 			 "another was up", ncalls + 1);
 	return buf;
 }
 
-static void log_notice_auto(const struct conn *conn, int ncalls)
-{
-	char a[16], b[16], why[160];
-
-	log_msg(LOG_NOTICE, "relay auto: relaying %s from its next control "
-		"connection on: %s %s", ip4_str(conn->outside, b),
-		ip4_str(conn->inside, a), cope_signal(conn, ncalls, why,
-						      sizeof(why)));
-}
-
-static int relay_wanted(const struct daemon_cfg *c)
-{
-	return c->relay.all || c->relay.automatic || c->relay.nservers;
-}
-
-static int server_relayed(const struct daemon *d, uint32_t server)
+static void relay_rules_cfg(struct daemon *d, struct rules_cfg *rc,
+			    uint32_t servers[RELAY_SELECT_MAX])
 {
 	int i;
-
-	if (d->cfg->relay.all)
-		return 1;
-	for (i = 0; i < d->cfg->relay.nservers; i++)
-		if (d->cfg->relay.servers[i] == server)
-			return 1;
-	for (i = 0; i < d->nauto; i++)
-		if (d->auto_servers[i] == server)
-			return 1;
-	return 0;
-}
-
-static void relay_rules_cfg(struct daemon *d, struct rules_cfg *rc,
-			    uint32_t *servers)
-{
-	int i, n = 0;
 
 	memset(rc, 0, sizeof(*rc));
 	for (i = 0; i < d->cfg->nwan; i++)
@@ -132,33 +101,21 @@ static void relay_rules_cfg(struct daemon *d, struct rules_cfg *rc,
 	rc->nwan = d->cfg->nwan;
 	rc->queue = d->cfg->queue;
 	rc->mark = d->cfg->gw.mark;
-	rc->relay = relay_wanted(d->cfg);
+	rc->relay = config_relay_wanted(d->cfg);
 	rc->relay_all = d->cfg->relay.all;
 	rc->relay_port = d->cfg->relay.port;
-	for (i = 0; i < d->cfg->relay.nservers; i++)
-		servers[n++] = d->cfg->relay.servers[i];
-	for (i = 0; i < d->nauto; i++)
-		servers[n++] = d->auto_servers[i];
 	rc->relay_servers = servers;
-	rc->nrelay = n;
+	rc->nrelay = relay_select_servers(&d->relayed, servers);
 }
 
-static void relay_policy_text(struct daemon *d)
-{
-	struct relay_policy p = d->cfg->relay;
-	int i;
-
-	for (i = 0; i < d->nauto && p.nservers < RELAY_MAX_LISTED; i++)
-		p.servers[p.nservers++] = d->auto_servers[i];
-	config_relay_str(&p, d->relay_policy, sizeof(d->relay_policy));
-}
-
+/* The relay policy changed: its text, and the rules if ours. */
 static void relay_rules_apply(struct daemon *d)
 {
-	uint32_t servers[2 * RELAY_MAX_LISTED];
+	uint32_t servers[RELAY_SELECT_MAX];
 	struct rules_cfg rc;
 
-	relay_policy_text(d);
+	relay_select_str(&d->relayed, d->relay_policy,
+			 sizeof(d->relay_policy));
 	if (!d->rules_installed || !d->relay)
 		return;
 	relay_rules_cfg(d, &rc, servers);
@@ -171,62 +128,45 @@ static void relay_rules_apply(struct daemon *d)
  * That call fails through translation; the server's next control
  * connections are relayed.
  */
-static void relay_auto(struct daemon *d, const struct conn *conn, int ncalls)
+static void relay_auto(struct daemon *d, const struct conn *conn,
+		       uint32_t ncalls)
 {
-	char a[16], b[16];
+	char a[16], b[16], why[160];
 
 	/* A server behind the NAT (port-forwarded) is not ours to relay. */
-	if (server_relayed(d, conn->outside) || !conn->inside_opened)
+	if (!conn->inside_opened)
 		return;
-	if (!d->cfg->relay.automatic || !d->relay) {
-		char why[160];
-
+	ip4_str(conn->inside, a);
+	ip4_str(conn->outside, b);
+	switch (relay_select_auto(&d->relayed, conn->outside, d->relay != NULL)) {
+	case RELAY_AUTO_ALREADY:
+		break;
+	case RELAY_AUTO_OFF:
 		log_info("server %s: %s %s; that call fails through "
 			 "translation (\"--relay auto\" would relay this server)",
-			 ip4_str(conn->outside, b), ip4_str(conn->inside, a),
-			 cope_signal(conn, ncalls, why, sizeof(why)));
-		return;
-	}
-	if (d->nauto == RELAY_MAX_LISTED) {
+			 b, a, cope_signal(conn, ncalls, why, sizeof(why)));
+		break;
+	case RELAY_AUTO_FULL:
 		log_warn("relay auto: %d servers chosen already; %s is not "
-			 "added", d->nauto, ip4_str(conn->outside, b));
-		return;
+			 "added", d->relayed.nchosen, b);
+		break;
+	case RELAY_AUTO_ADDED:
+		log_msg(LOG_NOTICE, "relay auto: relaying %s from its next "
+			"control connection on: %s %s", b, a,
+			cope_signal(conn, ncalls, why, sizeof(why)));
+		relay_rules_apply(d);
+		break;
 	}
-	d->auto_servers[d->nauto++] = conn->outside;
-	log_notice_auto(conn, ncalls);
-	relay_rules_apply(d);
 }
 
-static void on_event(void *arg, enum gw_event ev, const struct call *c,
-		     const struct conn *conn, int detail)
+static void log_call(const struct daemon *d, const struct gw_event *ev)
 {
-	struct daemon *d = arg;
+	const struct call *c = ev->call;
 	char a[16], b[16];
 
-	if (ev == GWE_GRE_STRAY || ev == GWE_GRE_STRAY_DROPPED) {
-		static struct log_rl rl;
-
-		log_limited(&rl, LOG_DEBUG, "GRE %s -> %s call %d matches no "
-			    "call: %s", ip4_str(d->gw.stray_src, a),
-			    ip4_str(d->gw.stray_dst, b), detail,
-			    ev == GWE_GRE_STRAY ? "passed to this host" :
-			    "dropped (nothing here reads GRE)");
-		return;
-	}
-	if (ev == GWE_OVER_LIMIT) {
-		relay_auto(d, conn, detail);
-		return;
-	}
-	if (ev == GWE_CONN_BROKEN) {
-		log_warn("control connection %s:%u - %s:%u: %s; its data is "
-			 "dropped from now on", ip4_str(conn->inside, a),
-			 conn->inside_port, ip4_str(conn->outside, b),
-			 conn->outside_port, pptp_strerror(detail));
-		return;
-	}
 	ip4_str(c->inside, a);
 	ip4_str(c->outside, b);
-	switch (ev) {
+	switch (ev->type) {
 	case GWE_CALL_NEW:
 		log_info("call %s:%u -> %s alias %u new", a, c->inside_id, b,
 			 c->alias);
@@ -238,7 +178,7 @@ static void on_event(void *arg, enum gw_event ev, const struct call *c,
 	case GWE_CALL_END:
 		log_info("call %s:%u -> %s:%u alias %u ended (%s), %llu/%llu "
 			 "packets out/in", a, c->inside_id, b, c->peer_id,
-			 c->alias, call_end_name(detail),
+			 c->alias, call_end_name(ev->end),
 			 (unsigned long long)c->pkts[DIR_OUT],
 			 (unsigned long long)c->pkts[DIR_IN]);
 		break;
@@ -251,60 +191,37 @@ static void on_event(void *arg, enum gw_event ev, const struct call *c,
 	}
 }
 
-/* ---- queue ------------------------------------------------------------------ */
-
-static int is_wan(const struct daemon *d, unsigned ifindex)
-{
-	int i;
-
-	for (i = 0; i < d->cfg->nwan; i++)
-		if (ifindex && d->wan_ifindex[i] == ifindex)
-			return 1;
-	return 0;
-}
-
-static void on_packet(void *arg, const struct nfq_packet *np)
+static void on_event(void *arg, const struct gw_event *ev)
 {
 	struct daemon *d = arg;
-	struct gw_meta m;
-	struct gw_pkt *p;
+	const struct conn *conn = ev->conn;
+	char a[16], b[16];
 
-	memset(&m, 0, sizeof(m));
-	/* Already been through us: rules without our RETURN rule must not
-	 * make it loop. */
-	if ((np->mark & d->cfg->gw.mark) == d->cfg->gw.mark) {
-		nfq_verdict(d->nfq, np->id, NFQ_ACCEPT, 0, NULL, 0);
-		return;
+	switch (ev->type) {
+	case GWE_GRE_STRAY:
+	case GWE_GRE_STRAY_DROPPED: {
+		static struct log_rl rl;
+
+		log_limited(&rl, LOG_DEBUG, "GRE %s -> %s call %u matches no "
+			    "call: %s", ip4_str(ev->stray.src, a),
+			    ip4_str(ev->stray.dst, b), ev->stray.call_id,
+			    ev->type == GWE_GRE_STRAY ? "passed to this host" :
+			    "dropped (nothing here reads GRE)");
+		break;
 	}
-	if (is_wan(d, np->outdev))
-		m.dir = DIR_OUT;
-	else if (is_wan(d, np->indev))
-		m.dir = DIR_IN;
-	else {
-		/* Not crossing a WAN interface: not ours to translate. */
-		nfq_verdict(d->nfq, np->id, NFQ_REPEAT, np->mark | d->cfg->gw.mark,
-			    NULL, 0);
-		return;
+	case GWE_OVER_LIMIT:
+		relay_auto(d, conn, ev->ncalls);
+		break;
+	case GWE_CONN_BROKEN:
+		log_warn("control connection %s:%u - %s:%u: %s; its data is "
+			 "dropped from now on", ip4_str(conn->inside, a),
+			 conn->inside_port, ip4_str(conn->outside, b),
+			 conn->outside_port, pptp_strerror(ev->err));
+		break;
+	default:
+		log_call(d, ev);
+		break;
 	}
-	if (d->relay && relayio_gre(d->relay, np->data, np->len) !=
-	    RL_GRE_NOT_MINE) {
-		/* The relay took it (or counted it as bad): never forwarded. */
-		nfq_verdict(d->nfq, np->id, NFQ_DROP, 0, NULL, 0);
-		return;
-	}
-	p = malloc(sizeof(*p) + np->len);
-	if (!p) {
-		/* Out of memory: drop, which never leaks anything. */
-		nfq_verdict(d->nfq, np->id, NFQ_DROP, 0, NULL, 0);
-		return;
-	}
-	memset(p, 0, sizeof(*p));
-	p->id = np->id;
-	p->data = (uint8_t *)(p + 1);
-	p->len = np->len;
-	p->user = np->mark;
-	memcpy(p->data, np->data, np->len);
-	gw_input(&d->gw, p, &m, now_ms());
 }
 
 static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
@@ -335,34 +252,83 @@ static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
 	}
 }
 
-/*
- * Does a raw socket of protocol 47 exist in this network namespace (a PPTP
- * client on this host)?  /proc/net/raw shows a raw socket's protocol as its
- * local "port".  Strays are rare; the answer is kept for a second anyway.
- */
 static int on_local_gre(void *arg)
 {
-	static uint64_t checked;
-	static int answer;
-	uint64_t now = now_ms();
-	char line[256];
-	unsigned proto;
-	FILE *f;
+	struct daemon *d = arg;
 
-	(void)arg;
-	if (checked && now - checked < 1000)
-		return answer;
-	checked = now;
-	answer = 0;
-	f = fopen("/proc/net/raw", "r");
-	if (!f)
-		return answer;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " %*u: %*x:%x", &proto) == 1 &&
-		    proto == IPPROTO_GRE_)
-			answer = 1;
-	fclose(f);
-	return answer;
+	return hostgre_reads(&d->hostgre, now_ms());
+}
+
+/* ---- queue ------------------------------------------------------------------ */
+
+static int is_wan(const struct daemon *d, unsigned ifindex)
+{
+	int i;
+
+	for (i = 0; i < d->cfg->nwan; i++)
+		if (ifindex && d->wan_ifindex[i] == ifindex)
+			return 1;
+	return 0;
+}
+
+/* To the translator; only a TCP segment may be held, so only it is copied. */
+static void to_translator(struct daemon *d, const struct queue_pkt *qp,
+			  struct pkt_view *v, const struct gw_meta *m,
+			  uint64_t now)
+{
+	struct gw_pkt stack, *p = &stack;
+
+	if (v->err == PKT_OK && v->ip.proto == IPPROTO_TCP_ &&
+	    v->tcp_err == PKT_OK) {
+		p = malloc(sizeof(*p) + qp->len);
+		if (!p) {
+			/* Out of memory: drop, which never leaks anything. */
+			queue_verdict(d->queue, qp->id, QUEUE_DROP, 0, NULL, 0);
+			return;
+		}
+		memcpy(p + 1, qp->data, qp->len);
+		v->data = (uint8_t *)(p + 1);
+	}
+	*p = (struct gw_pkt){ .id = qp->id, .data = v->data, .len = qp->len,
+			      .user = qp->mark, .on_heap = p != &stack };
+	gw_input_view(&d->gw, p, v, m, now);
+}
+
+/*
+ * Each queued packet is parsed once; GRE of a relayed call goes to the
+ * relay, everything else crossing a WAN interface to the translator.
+ */
+static void on_packet(void *arg, const struct queue_pkt *qp)
+{
+	struct daemon *d = arg;
+	struct gw_meta m = { 0 };
+	struct pkt_view v;
+	uint64_t now;
+
+	/* Already been through us: rules without our RETURN rule must not
+	 * make it loop. */
+	if ((qp->mark & d->cfg->gw.mark) == d->cfg->gw.mark) {
+		queue_verdict(d->queue, qp->id, QUEUE_ACCEPT, 0, NULL, 0);
+		return;
+	}
+	if (is_wan(d, qp->outdev))
+		m.dir = DIR_OUT;
+	else if (is_wan(d, qp->indev))
+		m.dir = DIR_IN;
+	else {
+		/* Not crossing a WAN interface: not ours to translate. */
+		queue_verdict(d->queue, qp->id, QUEUE_REPEAT,
+			      qp->mark | d->cfg->gw.mark, NULL, 0);
+		return;
+	}
+	now = now_ms();
+	pkt_view_parse(&v, qp->data, qp->len);
+	if (d->relay && relayio_gre(d->relay, &v, now) != RL_GRE_NOT_MINE) {
+		/* The relay took it (or counted it as bad): never forwarded. */
+		queue_verdict(d->queue, qp->id, QUEUE_DROP, 0, NULL, 0);
+		return;
+	}
+	to_translator(d, qp, &v, &m, now);
 }
 
 static void on_ct_gone(void *arg, const struct ct_tuple *t)
@@ -377,26 +343,7 @@ static void on_ct_gone(void *arg, const struct ct_tuple *t)
 		     t->orig_sport, now);
 }
 
-/* ---- control socket ---------------------------------------------------------- */
-
-/* The kernel's own drop counters for our queue. */
-static void queue_drops(unsigned num, uint64_t *full, uint64_t *user)
-{
-	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
-	unsigned long long q, pid, total, mode, range, drop, udrop;
-
-	*full = *user = 0;
-	if (!f)
-		return;
-	while (fscanf(f, "%llu %llu %llu %llu %llu %llu %llu %*[^\n]", &q,
-		      &pid, &total, &mode, &range, &drop, &udrop) == 7) {
-		if (q == num) {
-			*full = drop;
-			*user = udrop;
-		}
-	}
-	fclose(f);
-}
+/* ---- control socket and metrics ---------------------------------------------- */
 
 static int ctl_reload(void *arg, char *msg, size_t n);
 
@@ -407,8 +354,9 @@ static void fill_info(struct daemon *d, struct report_info *ri)
 	ri->started_ms = d->started;
 	ri->now_ms = now_ms();
 	ri->rules_installed = d->rules_installed;
-	ri->queue_errors = nfq_errors(d->nfq);
-	queue_drops(d->cfg->queue, &ri->queue_dropped, &ri->queue_user_dropped);
+	ri->queue_errors = queue_errors(d->queue);
+	queue_kernel_drops(d->cfg->queue, &ri->queue_dropped,
+			   &ri->queue_user_dropped);
 	ri->wan = d->wan_list;
 	ri->reload = ctl_reload;
 	ri->arg = d;
@@ -416,209 +364,29 @@ static void fill_info(struct daemon *d, struct report_info *ri)
 	ri->relay_policy = d->relay_policy;
 }
 
-/* ---- metrics ---------------------------------------------------------------- */
-
-static void on_metrics(struct evhttp_request *req, void *arg)
+static void on_command(void *arg, FILE *f, const char *line)
 {
 	struct daemon *d = arg;
-	struct evbuffer *out = evbuffer_new();
 	struct report_info ri;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
 
-	if (!out) {
-		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-		return;
-	}
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_send_error(req, 405, "only GET");
-		evbuffer_free(out);
-		return;
-	}
 	fill_info(d, &ri);
-	f = open_memstream(&text, &len);
-	if (f) {
-		report_metrics(f, &d->gw, &ri);
-		fclose(f);
-		evbuffer_add(out, text, len);
-		free(text);
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Content-Type", "text/plain; version=0.0.4");
-	evhttp_send_reply(req, HTTP_OK, "OK", out);
-	evbuffer_free(out);
+	report_command(f, &d->gw, &ri, line);
 }
 
-static void on_http_other(struct evhttp_request *req, void *arg)
-{
-	(void)arg;
-	evhttp_send_error(req, HTTP_NOTFOUND, "see /metrics");
-}
-
-static int metrics_open(struct daemon *d)
-{
-	char host[64];
-	const char *colon;
-	unsigned long port;
-	char *end;
-
-	if (!strcmp(d->cfg->metrics, "off"))
-		return 0;
-	colon = strrchr(d->cfg->metrics, ':');
-	if (!colon || (size_t)(colon - d->cfg->metrics) >= sizeof(host) ||
-	    (port = strtoul(colon + 1, &end, 10)) == 0 || *end || port > 65535) {
-		log_err("metrics address '%s' is not ADDR:PORT", d->cfg->metrics);
-		return -1;
-	}
-	memcpy(host, d->cfg->metrics, (size_t)(colon - d->cfg->metrics));
-	host[colon - d->cfg->metrics] = 0;
-	d->http = evhttp_new(d->base);
-	if (!d->http ||
-	    evhttp_bind_socket(d->http, host, (uint16_t)port) < 0) {
-		log_err("metrics: cannot listen on %s: %s", d->cfg->metrics,
-			strerror(errno));
-		return -1;
-	}
-	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET);
-	evhttp_set_cb(d->http, "/metrics", on_metrics, d);
-	evhttp_set_gencb(d->http, on_http_other, d);
-	return 0;
-}
-
-static void ctl_written(struct bufferevent *bev, void *arg)
-{
-	(void)arg;
-	bufferevent_free(bev);
-}
-
-static void ctl_error(struct bufferevent *bev, short what, void *arg);
-
-static void ctl_read(struct bufferevent *bev, void *arg)
+static void on_metrics(void *arg, FILE *f)
 {
 	struct daemon *d = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char *line = evbuffer_readln(in, NULL, EVBUFFER_EOL_LF);
 	struct report_info ri;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
 
-	if (!line) {
-		if (evbuffer_get_length(in) > 1024)
-			bufferevent_free(bev);
-		return;
-	}
 	fill_info(d, &ri);
-	f = open_memstream(&text, &len);
-	if (f) {
-		report_command(f, &d->gw, &ri, line);
-		fclose(f);
-		bufferevent_write(bev, text, len);
-		free(text);
-	}
-	free(line);
-	/* The error callback stays: a client gone before the answer drains
-	 * must not leak the connection. */
-	bufferevent_setcb(bev, NULL, ctl_written, ctl_error, d);
-	bufferevent_disable(bev, EV_READ);
+	report_metrics(f, &d->gw, &ri);
 }
 
-static void ctl_error(struct bufferevent *bev, short what, void *arg)
-{
-	(void)what;
-	(void)arg;
-	bufferevent_free(bev);
-}
-
-static const struct timeval ctl_timeout = { 5, 0 };
-
-static void ctl_accept(struct evconnlistener *l, evutil_socket_t fd,
-		       struct sockaddr *sa, int len, void *arg)
-{
-	struct daemon *d = arg;
-	struct bufferevent *bev;
-
-	(void)l;
-	(void)sa;
-	(void)len;
-	bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!bev) {
-		close(fd);
-		return;
-	}
-	/* A client that never finishes its line is dropped after 5 s. */
-	bufferevent_set_timeouts(bev, &ctl_timeout, &ctl_timeout);
-	bufferevent_setcb(bev, ctl_read, NULL, ctl_error, d);
-	bufferevent_enable(bev, EV_READ);
-}
-
-/* /run/pptpgw may not exist when started by hand (systemd makes it). */
-static void make_parent_dir(const char *path)
-{
-	char dir[108];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return;
-	*slash = 0;
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-		log_warn("cannot create %s: %s", dir, strerror(errno));
-}
-
-static int ctl_open(struct daemon *d)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(d->cfg->ctl_path) >= sizeof(sun.sun_path)) {
-		log_err("control socket path too long: %s", d->cfg->ctl_path);
-		return -1;
-	}
-	strcpy(sun.sun_path, d->cfg->ctl_path);
-	make_parent_dir(d->cfg->ctl_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		log_err("another pptpgw answers on %s", d->cfg->ctl_path);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	unlink(d->cfg->ctl_path);
-	d->ctl = evconnlistener_new_bind(d->base, ctl_accept, d,
-					 LEV_OPT_CLOSE_ON_FREE |
-					 LEV_OPT_CLOSE_ON_EXEC, 16,
-					 (struct sockaddr *)&sun, sizeof(sun));
-	if (!d->ctl) {
-		log_err("control socket %s: %s", d->cfg->ctl_path,
-			strerror(errno));
-		return -1;
-	}
-	/* Root and the pptpgw group only: the socket can clear calls. */
-	chmod(d->cfg->ctl_path, 0660);
-	return 0;
-}
-
-/* ---- loop ------------------------------------------------------------------- */
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-
-	(void)fd;
-	(void)what;
-	gw_tick(&d->gw, now_ms());
-}
+/* ---- reload ------------------------------------------------------------------ */
 
 /* Settings a running gateway cannot take over: they need a restart. */
-static const char *restart_only(const struct daemon_cfg *a,
-				const struct daemon_cfg *b)
+static const char *restart_only(const struct pptpgw_cfg *a,
+				const struct pptpgw_cfg *b)
 {
 	if (a->nwan != b->nwan || memcmp(a->wan, b->wan, sizeof(a->wan)))
 		return "wan";
@@ -640,7 +408,7 @@ static const char *restart_only(const struct daemon_cfg *a,
 		return "syslog";
 	if (a->relay.port != b->relay.port)
 		return "relay port";
-	if (relay_wanted(a) != relay_wanted(b))
+	if (config_relay_wanted(a) != config_relay_wanted(b))
 		return "relay on or off";
 	if (a->rl.max_calls != b->rl.max_calls ||
 	    a->rl.max_conns != b->rl.max_conns)
@@ -655,7 +423,7 @@ static const char *restart_only(const struct daemon_cfg *a,
  */
 static int reload(struct daemon *d, char *msg, size_t msglen)
 {
-	struct daemon_cfg n;
+	struct pptpgw_cfg n;
 	const char *what;
 	char err[400];
 
@@ -674,17 +442,13 @@ static int reload(struct daemon *d, char *msg, size_t msglen)
 		log_err("%s", msg);
 		return -1;
 	}
-	n.gw.mark = d->cfg->gw.mark;
-	d->gw.cfg = n.gw;
-	d->gw.tab.cfg.holddown_ms = n.tab.holddown_ms;
+	gw_set_cfg(&d->gw, &n.gw, &n.tab);
 	log_set_level(n.log_level);
 	*d->cfg = n;
+	relay_select_set_cfg(&d->relayed, &n.relay);
 	if (d->relay) {
-		struct relay *rl = relayio_relay(d->relay);
-
 		/* Timers apply from now on, to every connection and call. */
-		n.rl.seed = rl->cfg.seed;
-		rl->cfg = n.rl;
+		relayio_set_cfg(d->relay, &n.rl);
 		relay_rules_apply(d);
 	}
 	snprintf(msg, msglen, "configuration reloaded; %u calls kept",
@@ -696,6 +460,17 @@ static int reload(struct daemon *d, char *msg, size_t msglen)
 static int ctl_reload(void *arg, char *msg, size_t n)
 {
 	return reload(arg, msg, n);
+}
+
+/* ---- loop ------------------------------------------------------------------- */
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	gw_tick(&d->gw, now_ms());
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -747,18 +522,14 @@ static void teardown(struct daemon *d)
 	d->relay = NULL;
 	/* Rules first: from then on packets take the host's normal path. */
 	if (d->rules_installed)
-		rules_uninstall(relay_wanted(d->cfg));
-	if (d->nfq)
+		rules_uninstall(config_relay_wanted(d->cfg));
+	if (d->queue)
 		gw_destroy(&d->gw);
-	if (d->http)
-		evhttp_free(d->http);
-	if (d->ctl) {
-		evconnlistener_free(d->ctl);
-		unlink(d->cfg->ctl_path);
-	}
+	metrics_close(d->metrics);
+	ctlsock_close(d->ctl);
 	ctev_stop(d->ctev);
 	ct_query_close(d->ctq);
-	nfq_stop(d->nfq);
+	queue_stop(d->queue);
 	if (d->tick)
 		event_free(d->tick);
 	if (d->sig_term)
@@ -771,21 +542,62 @@ static void teardown(struct daemon *d)
 		event_base_free(d->base);
 }
 
-int daemon_run(struct daemon_cfg *cfg)
+/* The periodic tick and the signals we act on. */
+static int events_add(struct daemon *d)
+{
+	struct timeval tv = { 0, 250000 };
+
+	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+	if (!d->tick || !d->sig_term || !d->sig_int || !d->sig_hup ||
+	    event_add(d->tick, &tv) < 0 || event_add(d->sig_term, NULL) < 0 ||
+	    event_add(d->sig_int, NULL) < 0 || event_add(d->sig_hup, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static int translator_start(struct daemon *d)
+{
+	const struct gw_hooks hooks = {
+		.arg = d,
+		.verdict = on_verdict,
+		.event = on_event,
+		.nat_lookup = on_nat_lookup,
+		.local_gre = on_local_gre,
+	};
+	struct calltab_cfg tab = d->cfg->tab;
+
+	if (getrandom(&tab.seed, sizeof(tab.seed), 0) != sizeof(tab.seed))
+		tab.seed = (uint64_t)now_ms() ^ (uint64_t)getpid() << 32;
+	if (config_relay_wanted(d->cfg))
+		tab.max_reserved = d->cfg->rl.max_calls;
+	if (gw_init(&d->gw, &d->cfg->gw, &tab, &hooks) < 0) {
+		log_err("out of memory");
+		return -1;
+	}
+	d->queue = queue_start(d->base, d->cfg->queue, d->cfg->queue_maxlen,
+			       on_packet, d);
+	if (!d->queue) {
+		gw_destroy(&d->gw);
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_run(struct pptpgw_cfg *cfg)
 {
 	struct daemon dd, *d = &dd;
-	struct gw_hooks hooks = { on_verdict, on_event, on_nat_lookup, d,
-				  on_local_gre };
-	struct calltab_cfg tab = cfg->tab;
-	struct timeval tv = { 0, 250000 };
 	struct rules_cfg rc;
-	uint32_t servers[2 * RELAY_MAX_LISTED];
+	uint32_t servers[RELAY_SELECT_MAX];
 	char why[256];
 	int rc_exit = 1;
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
 	d->started = now_ms();
+	relay_select_init(&d->relayed, &cfg->relay);
 	event_set_log_callback(libevent_log);
 	if (resolve_wans(d) < 0)
 		return 1;
@@ -795,21 +607,13 @@ int daemon_run(struct daemon_cfg *cfg)
 			"remove the helper rule first.", why);
 		return 1;
 	}
-	if (getrandom(&tab.seed, sizeof(tab.seed), 0) != sizeof(tab.seed))
-		tab.seed = (uint64_t)now_ms() ^ (uint64_t)getpid() << 32;
-	if (relay_wanted(cfg))
-		tab.max_reserved = cfg->rl.max_calls;
 	d->base = event_base_new();
-	if (!d->base || gw_init(&d->gw, &cfg->gw, &tab, &hooks) < 0) {
+	if (!d->base) {
 		log_err("out of memory");
 		goto out;
 	}
-	d->nfq = nfq_start(d->base, cfg->queue, cfg->queue_maxlen, on_packet,
-			   d);
-	if (!d->nfq) {
-		gw_destroy(&d->gw);
+	if (translator_start(d) < 0)
 		goto out;
-	}
 	d->ctq = ct_query_open();
 	if (!d->ctq) {
 		log_err("cannot open conntrack (is nf_conntrack_netlink "
@@ -819,22 +623,20 @@ int daemon_run(struct daemon_cfg *cfg)
 	d->ctev = ctev_start(d->base, on_ct_gone, d);
 	if (!d->ctev)
 		log_warn("no conntrack events: dead connections end by timeout");
-	if (ctl_open(d) < 0 || metrics_open(d) < 0)
+	d->ctl = ctlsock_open(d->base, cfg->ctl_path, on_command, d);
+	if (!d->ctl)
 		goto out;
-	if (relay_wanted(cfg)) {
+	if (strcmp(cfg->metrics, "off") &&
+	    !(d->metrics = metrics_open(d->base, cfg->metrics, on_metrics, d)))
+		goto out;
+	if (config_relay_wanted(cfg)) {
 		d->relay = relayio_start(d->base, &cfg->rl, cfg->relay.port,
 					 &d->gw.tab);
 		if (!d->relay)
 			goto out;
 	}
-	relay_policy_text(d);
-	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
-	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
-	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
-	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
-	if (!d->tick || !d->sig_term || !d->sig_int || !d->sig_hup ||
-	    event_add(d->tick, &tv) < 0 || event_add(d->sig_term, NULL) < 0 ||
-	    event_add(d->sig_int, NULL) < 0 || event_add(d->sig_hup, NULL) < 0)
+	relay_select_str(&d->relayed, d->relay_policy, sizeof(d->relay_policy));
+	if (events_add(d) < 0)
 		goto out;
 	if (!cfg->no_rules) {
 		relay_rules_cfg(d, &rc, servers);

@@ -110,7 +110,7 @@ static int copy_str(char *dst, size_t size, const char *name, const char *v,
 }
 
 /* Apply the command line on top of c; returns 0, -1 (err), or 1 (help). */
-static int apply_args(int argc, char **argv, struct daemon_cfg *c, char *err,
+static int apply_args(int argc, char **argv, struct pptpgw_cfg *c, char *err,
 		      size_t n)
 {
 	unsigned long v;
@@ -214,9 +214,9 @@ static int apply_args(int argc, char **argv, struct daemon_cfg *c, char *err,
 }
 
 /* Defaults, then the file, then the command line: also what SIGHUP does. */
-static int build_config(struct daemon_cfg *c, char *err, size_t n)
+static int build_config(struct pptpgw_cfg *c, char *err, size_t n)
 {
-	daemon_default_cfg(c);
+	config_default(c);
 	c->reload = build_config;
 	if (config_load(conf_path, conf_required, c, err, n) < 0)
 		return -1;
@@ -240,7 +240,7 @@ static void first_pass(int argc, char **argv)
 	}
 }
 
-static int print_rules(const struct daemon_cfg *c)
+static int print_rules(const struct pptpgw_cfg *c)
 {
 	struct rules_cfg rc = { .nwan = c->nwan, .queue = c->queue,
 				.mark = c->gw.mark };
@@ -267,14 +267,14 @@ static int print_rules(const struct daemon_cfg *c)
 
 int main(int argc, char **argv)
 {
-	static struct daemon_cfg cfg;
+	static struct pptpgw_cfg cfg;
 	char err[512];
 	int r;
 
 	saved_argc = argc;
 	saved_argv = argv;
 	first_pass(argc, argv);
-	daemon_default_cfg(&cfg);
+	config_default(&cfg);
 	r = apply_args(argc, argv, &cfg, err, sizeof(err));
 	if (r == 1) {
 		usage(stdout);

@@ -15,7 +15,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "daemon.h"
+#include "clock.h"
 #include "log.h"
 #include "wire/pkt.h"
 
@@ -436,20 +436,24 @@ static void on_listen_error(struct evconnlistener *l, void *arg)
 	io->lis_paused_until = now_ms() + 1000;
 }
 
-enum rl_gre_result relayio_gre(struct relayio *io, const uint8_t *ip,
-			       size_t len)
+enum rl_gre_result relayio_gre(struct relayio *io, const struct pkt_view *v,
+			       uint64_t now)
 {
-	struct ip4_info ii;
-
-	if (ip4_parse(ip, len, &ii) != PKT_OK || ii.proto != IPPROTO_GRE_)
+	if (v->err != PKT_OK || v->ip.proto != IPPROTO_GRE_ ||
+	    v->gre_err != GRE_OK)
 		return RL_GRE_NOT_MINE;
-	return relay_gre_input(&io->rl, ii.src, ii.dst, ip + ii.hlen,
-			       ii.tot_len - ii.hlen, now_ms());
+	return relay_gre_parsed(&io->rl, v->ip.src, v->ip.dst, &v->gre,
+				v->data + v->ip.hlen, now);
 }
 
 struct relay *relayio_relay(struct relayio *io)
 {
 	return io ? &io->rl : NULL;
+}
+
+void relayio_set_cfg(struct relayio *io, const struct rl_cfg *cfg)
+{
+	relay_set_cfg(&io->rl, cfg);
 }
 
 int relayio_call_clear(struct relayio *io, uint32_t call)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire/pkt.h"
 #include "xlate/calltab.h"
 #include "relay/relay.h"
 
@@ -27,13 +28,16 @@ struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
 void relayio_stop(struct relayio *io);
 
 /*
- * An IPv4 packet carrying GRE, from the queue.  RL_GRE_NOT_MINE: hand it to
- * the translator; otherwise the relay took it and the packet is dropped.
+ * A queued packet, parsed.  RL_GRE_NOT_MINE: not GRE of a relayed call,
+ * hand it to the translator; otherwise the relay took it (or counted it as
+ * bad) and the packet is dropped.
  */
-enum rl_gre_result relayio_gre(struct relayio *io, const uint8_t *ip,
-			       size_t len);
+enum rl_gre_result relayio_gre(struct relayio *io, const struct pkt_view *v,
+			       uint64_t now);
 
 struct relay *relayio_relay(struct relayio *io);
+/* Reloaded settings for the relay (see relay_set_cfg). */
+void relayio_set_cfg(struct relayio *io, const struct rl_cfg *cfg);
 int relayio_call_clear(struct relayio *io, uint32_t call);
 
 #endif

@@ -279,13 +279,23 @@ enum greleg_rx_result greleg_rx(struct greleg *leg, const uint8_t *gre,
 				greleg_deliver_fn *deliver, void *arg)
 {
 	struct gre_info g;
-	const uint8_t *p;
-	int64_t d;
 
 	if (gre_parse(gre, len, &g) != GRE_OK) {
 		leg->st.rx_bad_gre++;
 		return GRELEG_RX_BAD_GRE;
 	}
+	return greleg_rx_parsed(leg, &g, gre, now, deliver, arg);
+}
+
+enum greleg_rx_result greleg_rx_parsed(struct greleg *leg,
+				       const struct gre_info *gi,
+				       const uint8_t *gre, uint64_t now,
+				       greleg_deliver_fn *deliver, void *arg)
+{
+	const struct gre_info g = *gi;
+	const uint8_t *p;
+	int64_t d;
+
 	if (g.call_id != leg->own_call_id) {
 		leg->st.rx_wrong_call++;
 		return GRELEG_RX_WRONG_CALL;

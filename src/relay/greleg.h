@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct gre_info;
+
 #define GRELEG_SLOTS 16              /* frames the reorder buffer holds */
 #define GRELEG_POOL_BYTES 24576      /* their payload bytes, together */
 #define GRELEG_REORDER_MS 100        /* default wait for a gap to fill */
@@ -132,6 +134,12 @@ void greleg_init(struct greleg *leg, uint16_t own_call_id,
 enum greleg_rx_result greleg_rx(struct greleg *leg, const uint8_t *gre,
 				size_t len, uint64_t now,
 				greleg_deliver_fn *deliver, void *arg);
+
+/* The same for a packet gre_parse already accepted into gi. */
+enum greleg_rx_result greleg_rx_parsed(struct greleg *leg,
+				       const struct gre_info *gi,
+				       const uint8_t *gre, uint64_t now,
+				       greleg_deliver_fn *deliver, void *arg);
 
 /* Give up gaps that have waited reorder_ms by now, delivering what they held
  * back.  Returns the number of frames delivered. */

@@ -80,6 +80,17 @@ int rl_call_server_id_known(const struct rl_call *k)
 	       (k->state != RLK_WAIT_CONN && k->state != RLK_WAIT_OCRP);
 }
 
+void relay_set_cfg(struct relay *r, const struct rl_cfg *cfg)
+{
+	struct rl_cfg c = *cfg;
+
+	/* The tables are sized by the limits, and the seed stays secret. */
+	c.max_conns = r->cfg.max_conns;
+	c.max_calls = r->cfg.max_calls;
+	c.seed = r->cfg.seed;
+	r->cfg = c;
+}
+
 void relay_default_cfg(struct rl_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1387,6 +1398,17 @@ enum rl_gre_result relay_gre_input(struct relay *r, uint32_t src,
 				   size_t len, uint64_t now)
 {
 	struct gre_info gi;
+
+	if (gre_parse(gre, len, &gi) != GRE_OK)
+		return RL_GRE_NOT_MINE;
+	return relay_gre_parsed(r, src, dst, &gi, gre, now);
+}
+
+enum rl_gre_result relay_gre_parsed(struct relay *r, uint32_t src,
+				    uint32_t dst, const struct gre_info *gip,
+				    const uint8_t *gre, uint64_t now)
+{
+	const struct gre_info gi = *gip;
 	struct relay_ctx x;
 	struct greleg *leg;
 	struct greleg_stats before;
@@ -1394,8 +1416,6 @@ enum rl_gre_result relay_gre_input(struct relay *r, uint32_t src,
 	uint32_t e;
 	int from_server;
 
-	if (gre_parse(gre, len, &gi) != GRE_OK)
-		return RL_GRE_NOT_MINE;
 	e = hash_find(r, src, dst, gi.call_id);
 	if (e == RL_NONE)
 		return RL_GRE_NOT_MINE;
@@ -1408,8 +1428,8 @@ enum rl_gre_result relay_gre_input(struct relay *r, uint32_t src,
 	from_server = e & 1;
 	leg = from_server ? &x.k->leg_server : &x.k->leg_client;
 	before = leg->st;
-	res = greleg_rx(leg, gre, len, now,
-			from_server ? deliver_down : deliver_up, &x);
+	res = greleg_rx_parsed(leg, &gi, gre, now,
+			       from_server ? deliver_down : deliver_up, &x);
 	leg_account(r, &before, leg);
 	switch (res) {
 	case GRELEG_RX_DELIVERED:

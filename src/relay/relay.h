@@ -239,6 +239,9 @@ const char *rl_end_name(unsigned e);
 const char *rl_counter_name(unsigned c);
 
 void relay_default_cfg(struct rl_cfg *cfg);
+/* Reload: timers and per_call apply from now on to every connection and
+ * call; the limits and the seed stay. */
+void relay_set_cfg(struct relay *r, const struct rl_cfg *cfg);
 int relay_init(struct relay *r, const struct rl_cfg *cfg,
 	       const struct rl_hooks *hooks);
 /* Frees memory only: call relay_shutdown first to tell the peers. */
@@ -272,6 +275,10 @@ void relay_closed(struct relay *r, uint32_t conn, uint64_t now);
 enum rl_gre_result relay_gre_input(struct relay *r, uint32_t src,
 				   uint32_t dst, const uint8_t *gre,
 				   size_t len, uint64_t now);
+/* The same for a packet the I/O layer parsed already (gi from gre). */
+enum rl_gre_result relay_gre_parsed(struct relay *r, uint32_t src,
+				    uint32_t dst, const struct gre_info *gi,
+				    const uint8_t *gre, uint64_t now);
 
 /* Timers: echo, answers, stops, GRE gaps and ack-only packets.  Cheap when
  * nothing is due; call it every few tens of milliseconds. */

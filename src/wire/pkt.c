@@ -2,6 +2,7 @@
 #include "wire/rd.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *const pkt_errs[PKT_ERR_COUNT] = {
 	[PKT_OK] = "ok",
@@ -158,4 +159,19 @@ const char *ip4_str(uint32_t a, char *buf)
 	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
 		 (a >> 8) & 255, a & 255);
 	return buf;
+}
+
+void pkt_view_parse(struct pkt_view *v, uint8_t *data, size_t len)
+{
+	memset(v, 0, sizeof(*v));
+	v->data = data;
+	v->len = len;
+	v->err = ip4_parse(data, len, &v->ip);
+	if (v->err != PKT_OK)
+		return;
+	if (v->ip.proto == IPPROTO_TCP_)
+		v->tcp_err = tcp_parse(data, &v->ip, &v->tcp);
+	else if (v->ip.proto == IPPROTO_GRE_)
+		v->gre_err = gre_parse(data + v->ip.hlen,
+				       v->ip.tot_len - v->ip.hlen, &v->gre);
 }

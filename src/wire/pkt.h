@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire/gre.h"
+
 #define IPPROTO_GRE_ 47
 #define IPPROTO_TCP_ 6
 
@@ -86,6 +88,26 @@ uint16_t tcp_csum(const uint8_t *p, const struct ip4_info *ip);
  */
 void ip4_set_src(uint8_t *p, const struct ip4_info *ip, uint32_t addr);
 void ip4_set_dst(uint8_t *p, const struct ip4_info *ip, uint32_t addr);
+
+/*
+ * One queued IPv4 packet, parsed once by the I/O layer and handed to the
+ * engine that owns it: the IPv4 header, then TCP or enhanced GRE.  Offsets,
+ * not pointers, beyond data: a copy of the packet takes the view along by
+ * setting data.  The engines change data in place, never its geometry.
+ */
+struct pkt_view {
+	uint8_t *data;
+	size_t len;
+	enum pkt_err err;        /* of the IPv4 header; nothing below if set */
+	struct ip4_info ip;
+	enum pkt_err tcp_err;    /* proto TCP: PKT_OK when tcp is valid */
+	struct tcp_info tcp;
+	enum gre_err gre_err;    /* proto GRE: GRE_OK when gre is valid */
+	struct gre_info gre;     /* its header at data + ip.hlen */
+};
+
+/* Parse data (len bytes) into v: IPv4, then TCP or GRE by protocol. */
+void pkt_view_parse(struct pkt_view *v, uint8_t *data, size_t len);
 
 /* Dotted-quad text of a host-order address, in a caller buffer (>= 16). */
 const char *ip4_str(uint32_t addr, char *buf);

@@ -189,6 +189,12 @@ int calltab_init(struct calltab *t, const struct calltab_cfg *cfg)
 	return 0;
 }
 
+void calltab_set_cfg(struct calltab *t, const struct calltab_cfg *cfg)
+{
+	/* The sizes shape the tables and the seed the aliases: both stay. */
+	t->cfg.holddown_ms = cfg->holddown_ms;
+}
+
 void calltab_destroy(struct calltab *t)
 {
 	if (t->idx)

@@ -122,6 +122,8 @@ const char *call_state_name(unsigned s);
 const char *call_end_name(unsigned e);
 
 int calltab_init(struct calltab *t, const struct calltab_cfg *cfg);
+/* Take over the reloadable settings (hold-down); sizes and seed stay. */
+void calltab_set_cfg(struct calltab *t, const struct calltab_cfg *cfg);
 void calltab_destroy(struct calltab *t);
 
 /* Control connections, keyed by the inside and outside TCP endpoints. */

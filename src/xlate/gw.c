@@ -82,16 +82,45 @@ int gw_init(struct gw *g, const struct gw_cfg *cfg,
 	return 0;
 }
 
+void gw_set_cfg(struct gw *g, const struct gw_cfg *cfg,
+		const struct calltab_cfg *tcfg)
+{
+	uint32_t mark = g->cfg.mark;
+
+	/* The rules match the mark: it changes only with a restart. */
+	g->cfg = *cfg;
+	g->cfg.mark = mark;
+	calltab_set_cfg(&g->tab, tcfg);
+}
+
 static void emit(struct gw *g, struct gw_pkt *p, enum gw_verdict v, int mark)
 {
 	g->hooks.verdict(g->hooks.arg, p, v, mark ? g->cfg.mark : 0);
 }
 
-static void event(struct gw *g, enum gw_event ev, const struct call *c,
-		  const struct conn *conn, int detail)
+static void event(struct gw *g, const struct gw_event *ev)
 {
 	if (g->hooks.event)
-		g->hooks.event(g->hooks.arg, ev, c, conn, detail);
+		g->hooks.event(g->hooks.arg, ev);
+}
+
+/* An event about a call or a connection, with no more to say. */
+static void call_event(struct gw *g, enum gw_event_type type,
+		       const struct call *c, const struct conn *conn)
+{
+	struct gw_event ev = { .type = type, .call = c, .conn = conn };
+
+	event(g, &ev);
+}
+
+static void over_limit(struct gw *g, const struct conn *conn,
+		       uint32_t ncalls)
+{
+	struct gw_event ev = { .type = GWE_OVER_LIMIT, .conn = conn,
+			       .ncalls = ncalls };
+
+	g->ctr[GC_CALLS_OVER_LIMIT]++;
+	event(g, &ev);
 }
 
 static void drop_pending(struct gw *g, struct gw_dirpend *d)
@@ -120,8 +149,10 @@ void gw_destroy(struct gw *g)
 static void on_call_end(void *arg, const struct call *c, enum call_end why)
 {
 	struct gw *g = arg;
+	struct gw_event ev = { .type = GWE_CALL_END, .call = c,
+			       .conn = &g->tab.conns[c->conn], .end = why };
 
-	event(g, GWE_CALL_END, c, &g->tab.conns[c->conn], why);
+	event(g, &ev);
 }
 
 static void end_call(struct gw *g, struct call *c, enum call_end why,
@@ -184,22 +215,20 @@ static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
 	/* The server said how many calls it takes on one connection: one
 	 * more will fail there, which the relay's "auto" policy acts on. */
 	if (inside_pns && x->conn->max_channels &&
-	    x->conn->ncalls >= x->conn->max_channels) {
-		x->g->ctr[GC_CALLS_OVER_LIMIT]++;
-		event(x->g, GWE_OVER_LIMIT, NULL, x->conn, x->conn->ncalls);
-	}
+	    x->conn->ncalls >= x->conn->max_channels)
+		over_limit(x->g, x->conn, x->conn->ncalls);
 	c = call_add(t, x->conn, own, 0, x->now, &err);
 	if (!c && err == CT_FULL) {
 		c = call_add(t, x->conn, own, 1, x->now, &err);
 		if (c) {
 			x->g->ctr[GC_CALLS_REFUSED]++;
-			event(x->g, GWE_CALL_REFUSED, c, x->conn, 0);
+			call_event(x->g, GWE_CALL_REFUSED, c, x->conn);
 		}
 		return c;
 	}
 	if (c) {
 		c->inside_pns = (uint8_t)inside_pns;
-		event(x->g, GWE_CALL_NEW, c, x->conn, 0);
+		call_event(x->g, GWE_CALL_NEW, c, x->conn);
 	}
 	return c;
 }
@@ -307,7 +336,7 @@ static int decide_out(struct msg_ctx *x, unsigned type, const uint8_t *m,
 		c = by_peer(x, id);
 		if (c && c->state == CALL_REQUESTED) {
 			call_set_state(c, CALL_ESTABLISHED, x->now);
-			event(x->g, GWE_CALL_UP, c, x->conn, 0);
+			call_event(x->g, GWE_CALL_UP, c, x->conn);
 		}
 		break;
 	default:
@@ -347,7 +376,7 @@ static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
 		rw_put(rw, &n, 12, c->inside_id);
 		if (type == PPTP_ICCN && c->state == CALL_REQUESTED) {
 			call_set_state(c, CALL_ESTABLISHED, x->now);
-			event(x->g, GWE_CALL_UP, c, x->conn, 0);
+			call_event(x->g, GWE_CALL_UP, c, x->conn);
 		}
 		break;
 	case PPTP_CCRQ:
@@ -433,15 +462,13 @@ static void on_complete(void *arg, const uint8_t *m, size_t len)
 		    other_call_up(x->g, x->conn, c)) {
 			/* A server refusing a second call on a connection
 			 * with one up: the "auto" relay's other signal. */
-			x->g->ctr[GC_CALLS_OVER_LIMIT]++;
-			event(x->g, GWE_OVER_LIMIT, NULL, x->conn,
-			      (int)x->conn->ncalls - 1);
+			over_limit(x->g, x->conn, x->conn->ncalls - 1);
 		}
 		if (c->state == CALL_REFUSED || m[16] != 1)
 			end_call(x->g, c, END_FAILED, x->now);
 		else if (type == PPTP_OCRP && c->state == CALL_REQUESTED) {
 			call_set_state(c, CALL_ESTABLISHED, x->now);
-			event(x->g, GWE_CALL_UP, c, x->conn, 0);
+			call_event(x->g, GWE_CALL_UP, c, x->conn);
 		}
 		break;
 	case PPTP_STOPCCRQ:
@@ -506,7 +533,11 @@ static void on_patch(void *arg, uint32_t seq, const uint8_t val[2])
 	seg_patch(x->cur, &pt);
 }
 
-static const struct cs_hooks msg_hooks = { on_decide, on_complete, on_patch };
+static const struct cs_hooks msg_hooks = {
+	.decide = on_decide,
+	.complete = on_complete,
+	.patch = on_patch,
+};
 
 static void release_held(struct gw *g, struct gw_dirpend *d)
 {
@@ -650,7 +681,10 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 		emit(g, p, GW_DROP, 0);
 		/* A desynchronised stream cannot carry its calls any more. */
 		if (!was_broken) {
-			event(g, GWE_CONN_BROKEN, NULL, conn, s->err);
+			struct gw_event ev = { .type = GWE_CONN_BROKEN,
+					       .conn = conn, .err = s->err };
+
+			event(g, &ev);
 			end_conn_calls(g, conn, END_PROTOCOL, now);
 		}
 		break;
@@ -729,16 +763,17 @@ static int looks_like_header(const uint8_t *p, size_t len)
 }
 
 static void tcp_input(struct gw *g, struct gw_pkt *p,
-		      const struct ip4_info *ip, const struct gw_meta *m,
+		      const struct pkt_view *v, const struct gw_meta *m,
 		      uint64_t now)
 {
-	struct tcp_info t;
+	const struct ip4_info *ip = &v->ip;
+	struct tcp_info t = v->tcp;
 	struct conn *conn;
 	uint32_t inside, outside;
 	uint16_t iport, oport;
 	int dir = m->dir, syn_only;
 
-	if (tcp_parse(p->data, ip, &t) != PKT_OK) {
+	if (v->tcp_err != PKT_OK) {
 		g->ctr[GC_PKT_MALFORMED]++;
 		emit(g, p, GW_DROP, 0);
 		return;
@@ -824,14 +859,15 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 /* ---- GRE ------------------------------------------------------------------ */
 
 static void gre_input(struct gw *g, struct gw_pkt *p,
-		      const struct ip4_info *ip, const struct gw_meta *m,
+		      const struct pkt_view *v, const struct gw_meta *m,
 		      uint64_t now)
 {
-	struct gre_info gr;
+	const struct ip4_info *ip = &v->ip;
+	const struct gre_info gr = v->gre;
 	struct call *c;
 	uint8_t *gh = p->data + ip->hlen;
 
-	if (gre_parse(gh, ip->tot_len - ip->hlen, &gr) != GRE_OK) {
+	if (v->gre_err != GRE_OK) {
 		g->ctr[GC_GRE_MALFORMED]++;
 		/* Inbound it is not ours to judge; outbound it could leak. */
 		emit(g, p, m->dir == DIR_IN ? GW_ACCEPT : GW_DROP, 0);
@@ -870,13 +906,14 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 			/* Addressed to this host (or routed): never inside. */
 			int pass = !g->hooks.local_gre ||
 				   g->hooks.local_gre(g->hooks.arg);
+			struct gw_event ev = {
+				.type = pass ? GWE_GRE_STRAY :
+					       GWE_GRE_STRAY_DROPPED,
+				.stray = { ip->src, ip->dst, gr.call_id } };
 
 			g->ctr[pass ? GC_GRE_IN_NOCALL :
 				      GC_GRE_IN_NOCALL_DROP]++;
-			g->stray_src = ip->src;
-			g->stray_dst = ip->dst;
-			event(g, pass ? GWE_GRE_STRAY : GWE_GRE_STRAY_DROPPED,
-			      NULL, NULL, gr.call_id);
+			event(g, &ev);
 			emit(g, p, pass ? GW_ACCEPT : GW_DROP, 0);
 			return;
 		}
@@ -894,23 +931,30 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 	emit(g, p, GW_ACCEPT, 1);
 }
 
-void gw_input(struct gw *g, struct gw_pkt *p, const struct gw_meta *m,
-	      uint64_t now)
+void gw_input_view(struct gw *g, struct gw_pkt *p, const struct pkt_view *v,
+		   const struct gw_meta *m, uint64_t now)
 {
-	struct ip4_info ip;
-
 	p->arrived = now;
-	if (ip4_parse(p->data, p->len, &ip) != PKT_OK) {
+	if (v->err != PKT_OK) {
 		g->ctr[GC_PKT_MALFORMED]++;
 		emit(g, p, m->dir == DIR_IN ? GW_ACCEPT : GW_DROP, 0);
 		return;
 	}
-	if (ip.proto == IPPROTO_TCP_)
-		tcp_input(g, p, &ip, m, now);
-	else if (ip.proto == IPPROTO_GRE_)
-		gre_input(g, p, &ip, m, now);
+	if (v->ip.proto == IPPROTO_TCP_)
+		tcp_input(g, p, v, m, now);
+	else if (v->ip.proto == IPPROTO_GRE_)
+		gre_input(g, p, v, m, now);
 	else
 		emit(g, p, GW_ACCEPT, 0);   /* not queued by our rules */
+}
+
+void gw_input(struct gw *g, struct gw_pkt *p, const struct gw_meta *m,
+	      uint64_t now)
+{
+	struct pkt_view v;
+
+	pkt_view_parse(&v, p->data, p->len);
+	gw_input_view(g, p, &v, m, now);
 }
 
 /* ---- time ----------------------------------------------------------------- */

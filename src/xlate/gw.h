@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire/pkt.h"
 #include "xlate/calltab.h"
 
 /* Held in-order segments per direction: enough for 1-byte segments up to
@@ -53,13 +54,30 @@ enum gw_counter {
 	GC_COUNT
 };
 
-enum gw_event { GWE_CALL_NEW, GWE_CALL_UP, GWE_CALL_END, GWE_CALL_REFUSED,
-		GWE_CONN_BROKEN,
-		GWE_OVER_LIMIT,   /* call beyond the server's Maximum Channels:
-				     conn given, detail = calls already on it */
-		GWE_GRE_STRAY,    /* inbound GRE for no call: detail is its Call ID,
-				     addresses in gw.stray_src/stray_dst */
-		GWE_GRE_STRAY_DROPPED  /* the same, dropped (see local_gre) */
+enum gw_event_type {
+	GWE_CALL_NEW, GWE_CALL_UP,
+	GWE_CALL_END,           /* why in end */
+	GWE_CALL_REFUSED,       /* the call table was full */
+	GWE_CONN_BROKEN,        /* the stream's error in err */
+	GWE_OVER_LIMIT,         /* a call beyond what the server takes (its
+				   Maximum Channels, or a second call refused):
+				   conn, ncalls already on it; no call */
+	GWE_GRE_STRAY,          /* inbound GRE for no call: stray; no call */
+	GWE_GRE_STRAY_DROPPED   /* the same, dropped (see local_gre) */
+};
+
+/* What happened, for the log and the relay's "auto" policy. */
+struct gw_event {
+	enum gw_event_type type;
+	const struct call *call;      /* the call, for GWE_CALL_* */
+	const struct conn *conn;      /* its control connection, if any */
+	enum call_end end;            /* GWE_CALL_END */
+	enum pptp_err err;            /* GWE_CONN_BROKEN */
+	uint32_t ncalls;              /* GWE_OVER_LIMIT */
+	struct {
+		uint32_t src, dst;
+		uint16_t call_id;
+	} stray;                      /* GWE_GRE_STRAY* */
 };
 
 struct gw_pkt {
@@ -69,6 +87,7 @@ struct gw_pkt {
 	uint64_t arrived;
 	uint8_t modified;
 	uint32_t user;        /* free for the caller (the daemon: packet mark) */
+	uint8_t on_heap;      /* the caller's: free it after the verdict */
 };
 
 /* What the kernel knows of the packet: its direction and conntrack entry. */
@@ -90,10 +109,10 @@ struct gw_cfg {
 };
 
 struct gw_hooks {
+	void *arg;               /* the first argument of every hook */
 	void (*verdict)(void *arg, struct gw_pkt *p, enum gw_verdict v,
 			uint32_t mark);
-	void (*event)(void *arg, enum gw_event ev, const struct call *c,
-		      const struct conn *conn, int detail);
+	void (*event)(void *arg, const struct gw_event *ev);
 	/*
 	 * Where NAT maps the inside end of a connection (the public address
 	 * and port), asked when a packet's meta has no conntrack data.  Also
@@ -102,7 +121,6 @@ struct gw_hooks {
 	 */
 	int (*nat_lookup)(void *arg, const struct conn *c, uint32_t *pub,
 			  uint16_t *pub_port, uint8_t *inside_opened);
-	void *arg;
 	/*
 	 * Whether something on this host reads GRE (a PPTP client of its
 	 * own).  Inbound GRE for no call goes to this host only then: else
@@ -121,7 +139,6 @@ struct gw {
 	struct gw_hooks hooks;
 	struct gw_pend *pend;    /* per connection slot */
 	uint64_t ctr[GC_COUNT];
-	uint32_t stray_src, stray_dst;
 };
 
 const char *gw_counter_name(unsigned c);
@@ -129,10 +146,26 @@ const char *gw_counter_name(unsigned c);
 void gw_default_cfg(struct gw_cfg *cfg);
 int gw_init(struct gw *g, const struct gw_cfg *cfg,
 	    const struct calltab_cfg *tcfg, const struct gw_hooks *hooks);
+/*
+ * Reload: new timeouts take effect from now on, for every call and
+ * connection; tcfg's hold-down too.  The mark and the table sizes stay.
+ */
+void gw_set_cfg(struct gw *g, const struct gw_cfg *cfg,
+		const struct calltab_cfg *tcfg);
 /* Drops every held packet (through the verdict hook) and frees all. */
 void gw_destroy(struct gw *g);
 
-/* One queued packet: every packet gets exactly one verdict, now or later. */
+/*
+ * One queued packet, parsed into v (v->data is p->data): every packet gets
+ * exactly one verdict, now or later.  GRE and every packet that is not a
+ * well-formed TCP segment get theirs before this returns, so only TCP
+ * segments need to outlive the call (p may be on the caller's stack
+ * otherwise).  v is not kept.
+ */
+void gw_input_view(struct gw *g, struct gw_pkt *p, const struct pkt_view *v,
+		   const struct gw_meta *m, uint64_t now);
+
+/* The same for a packet not parsed yet. */
 void gw_input(struct gw *g, struct gw_pkt *p, const struct gw_meta *m,
 	      uint64_t now);
 

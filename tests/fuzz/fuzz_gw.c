@@ -146,9 +146,12 @@ static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
 	return 0;
 }
 
-static void on_event(void *arg, enum gw_event ev, const struct call *c,
-		     const struct conn *conn, int detail)
+static void on_event(void *arg, const struct gw_event *e)
 {
+	const struct call *c = e->call;
+	const struct conn *conn = e->conn;
+	enum gw_event_type ev = e->type;
+
 	(void)arg;
 	switch (ev) {
 	case GWE_CALL_NEW:
@@ -167,14 +170,16 @@ static void on_event(void *arg, enum gw_event ev, const struct call *c,
 		const struct gw_pkt *p = &H.pkts[H.npkts - 1];
 		struct ip4_info ip;
 
-		if (c || conn || detail < 0 || detail > 0xffff)
-			FAIL("stray GRE event: call %p conn %p id %d",
-			     (const void *)c, (const void *)conn, detail);
+		if (c || conn)
+			FAIL("stray GRE event: call %p conn %p id %u",
+			     (const void *)c, (const void *)conn,
+			     e->stray.call_id);
 		if (H.verdicts[H.npkts - 1] ||
 		    ip4_parse(p->data, p->len, &ip) != PKT_OK ||
-		    ip.proto != IPPROTO_GRE_ || ip.src != H.g->stray_src ||
-		    ip.dst != H.g->stray_dst ||
-		    be16(p->data + ip.hlen + GRE_CALLID_OFF) != detail)
+		    ip.proto != IPPROTO_GRE_ || ip.src != e->stray.src ||
+		    ip.dst != e->stray.dst ||
+		    be16(p->data + ip.hlen + GRE_CALLID_OFF) !=
+		    e->stray.call_id)
 			FAIL("stray GRE event does not name the packet");
 		break;
 	}
@@ -375,11 +380,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h->fd[f][0].sent = h->fd[f][1].sent = 0;
 		h->fd[f][0].len = h->fd[f][1].len = 0;
 	}
-	memset(&hooks, 0, sizeof(hooks));
-	hooks.verdict = on_verdict;
-	hooks.event = on_event;
-	hooks.nat_lookup = c1 & 0x40 ? on_nat_lookup : NULL;
-	hooks.arg = h;
+	hooks = (struct gw_hooks){
+		.arg = h,
+		.verdict = on_verdict,
+		.event = on_event,
+		.nat_lookup = c1 & 0x40 ? on_nat_lookup : NULL,
+	};
 	gw_default_cfg(&cfg);
 	cfg.hold_ms = 100 + (c1 >> 2 & 3) * 400;
 	cfg.request_ms = 3000;

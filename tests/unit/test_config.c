@@ -11,40 +11,40 @@ struct ok_case {
 	const char *text;
 	const char *what;
 	long long want;
-	long long (*get)(const struct daemon_cfg *c);
+	long long (*get)(const struct pptpgw_cfg *c);
 };
 
-static long long g_queue(const struct daemon_cfg *c) { return c->queue; }
-static long long g_norules(const struct daemon_cfg *c) { return c->no_rules; }
-static long long g_mark(const struct daemon_cfg *c) { return c->gw.mark; }
-static long long g_calls(const struct daemon_cfg *c) { return c->tab.max_calls; }
-static long long g_conns(const struct daemon_cfg *c) { return c->tab.max_conns; }
-static long long g_hold(const struct daemon_cfg *c) { return c->tab.holddown_ms; }
-static long long g_cidle(const struct daemon_cfg *c) { return c->gw.call_idle_ms; }
-static long long g_nidle(const struct daemon_cfg *c) { return c->gw.conn_idle_ms; }
-static long long g_req(const struct daemon_cfg *c) { return c->gw.request_ms; }
-static long long g_clr(const struct daemon_cfg *c) { return c->gw.clearing_ms; }
-static long long g_level(const struct daemon_cfg *c) { return c->log_level; }
-static long long g_syslog(const struct daemon_cfg *c) { return c->use_syslog; }
-static long long g_nwan(const struct daemon_cfg *c) { return c->nwan; }
-static long long g_sock(const struct daemon_cfg *c)
+static long long g_queue(const struct pptpgw_cfg *c) { return c->queue; }
+static long long g_norules(const struct pptpgw_cfg *c) { return c->no_rules; }
+static long long g_mark(const struct pptpgw_cfg *c) { return c->gw.mark; }
+static long long g_calls(const struct pptpgw_cfg *c) { return c->tab.max_calls; }
+static long long g_conns(const struct pptpgw_cfg *c) { return c->tab.max_conns; }
+static long long g_hold(const struct pptpgw_cfg *c) { return c->tab.holddown_ms; }
+static long long g_cidle(const struct pptpgw_cfg *c) { return c->gw.call_idle_ms; }
+static long long g_nidle(const struct pptpgw_cfg *c) { return c->gw.conn_idle_ms; }
+static long long g_req(const struct pptpgw_cfg *c) { return c->gw.request_ms; }
+static long long g_clr(const struct pptpgw_cfg *c) { return c->gw.clearing_ms; }
+static long long g_level(const struct pptpgw_cfg *c) { return c->log_level; }
+static long long g_syslog(const struct pptpgw_cfg *c) { return c->use_syslog; }
+static long long g_nwan(const struct pptpgw_cfg *c) { return c->nwan; }
+static long long g_sock(const struct pptpgw_cfg *c)
 {
 	return strcmp(c->ctl_path, "/run/x/ctl.sock") == 0;
 }
-static long long g_rall(const struct daemon_cfg *c) { return c->relay.all; }
-static long long g_rauto(const struct daemon_cfg *c) { return c->relay.automatic; }
-static long long g_rn(const struct daemon_cfg *c) { return c->relay.nservers; }
-static long long g_rs0(const struct daemon_cfg *c) { return c->relay.servers[0]; }
-static long long g_rs1(const struct daemon_cfg *c) { return c->relay.servers[1]; }
-static long long g_rport(const struct daemon_cfg *c) { return c->relay.port; }
-static long long g_rpercall(const struct daemon_cfg *c) { return c->rl.per_call; }
-static long long g_recho(const struct daemon_cfg *c) { return c->rl.echo_idle_ms; }
-static long long g_rreply(const struct daemon_cfg *c) { return c->rl.echo_reply_ms; }
-static long long g_rstart(const struct daemon_cfg *c) { return c->rl.start_ms; }
-static long long g_rreorder(const struct daemon_cfg *c) { return c->rl.reorder_ms; }
-static long long g_rcalls(const struct daemon_cfg *c) { return c->rl.max_calls; }
-static long long g_rconns(const struct daemon_cfg *c) { return c->rl.max_conns; }
-static long long g_metrics(const struct daemon_cfg *c)
+static long long g_rall(const struct pptpgw_cfg *c) { return c->relay.all; }
+static long long g_rauto(const struct pptpgw_cfg *c) { return c->relay.automatic; }
+static long long g_rn(const struct pptpgw_cfg *c) { return c->relay.nservers; }
+static long long g_rs0(const struct pptpgw_cfg *c) { return c->relay.servers[0]; }
+static long long g_rs1(const struct pptpgw_cfg *c) { return c->relay.servers[1]; }
+static long long g_rport(const struct pptpgw_cfg *c) { return c->relay.port; }
+static long long g_rpercall(const struct pptpgw_cfg *c) { return c->rl.per_call; }
+static long long g_recho(const struct pptpgw_cfg *c) { return c->rl.echo_idle_ms; }
+static long long g_rreply(const struct pptpgw_cfg *c) { return c->rl.echo_reply_ms; }
+static long long g_rstart(const struct pptpgw_cfg *c) { return c->rl.start_ms; }
+static long long g_rreorder(const struct pptpgw_cfg *c) { return c->rl.reorder_ms; }
+static long long g_rcalls(const struct pptpgw_cfg *c) { return c->rl.max_calls; }
+static long long g_rconns(const struct pptpgw_cfg *c) { return c->rl.max_conns; }
+static long long g_metrics(const struct pptpgw_cfg *c)
 {
 	return strcmp(c->metrics, "0.0.0.0:9100") == 0 ? 1 :
 	       strcmp(c->metrics, "off") == 0 ? 2 : 0;
@@ -220,11 +220,11 @@ static void relay_list_cases(void)
 
 	for (i = 0; i < sizeof(relay_cases) / sizeof(relay_cases[0]); i++) {
 		const struct relay_case *t = &relay_cases[i];
-		struct daemon_cfg c;
+		struct pptpgw_cfg c;
 		char err[256] = "", got[CONFIG_RELAY_STRLEN], before[CONFIG_RELAY_STRLEN];
 		int rc;
 
-		daemon_default_cfg(&c);
+		config_default(&c);
 		if (t->before && config_relay_list(&c, t->before, err,
 						   sizeof(err)) < 0) {
 			fprintf(stderr, "relay case %zu: before '%s': %s\n", i,
@@ -258,10 +258,10 @@ static void relay_list_cases(void)
 		}
 		/* What config_relay_str writes reads back the same. */
 		{
-			struct daemon_cfg d;
+			struct pptpgw_cfg d;
 			char again[CONFIG_RELAY_STRLEN];
 
-			daemon_default_cfg(&d);
+			config_default(&d);
 			CHECK_EQ(0, config_relay_list(&d, got, err, sizeof(err)));
 			config_relay_str(&d.relay, again, sizeof(again));
 			if (strcmp(again, got) != 0) {
@@ -277,11 +277,11 @@ static void relay_list_cases(void)
  * its buffer and is not cut short. */
 static void relay_list_full(void)
 {
-	struct daemon_cfg c;
+	struct pptpgw_cfg c;
 	char err[256], got[CONFIG_RELAY_STRLEN], ip[20];
 	int i, rc = 0;
 
-	daemon_default_cfg(&c);
+	config_default(&c);
 	CHECK_EQ(0, config_relay_list(&c, "all,auto", err, sizeof(err)));
 	for (i = 0; i < RELAY_MAX_LISTED; i++) {
 		snprintf(ip, sizeof(ip), "203.0.%d.%d", 100 + i, 200 + i % 50);
@@ -306,10 +306,10 @@ int main(void)
 {
 	size_t i;
 	char err[512], big[700];
-	struct daemon_cfg c;
+	struct pptpgw_cfg c;
 
 	for (i = 0; i < sizeof(oks) / sizeof(oks[0]); i++) {
-		daemon_default_cfg(&c);
+		config_default(&c);
 		err[0] = 0;
 		if (config_parse(oks[i].text, "t.conf", &c, err, sizeof(err)) != 0)
 			fprintf(stderr, "case '%s': %s\n", oks[i].what, err);
@@ -318,7 +318,7 @@ int main(void)
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		char want[256];
 
-		daemon_default_cfg(&c);
+		config_default(&c);
 		err[0] = 0;
 		snprintf(want, sizeof(want), "t.conf:%s", errs[i].want);
 		CHECK_EQ(-1, config_parse(errs[i].text, "t.conf", &c, err,
@@ -339,7 +339,7 @@ int main(void)
 	CHECK_EQ(-1, config_parse(big, "t.conf", &c, err, sizeof(err)));
 	CHECK(strstr(err, "t.conf:2: line longer than 511") != NULL);
 	/* config_load: a missing file matters only when asked for. */
-	daemon_default_cfg(&c);
+	config_default(&c);
 	CHECK_EQ(0, config_load("/nonexistent/pptpgw.conf", 0, &c, err,
 				sizeof(err)));
 	CHECK_EQ(-1, config_load("/nonexistent/pptpgw.conf", 1, &c, err,

@@ -76,18 +76,15 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 	t->order = ++e->vorder;
 }
 
-static void on_event(void *arg, enum gw_event ev, const struct call *c,
-		     const struct conn *conn, int detail)
+static void on_event(void *arg, const struct gw_event *ev)
 {
 	struct env *e = arg;
 
-	(void)c;
-	(void)conn;
-	if ((unsigned)ev < 8)
-		e->ev[ev]++;
-	if (ev == GWE_CALL_END && detail >= 0 && detail < END_COUNT)
-		e->ends[detail]++;
-	if (ev == GWE_CONN_BROKEN)
+	if ((unsigned)ev->type < 8)
+		e->ev[ev->type]++;
+	if (ev->type == GWE_CALL_END && ev->end < END_COUNT)
+		e->ends[ev->end]++;
+	if (ev->type == GWE_CONN_BROKEN)
 		e->broken++;
 }
 

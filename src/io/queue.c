@@ -1,6 +1,7 @@
-#include "io/nfq.h"
+#include "io/queue.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -12,15 +13,15 @@
 
 #include "log.h"
 
-#define NFQ_BUDGET 64
+#define QUEUE_BUDGET 64
 
-struct nfq {
+struct queue {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint16_t num;
 	uint32_t seq;
 	struct event *ev;
-	nfq_handler handler;
+	queue_handler handler;
 	void *arg;
 	char *buf;
 	size_t bufsz;
@@ -28,7 +29,7 @@ struct nfq {
 };
 
 /* Send a config message and wait for the kernel's acknowledgement. */
-static int send_cfg(struct nfq *q, struct nlmsghdr *nlh)
+static int send_cfg(struct queue *q, struct nlmsghdr *nlh)
 {
 	int n;
 
@@ -48,7 +49,7 @@ static int send_cfg(struct nfq *q, struct nlmsghdr *nlh)
 	return 0;
 }
 
-static int configure(struct nfq *q, uint32_t maxlen)
+static int configure(struct queue *q, uint32_t maxlen)
 {
 	struct nlmsghdr *nlh;
 
@@ -70,10 +71,10 @@ static int configure(struct nfq *q, uint32_t maxlen)
 
 static int on_msg(const struct nlmsghdr *nlh, void *data)
 {
-	struct nfq *q = data;
+	struct queue *q = data;
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	struct nfqnl_msg_packet_hdr *ph;
-	struct nfq_packet p;
+	struct queue_pkt p;
 
 	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR])
 		return MNL_CB_OK;
@@ -97,13 +98,13 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
-	struct nfq *q = arg;
+	struct queue *q = arg;
 	int i;
 
 	(void)fd;
 	(void)what;
 	/* A budget per wakeup keeps the other events of the loop alive. */
-	for (i = 0; i < NFQ_BUDGET; i++) {
+	for (i = 0; i < QUEUE_BUDGET; i++) {
 		int n = (int)recv(mnl_socket_get_fd(q->nl), q->buf, q->bufsz,
 				  MSG_DONTWAIT);
 
@@ -118,10 +119,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-struct nfq *nfq_start(struct event_base *base, uint16_t num, uint32_t maxlen,
-		      nfq_handler h, void *arg)
+struct queue *queue_start(struct event_base *base, uint16_t num, uint32_t maxlen,
+		      queue_handler h, void *arg)
 {
-	struct nfq *q = calloc(1, sizeof(*q));
+	struct queue *q = calloc(1, sizeof(*q));
 	int one = 1, rcv = 8 << 20;
 
 	if (!q)
@@ -156,11 +157,11 @@ struct nfq *nfq_start(struct event_base *base, uint16_t num, uint32_t maxlen,
 		goto fail;
 	return q;
 fail:
-	nfq_stop(q);
+	queue_stop(q);
 	return NULL;
 }
 
-int nfq_verdict(struct nfq *q, uint32_t id, enum nfq_verdict_kind v,
+int queue_verdict(struct queue *q, uint32_t id, enum queue_verdict_kind v,
 		uint32_t mark, const uint8_t *data, size_t len)
 {
 	static const int nf[] = { NF_DROP, NF_ACCEPT, NF_REPEAT };
@@ -179,12 +180,30 @@ int nfq_verdict(struct nfq *q, uint32_t id, enum nfq_verdict_kind v,
 	return 0;
 }
 
-uint64_t nfq_errors(const struct nfq *q)
+uint64_t queue_errors(const struct queue *q)
 {
 	return q->errors;
 }
 
-void nfq_stop(struct nfq *q)
+void queue_kernel_drops(uint16_t num, uint64_t *full, uint64_t *user)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
+	unsigned long long q, pid, total, mode, range, drop, udrop;
+
+	*full = *user = 0;
+	if (!f)
+		return;
+	while (fscanf(f, "%llu %llu %llu %llu %llu %llu %llu %*[^\n]", &q,
+		      &pid, &total, &mode, &range, &drop, &udrop) == 7) {
+		if (q == num) {
+			*full = drop;
+			*user = udrop;
+		}
+	}
+	fclose(f);
+}
+
+void queue_stop(struct queue *q)
 {
 	if (!q)
 		return;
