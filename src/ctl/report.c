@@ -275,20 +275,44 @@ static void metric_head(FILE *f, const char *name, const char *type,
 		name, type);
 }
 
-/* Counters that are packets dropped, and the reason label for each. */
-static const struct { enum gw_counter c; const char *reason; } drops[] = {
-	{ GC_GRE_OUT_NOCALL, "gre_out_no_call" },
-	{ GC_GRE_IN_LATE, "gre_in_late" },
-	{ GC_GRE_MALFORMED, "gre_malformed" },
-	{ GC_PKT_MALFORMED, "packet_malformed" },
-	{ GC_CTRL_MALFORMED, "ctrl_malformed" },
-	{ GC_CTRL_UNSYNCED, "ctrl_unsynced" },
-	{ GC_CTRL_RETRANS_DROP, "ctrl_retransmit" },
-	{ GC_CTRL_HOLD_OVERFLOW, "ctrl_hold_overflow" },
-	{ GC_CTRL_OOO_DROP, "ctrl_out_of_order" },
-	{ GC_CTRL_CONN_FULL, "ctrl_conn_table_full" },
-	{ GC_CTRL_NO_BINDING, "ctrl_nat_binding_unknown" },
-};
+/*
+ * The translator's counters that have a family of their own, from the one
+ * table in gw.h: each family's HELP and TYPE once, then its samples.
+ */
+static void counter_metrics(FILE *f, const struct gw *g)
+{
+	unsigned i, j;
+
+	for (i = 0; i < GC_COUNT; i++) {
+		const struct gw_counter_info *c = &gw_counters[i];
+
+		if (!c->metric)
+			continue;
+		for (j = 0; j < i; j++)
+			if (gw_counters[j].metric &&
+			    !strcmp(gw_counters[j].metric, c->metric))
+				break;
+		if (j < i)
+			continue;    /* printed with the family's first */
+		metric_head(f, c->metric, "counter", c->help);
+		for (j = i; j < GC_COUNT; j++) {
+			const struct gw_counter_info *s = &gw_counters[j];
+
+			if (!s->metric || strcmp(s->metric, c->metric))
+				continue;
+			fprintf(f, "pptpgw_%s%s%s%s %llu\n", s->metric,
+				s->labels ? "{" : "", s->labels ? s->labels : "",
+				s->labels ? "}" : "",
+				(unsigned long long)g->ctr[j]);
+		}
+	}
+	metric_head(f, "drops_total", "counter", "Packets dropped, by reason.");
+	for (i = 0; i < GC_COUNT; i++)
+		if (gw_counters[i].drop)
+			fprintf(f, "pptpgw_drops_total{reason=\"%s\"} %llu\n",
+				gw_counters[i].name,
+				(unsigned long long)g->ctr[i]);
+}
 
 /* HELP text of the relay's counters; any left out get a plain one. */
 static const char *const relay_help[RLS_COUNT] = {
@@ -356,7 +380,6 @@ static void relay_metrics(FILE *f, const struct relay *r)
 void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 {
 	unsigned n[CALL_STATE_COUNT], rn[RLK_STATE_COUNT], i;
-#define ctr(x) ((unsigned long long)g->ctr[x])
 
 	status_counts(g, n);
 	relay_counts(ri->relay, rn);
@@ -383,41 +406,7 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 		fprintf(f, "pptpgw_call_teardowns_total{reason=\"%s\"} %llu\n",
 			call_end_name(i),
 			(unsigned long long)g->tab.st.calls_ended[i]);
-	metric_head(f, "calls_refused_total", "counter",
-		    "Calls refused because the call table was full.");
-	fprintf(f, "pptpgw_calls_refused_total %llu\n", ctr(GC_CALLS_REFUSED));
-	metric_head(f, "gre_packets_total", "counter",
-		    "GRE packets translated; out is inside to outside.");
-	fprintf(f, "pptpgw_gre_packets_total{direction=\"out\"} %llu\n"
-		"pptpgw_gre_packets_total{direction=\"in\"} %llu\n",
-		ctr(GC_GRE_OUT), ctr(GC_GRE_IN));
-	metric_head(f, "gre_bytes_total", "counter", "GRE bytes translated.");
-	fprintf(f, "pptpgw_gre_bytes_total{direction=\"out\"} %llu\n"
-		"pptpgw_gre_bytes_total{direction=\"in\"} %llu\n",
-		ctr(GC_GRE_OUT_BYTES), ctr(GC_GRE_IN_BYTES));
-	metric_head(f, "gre_in_unmatched_total", "counter",
-		    "Inbound GRE for no call, passed untranslated to this host.");
-	fprintf(f, "pptpgw_gre_in_unmatched_total %llu\n",
-		ctr(GC_GRE_IN_NOCALL));
-	metric_head(f, "gre_in_unmatched_dropped_total", "counter",
-		    "Inbound GRE for no call, dropped: nothing on this host "
-		    "reads GRE.");
-	fprintf(f, "pptpgw_gre_in_unmatched_dropped_total %llu\n",
-		ctr(GC_GRE_IN_NOCALL_DROP));
-	metric_head(f, "control_packets_total", "counter",
-		    "TCP 1723 segments seen.");
-	fprintf(f, "pptpgw_control_packets_total %llu\n", ctr(GC_CTRL_PKTS));
-	metric_head(f, "control_messages_total", "counter",
-		    "PPTP control messages parsed.");
-	fprintf(f, "pptpgw_control_messages_total %llu\n", ctr(GC_CTRL_MSGS));
-	metric_head(f, "control_rewrites_total", "counter",
-		    "Call ID fields rewritten.");
-	fprintf(f, "pptpgw_control_rewrites_total %llu\n",
-		ctr(GC_CTRL_REWRITES));
-	metric_head(f, "drops_total", "counter", "Packets dropped, by reason.");
-	for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
-		fprintf(f, "pptpgw_drops_total{reason=\"%s\"} %llu\n",
-			drops[i].reason, ctr(drops[i].c));
+	counter_metrics(f, g);
 	metric_head(f, "queue_dropped_total", "counter",
 		    "Packets the kernel dropped: the queue was full.");
 	fprintf(f, "pptpgw_queue_dropped_total %llu\n",
@@ -431,7 +420,6 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 	fprintf(f, "pptpgw_queue_errors_total %llu\n",
 		(unsigned long long)ri->queue_errors);
 	relay_metrics(f, ri->relay);
-#undef ctr
 }
 
 /* "clear rN": relayed call N, as "calls" shows it; both sides are told. */

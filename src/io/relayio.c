@@ -504,9 +504,16 @@ static void fd_room(uint32_t max_conns)
 struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
 			      uint16_t port, struct calltab *tab)
 {
-	struct rl_hooks hooks = { NULL, hook_ctl_send, hook_connect, hook_close,
-				  hook_gre_send, hook_id_get, hook_id_put,
-				  hook_event, hook_client_id_busy };
+	struct rl_hooks hooks = {
+		.ctl_send = hook_ctl_send,
+		.connect = hook_connect,
+		.close = hook_close,
+		.gre_send = hook_gre_send,
+		.id_get = hook_id_get,
+		.id_put = hook_id_put,
+		.event = hook_event,
+		.client_id_busy = hook_client_id_busy,
+	};
 	struct relayio *io = calloc(1, sizeof(*io));
 	struct rl_cfg c = *cfg;
 	struct timeval tv = { 0, TICK_MS * 1000 };

@@ -21,37 +21,16 @@ struct gw_pend {
 	struct gw_dirpend d[2];
 };
 
-static const char *const counter_names[GC_COUNT] = {
-	[GC_CTRL_PKTS] = "ctrl_packets",
-	[GC_CTRL_MSGS] = "ctrl_messages",
-	[GC_CTRL_REWRITES] = "ctrl_rewrites",
-	[GC_CTRL_MALFORMED] = "ctrl_malformed",
-	[GC_CTRL_UNSYNCED] = "ctrl_unsynced",
-	[GC_CTRL_RETRANS_DROP] = "ctrl_retransmit_dropped",
-	[GC_CTRL_HOLD_OVERFLOW] = "ctrl_hold_overflow",
-	[GC_CTRL_HOLD_TIMEOUT] = "ctrl_hold_timeout",
-	[GC_CTRL_OOO_DROP] = "ctrl_out_of_order_dropped",
-	[GC_CTRL_UNKNOWN_CALL] = "ctrl_unknown_call",
-	[GC_CTRL_UNKNOWN_ALIAS] = "ctrl_unknown_alias",
-	[GC_CTRL_CONN_FULL] = "ctrl_conn_table_full",
-	[GC_CTRL_NO_BINDING] = "ctrl_nat_binding_unknown",
-	[GC_CALLS_REFUSED] = "calls_refused",
-	[GC_CALLS_OVER_LIMIT] = "calls_over_server_limit",
-	[GC_GRE_OUT] = "gre_out_packets",
-	[GC_GRE_IN] = "gre_in_packets",
-	[GC_GRE_OUT_BYTES] = "gre_out_bytes",
-	[GC_GRE_IN_BYTES] = "gre_in_bytes",
-	[GC_GRE_OUT_NOCALL] = "gre_out_no_call_dropped",
-	[GC_GRE_IN_NOCALL] = "gre_in_no_call_passed",
-	[GC_GRE_IN_NOCALL_DROP] = "gre_in_no_call_dropped",
-	[GC_GRE_IN_LATE] = "gre_in_late_dropped",
-	[GC_GRE_MALFORMED] = "gre_malformed",
-	[GC_PKT_MALFORMED] = "packet_malformed",
+const struct gw_counter_info gw_counters[GC_COUNT] = {
+#define GW_COUNTER_INFO(e, name, metric, labels, drop, help) \
+	[e] = { name, metric, labels, drop, help },
+	GW_COUNTERS(GW_COUNTER_INFO)
+#undef GW_COUNTER_INFO
 };
 
 const char *gw_counter_name(unsigned c)
 {
-	return c < GC_COUNT ? counter_names[c] : "?";
+	return c < GC_COUNT ? gw_counters[c].name : "?";
 }
 
 void gw_default_cfg(struct gw_cfg *c)

@@ -22,37 +22,86 @@
 
 enum gw_verdict { GW_ACCEPT, GW_DROP };
 
-/* Counters; names in gw_counter_name() are what metrics export. */
+/*
+ * Every counter of the translator, once: X(enum, name, metric, labels,
+ * drop, help).  name is its key in "stats" and, for a drop counter, its
+ * reason in pptpgw_drops_total; metric (without "pptpgw_") and labels
+ * give its own Prometheus sample, NULL for none; help is the HELP text of
+ * that family and says what is counted.
+ */
+#define GW_COUNTERS(X) \
+	X(GC_CTRL_PKTS, "ctrl_packets", "control_packets_total", NULL, 0, \
+	  "TCP 1723 segments seen.") \
+	X(GC_CTRL_MSGS, "ctrl_messages", "control_messages_total", NULL, 0, \
+	  "PPTP control messages parsed.") \
+	X(GC_CTRL_REWRITES, "ctrl_rewrites", "control_rewrites_total", NULL, \
+	  0, "Call ID fields rewritten.") \
+	X(GC_CTRL_MALFORMED, "ctrl_malformed", NULL, NULL, 1, \
+	  "Framing errors: the connection's stream is dropped.") \
+	X(GC_CTRL_UNSYNCED, "ctrl_unsynced", NULL, NULL, 1, \
+	  "Data of a connection never seen starting.") \
+	X(GC_CTRL_RETRANS_DROP, "ctrl_retransmit_dropped", NULL, NULL, 1, \
+	  "Retransmitted segments dropped.") \
+	X(GC_CTRL_HOLD_OVERFLOW, "ctrl_hold_overflow", NULL, NULL, 1, \
+	  "Segments dropped: too many held.") \
+	X(GC_CTRL_HOLD_TIMEOUT, "ctrl_hold_timeout", NULL, NULL, 0, \
+	  "Held segments cut short after hold_ms.") \
+	X(GC_CTRL_OOO_DROP, "ctrl_out_of_order_dropped", NULL, NULL, 1, \
+	  "Out-of-order segments dropped.") \
+	X(GC_CTRL_UNKNOWN_CALL, "ctrl_unknown_call", NULL, NULL, 0, \
+	  "Inside Call IDs never aliased: sent as 0.") \
+	X(GC_CTRL_UNKNOWN_ALIAS, "ctrl_unknown_alias", NULL, NULL, 0, \
+	  "Aliases named by a peer that we do not have.") \
+	X(GC_CTRL_CONN_FULL, "ctrl_conn_table_full", NULL, NULL, 1, \
+	  "Segments dropped: the connection table was full.") \
+	X(GC_CTRL_NO_BINDING, "ctrl_nat_binding_unknown", NULL, NULL, 1, \
+	  "Calls refused until conntrack knows their NAT binding.") \
+	X(GC_CALLS_REFUSED, "calls_refused", "calls_refused_total", NULL, 0, \
+	  "Calls refused because the call table was full.") \
+	X(GC_CALLS_OVER_LIMIT, "calls_over_server_limit", NULL, NULL, 0, \
+	  "More calls on a connection than the server allows (its Maximum " \
+	  "Channels), or a second call refused by the server.") \
+	X(GC_GRE_OUT, "gre_out_packets", "gre_packets_total", \
+	  "direction=\"out\"", 0, \
+	  "GRE packets translated; out is inside to outside.") \
+	X(GC_GRE_IN, "gre_in_packets", "gre_packets_total", \
+	  "direction=\"in\"", 0, \
+	  "GRE packets translated; out is inside to outside.") \
+	X(GC_GRE_OUT_BYTES, "gre_out_bytes", "gre_bytes_total", \
+	  "direction=\"out\"", 0, "GRE bytes translated.") \
+	X(GC_GRE_IN_BYTES, "gre_in_bytes", "gre_bytes_total", \
+	  "direction=\"in\"", 0, "GRE bytes translated.") \
+	X(GC_GRE_OUT_NOCALL, "gre_out_no_call_dropped", NULL, NULL, 1, \
+	  "Outbound GRE for no call, dropped: it would leak an inside " \
+	  "address.") \
+	X(GC_GRE_IN_NOCALL, "gre_in_no_call_passed", \
+	  "gre_in_unmatched_total", NULL, 0, \
+	  "Inbound GRE for no call, passed untranslated to this host.") \
+	X(GC_GRE_IN_NOCALL_DROP, "gre_in_no_call_dropped", \
+	  "gre_in_unmatched_dropped_total", NULL, 0, \
+	  "Inbound GRE for no call, dropped: nothing on this host reads " \
+	  "GRE.") \
+	X(GC_GRE_IN_LATE, "gre_in_late_dropped", NULL, NULL, 1, \
+	  "Inbound GRE to an alias in hold-down (or refused), dropped.") \
+	X(GC_GRE_MALFORMED, "gre_malformed", NULL, NULL, 1, \
+	  "GRE packets that do not parse.") \
+	X(GC_PKT_MALFORMED, "packet_malformed", NULL, NULL, 1, \
+	  "IPv4 or TCP headers that do not parse.")
+
 enum gw_counter {
-	GC_CTRL_PKTS,
-	GC_CTRL_MSGS,
-	GC_CTRL_REWRITES,
-	GC_CTRL_MALFORMED,       /* framing error: connection's stream dropped */
-	GC_CTRL_UNSYNCED,        /* data of a connection never seen starting */
-	GC_CTRL_RETRANS_DROP,
-	GC_CTRL_HOLD_OVERFLOW,
-	GC_CTRL_HOLD_TIMEOUT,
-	GC_CTRL_OOO_DROP,
-	GC_CTRL_UNKNOWN_CALL,    /* inside's own ID we never aliased: sent as 0 */
-	GC_CTRL_UNKNOWN_ALIAS,   /* peer named an alias we do not have */
-	GC_CTRL_CONN_FULL,
-	GC_CTRL_NO_BINDING,      /* call refused until conntrack knows its NAT */
-	GC_CALLS_REFUSED,
-	GC_CALLS_OVER_LIMIT,     /* more calls on a connection than the server
-				    allows (its Maximum Channels), or a
-				    second call refused by the server */
-	GC_GRE_OUT,
-	GC_GRE_IN,
-	GC_GRE_OUT_BYTES,
-	GC_GRE_IN_BYTES,
-	GC_GRE_OUT_NOCALL,       /* dropped: would leak an inside address */
-	GC_GRE_IN_NOCALL,        /* passed untranslated to this host */
-	GC_GRE_IN_NOCALL_DROP,   /* for no call, and nothing here reads GRE */
-	GC_GRE_IN_LATE,          /* to an alias in hold-down: dropped */
-	GC_GRE_MALFORMED,
-	GC_PKT_MALFORMED,
+#define GW_COUNTER_ENUM(e, ...) e,
+	GW_COUNTERS(GW_COUNTER_ENUM)
+#undef GW_COUNTER_ENUM
 	GC_COUNT
 };
+
+struct gw_counter_info {
+	const char *name, *metric, *labels;
+	uint8_t drop;            /* counts dropped packets: a drop reason */
+	const char *help;
+};
+
+extern const struct gw_counter_info gw_counters[GC_COUNT];
 
 enum gw_event_type {
 	GWE_CALL_NEW, GWE_CALL_UP,
@@ -141,6 +190,7 @@ struct gw {
 	uint64_t ctr[GC_COUNT];
 };
 
+/* A counter's stats name, "?" if out of range. */
 const char *gw_counter_name(unsigned c);
 
 void gw_default_cfg(struct gw_cfg *cfg);

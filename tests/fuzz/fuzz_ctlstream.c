@@ -599,7 +599,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct model *m = &M;
 	struct in in = { data, size };
 	struct ctlstream s;
-	struct cs_hooks hooks = { on_decide, on_complete, on_patch };
+	struct cs_hooks hooks = {
+		.decide = on_decide,
+		.complete = on_complete,
+		.patch = on_patch,
+	};
 	uint8_t segdesc[3 * 256];
 	size_t nseg, i;
 

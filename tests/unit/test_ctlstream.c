@@ -58,7 +58,11 @@ static void rec_patch(void *ctx, uint32_t seq, const uint8_t val[2])
 	}
 }
 
-static const struct cs_hooks hooks = { rec_decide, rec_complete, rec_patch };
+static const struct cs_hooks hooks = {
+	.decide = rec_decide,
+	.complete = rec_complete,
+	.patch = rec_patch,
+};
 
 /* Feed one segment, collecting its patches in r->pt[0..r->np). */
 static enum cs_result feed(struct ctlstream *s, uint32_t seq,

@@ -510,7 +510,7 @@ int main(void)
 		      != NULL);
 		CHECK(strstr(text, "\npptpgw_calls{state=\"requested\",mode=\"translate\"} 1\n")
 		      != NULL);
-		CHECK(strstr(text, "\npptpgw_drops_total{reason=\"gre_in_late\"} 3\n")
+		CHECK(strstr(text, "\npptpgw_drops_total{reason=\"gre_in_late_dropped\"} 3\n")
 		      != NULL);
 		CHECK(strstr(text, "\npptpgw_queue_dropped_total 7\n") != NULL);
 		CHECK(strstr(text, "# TYPE pptpgw_call_setups_total counter\n")
