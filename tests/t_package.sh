@@ -29,6 +29,10 @@ for f in ./etc/pptpgw.conf ./usr/sbin/pptpgw ./usr/sbin/pptpgwctl \
 done
 [ -z "$missing" ] || echo "missing:$missing"
 check "the package holds binaries, unit, config, rules and man pages" "$([ -z "$missing" ]; echo $?)"
+twice=$(printf '%s\n' "$files" | grep -E '^\./usr/s?bin/.' | sed 's|.*/||' | sort | uniq -d)
+[ -z "$twice" ] || echo "installed twice: $twice"
+check "each program is installed once, in /usr/sbin" "$([ -z "$twice" ] &&
+	! printf '%s\n' "$files" | grep -q '^\./usr/bin/.'; echo $?)"
 dpkg-deb -e "$deb" "$work/ctl" && grep -qx /etc/pptpgw.conf "$work/ctl/conffiles" &&
 	grep -q "adduser --system --group" "$work/ctl/postinst"
 check "/etc/pptpgw.conf is a conffile; postinst creates the pptpgw user" $?
