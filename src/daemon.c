@@ -365,6 +365,16 @@ static int on_local_gre(void *arg)
 	return answer;
 }
 
+/* The relay must not take a client's Call ID that a translated call's
+ * server chose for the same client and server. */
+static int on_relay_id_busy(void *arg, uint32_t client, uint32_t server,
+			    uint16_t id)
+{
+	struct daemon *d = arg;
+
+	return call_by_peer(&d->gw.tab, client, server, id) != NULL;
+}
+
 static void on_ct_gone(void *arg, const struct ct_tuple *t)
 {
 	struct daemon *d = arg;
@@ -677,6 +687,7 @@ static int reload(struct daemon *d, char *msg, size_t msglen)
 	n.gw.mark = d->cfg->gw.mark;
 	d->gw.cfg = n.gw;
 	d->gw.tab.cfg.holddown_ms = n.tab.holddown_ms;
+	alias_set_holddown(&d->gw.aliases, n.tab.holddown_ms);
 	log_set_level(n.log_level);
 	*d->cfg = n;
 	if (d->relay) {
@@ -823,7 +834,7 @@ int daemon_run(struct daemon_cfg *cfg)
 		goto out;
 	if (relay_wanted(cfg)) {
 		d->relay = relayio_start(d->base, &cfg->rl, cfg->relay.port,
-					 &d->gw.tab);
+					 &d->gw.aliases, on_relay_id_busy, d);
 		if (!d->relay)
 			goto out;
 	}

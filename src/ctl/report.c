@@ -63,7 +63,7 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 			ri->rules_installed ? "true" : "false",
 			g->tab.nconns_used, g->tab.ncalls_used + g->tab.nrefused,
 			n[CALL_ESTABLISHED], g->tab.cfg.max_calls,
-			calltab_holds(&g->tab),
+			alias_holds(&g->aliases),
 			(unsigned long long)ri->queue_errors, relay_policy(ri),
 			r ? r->nconns : 0, r ? r->ncalls : 0,
 			rn[RLK_ESTABLISHED], r ? r->cfg.max_calls : 0);
@@ -75,7 +75,7 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 	fprintf(f, "connections %u, calls %u (established %u) of %u, "
 		"aliases held down %u\n", g->tab.nconns_used,
 		g->tab.ncalls_used + g->tab.nrefused, n[CALL_ESTABLISHED],
-		g->tab.cfg.max_calls, calltab_holds(&g->tab));
+		g->tab.cfg.max_calls, alias_holds(&g->aliases));
 	if (r)
 		fprintf(f, "relay %s: connections %u, calls %u (established "
 			"%u) of %u\n", relay_policy(ri), r->nconns, r->ncalls,

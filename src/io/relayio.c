@@ -40,7 +40,9 @@ struct rsock {
 struct relayio {
 	struct event_base *base;
 	struct relay rl;
-	struct calltab *tab;
+	struct alias_space *as;      /* shared with the translator */
+	relayio_id_busy_fn *busy;
+	void *busy_arg;
 	struct evconnlistener *lis;
 	uint64_t lis_paused_until;   /* out of descriptors: accept later */
 	struct rsock **sock;         /* by connection slot */
@@ -307,14 +309,14 @@ static int hook_id_get(void *arg, uint32_t pub, uint32_t server, uint16_t *id)
 {
 	struct relayio *io = arg;
 
-	return alias_reserve(io->tab, pub, server, id);
+	return alias_reserve(io->as, pub, server, id);
 }
 
 static void hook_id_put(void *arg, uint32_t pub, uint32_t server, uint16_t id)
 {
 	struct relayio *io = arg;
 
-	alias_release(io->tab, pub, server, id, now_ms());
+	alias_release(io->as, pub, server, id, now_ms());
 }
 
 static int hook_client_id_busy(void *arg, uint32_t client, uint32_t server,
@@ -322,7 +324,7 @@ static int hook_client_id_busy(void *arg, uint32_t client, uint32_t server,
 {
 	struct relayio *io = arg;
 
-	return call_by_peer(io->tab, client, server, id) != NULL;
+	return io->busy && io->busy(io->busy_arg, client, server, id);
 }
 
 static void hook_event(void *arg, const struct rl_event *ev)
@@ -498,7 +500,8 @@ static void fd_room(uint32_t max_conns)
 }
 
 struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
-			      uint16_t port, struct calltab *tab)
+			      uint16_t port, struct alias_space *as,
+			      relayio_id_busy_fn *busy, void *busy_arg)
 {
 	struct rl_hooks hooks = { NULL, hook_ctl_send, hook_connect, hook_close,
 				  hook_gre_send, hook_id_get, hook_id_put,
@@ -510,7 +513,9 @@ struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
 	if (!io)
 		return NULL;
 	io->base = base;
-	io->tab = tab;
+	io->as = as;
+	io->busy = busy;
+	io->busy_arg = busy_arg;
 	io->rawfd = -1;
 	hooks.arg = io;
 	if (getrandom(&c.seed, sizeof(c.seed), 0) != sizeof(c.seed))

@@ -68,15 +68,23 @@ void gw_default_cfg(struct gw_cfg *c)
 int gw_init(struct gw *g, const struct gw_cfg *cfg,
 	    const struct calltab_cfg *tcfg, const struct gw_hooks *hooks)
 {
+	struct alias_cfg ac;
+
 	memset(g, 0, sizeof(*g));
 	g->cfg = *cfg;
 	g->hooks = *hooks;
-	if (calltab_init(&g->tab, tcfg) < 0)
+	calltab_alias_cfg(tcfg, &ac);
+	if (alias_init(&g->aliases, &ac) < 0)
 		return -1;
+	if (calltab_init(&g->tab, tcfg, &g->aliases) < 0) {
+		alias_destroy(&g->aliases);
+		return -1;
+	}
 	g->pend = calloc(tcfg->max_conns ? tcfg->max_conns : 1,
 			 sizeof(*g->pend));
 	if (!g->pend) {
 		calltab_destroy(&g->tab);
+		alias_destroy(&g->aliases);
 		return -1;
 	}
 	return 0;
@@ -115,6 +123,7 @@ void gw_destroy(struct gw *g)
 	}
 	free(g->pend);
 	calltab_destroy(&g->tab);
+	alias_destroy(&g->aliases);
 }
 
 static void on_call_end(void *arg, const struct call *c, enum call_end why)
@@ -849,7 +858,8 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 		uint8_t id[2];
 
 		c = call_by_alias(&g->tab, ip->dst, ip->src, gr.call_id);
-		if (!c && alias_held(&g->tab, ip->dst, ip->src, gr.call_id)) {
+		if (!c && alias_held(&g->aliases, ip->dst, ip->src,
+				     gr.call_id)) {
 			/*
 			 * Late GRE of a call that just ended.  Delivered to
 			 * this host it would draw an ICMP protocol-unreachable,
@@ -974,7 +984,7 @@ void gw_tick(struct gw *g, uint64_t now)
 	for (i = 0; i < t->ncalls_cap; i++)
 		if (t->calls[i].state != CALL_FREE)
 			tick_call(g, &t->calls[i], now);
-	calltab_expire_holds(t, now);
+	alias_expire(&g->aliases, now);
 }
 
 void gw_conn_gone(struct gw *g, uint32_t inside, uint16_t iport,
