@@ -274,32 +274,17 @@ static void hook_gre_send(void *arg, uint32_t src, uint32_t dst,
 			  const uint8_t *gre, size_t len)
 {
 	struct relayio *io = arg;
-	uint8_t pkt[20 + GRELEG_HDR_MAX + 65536];
+	uint8_t pkt[IP4_HDR_LEN + GRELEG_HDR_MAX + 65536];
 	struct sockaddr_in sin;
-	uint32_t a;
 	static struct log_rl rl;
 
-	if (len > 65535 - 20)
+	if (ip4_build(pkt, IPPROTO_GRE_, src, dst, ++io->ip_id, len) == 0)
 		return;
-	memset(pkt, 0, 20);
-	pkt[0] = 0x45;
-	pkt[2] = (uint8_t)((20 + len) >> 8);
-	pkt[3] = (uint8_t)(20 + len);
-	io->ip_id++;
-	pkt[4] = (uint8_t)(io->ip_id >> 8);
-	pkt[5] = (uint8_t)io->ip_id;
-	pkt[8] = 64;
-	pkt[9] = IPPROTO_GRE_;
-	a = htonl(src);
-	memcpy(pkt + 12, &a, 4);
-	a = htonl(dst);
-	memcpy(pkt + 16, &a, 4);
-	memcpy(pkt + 20, gre, len);
-	ip4_fix_csum(pkt, 20);
+	memcpy(pkt + IP4_HDR_LEN, gre, len);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(dst);
-	if (sendto(io->rawfd, pkt, 20 + len, 0, (struct sockaddr *)&sin,
+	if (sendto(io->rawfd, pkt, IP4_HDR_LEN + len, 0, (struct sockaddr *)&sin,
 		   sizeof(sin)) < 0)
 		log_limited(&rl, LOG_WARNING, "relay: sending GRE: %s",
 			    strerror(errno));

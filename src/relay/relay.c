@@ -11,16 +11,7 @@
 #include "relay/relay.h"
 
 #define DYING 0xFF               /* conn state while it is being dropped */
-#define RESULT_OK 1
-#define RESULT_GENERAL_ERROR 2
-#define ICRP_DO_NOT_ACCEPT 3
-#define CDN_LOST_CARRIER 1
-#define CDN_ADMIN 3
-#define CDN_REQUEST 4
-#define STOP_REASON_NONE 1
-#define STOP_REASON_SHUTDOWN 3
 #define OUR_MAX_CHANNELS 65535
-#define PPTP_VERSION_1 0x0100
 
 static const char *const conn_state_names[RLC_STATE_COUNT] = {
 	"free", "wait_sccrq", "wait_upstream", "connecting", "wait_sccrp",
@@ -395,7 +386,7 @@ static void send_ocrp_error(struct relay *r, const struct rl_call *k)
 	msg_new(&m, PPTP_OCRP);
 	m.num[PF_CALL_ID] = k->pac_id;
 	m.num[PF_PEER_CALL_ID] = k->client_id;
-	m.num[PF_RESULT] = RESULT_GENERAL_ERROR;
+	m.num[PF_RESULT] = PPTP_RESULT_GENERAL_ERROR;
 	send_msg(r, k->inside, &m);
 }
 
@@ -427,7 +418,7 @@ static void tell_client_end(struct relay *r, struct rl_call *k,
 	else
 		send_cdn(r, k->inside, k->pac_id,
 			 why == RLE_ADMIN || why == RLE_SHUTDOWN ?
-			 CDN_ADMIN : CDN_LOST_CARRIER);
+			 PPTP_CDN_ADMIN_SHUTDOWN : PPTP_CDN_LOST_CARRIER);
 }
 
 static void tell_server_end(struct relay *r, struct rl_call *k)
@@ -441,7 +432,7 @@ static void tell_server_end(struct relay *r, struct rl_call *k)
 		msg_new(&m, PPTP_ICRP);
 		m.num[PF_CALL_ID] = k->pns_id;
 		m.num[PF_PEER_CALL_ID] = k->server_id;
-		m.num[PF_RESULT] = ICRP_DO_NOT_ACCEPT;
+		m.num[PF_RESULT] = PPTP_ICRP_DO_NOT_ACCEPT;
 	} else {
 		msg_new(&m, PPTP_CCRQ);
 		m.num[PF_CALL_ID] = k->pns_id;
@@ -497,7 +488,7 @@ static void conn_stop(struct relay *r, uint32_t s, uint64_t now)
 	struct rl_conn *c = &r->conns[s];
 
 	if (c->state == RLC_ESTABLISHED) {
-		send_stop_request(r, s, STOP_REASON_NONE, now);
+		send_stop_request(r, s, PPTP_STOP_NONE, now);
 	} else if (c->state != RLC_STOPPING) {
 		emit(r, RLEV_CONN_DOWN, s, RL_NONE, RLE_CLIENT_GONE,
 		     "not needed any more");
@@ -517,8 +508,8 @@ static void primary_lost(struct relay *r, uint32_t owner, uint64_t now)
 	o->primary = RL_NONE;
 	if (o->state == RLC_WAIT_UPSTREAM) {
 		msg_new(&m, PPTP_SCCRP);
-		m.num[PF_PROTO_VERSION] = PPTP_VERSION_1;
-		m.num[PF_RESULT] = RESULT_GENERAL_ERROR;
+		m.num[PF_PROTO_VERSION] = PPTP_VERSION;
+		m.num[PF_RESULT] = PPTP_RESULT_GENERAL_ERROR;
 		send_msg(r, owner, &m);
 		conn_drop(r, owner, RLE_UPSTREAM_FAILED, 1, now);
 	}
@@ -815,8 +806,8 @@ static void client_start(struct relay *r, uint32_t s, const struct pptp_msg *m,
 	if (c->primary != RL_NONE)
 		return;
 	msg_new(&rep, PPTP_SCCRP);
-	rep.num[PF_PROTO_VERSION] = PPTP_VERSION_1;
-	rep.num[PF_RESULT] = RESULT_GENERAL_ERROR;
+	rep.num[PF_PROTO_VERSION] = PPTP_VERSION;
+	rep.num[PF_RESULT] = PPTP_RESULT_GENERAL_ERROR;
 	send_msg(r, s, &rep);
 	conn_drop(r, s, RLE_UPSTREAM_FAILED, 1, now);
 }
@@ -838,7 +829,7 @@ static void client_icrp(struct relay *r, uint32_t s, const struct pptp_msg *m,
 	out.num[PF_CALL_ID] = k->pns_id;
 	out.num[PF_PEER_CALL_ID] = k->server_id;
 	send_msg(r, k->up, &out);
-	if (m->num[PF_RESULT] != RESULT_OK) {
+	if (m->num[PF_RESULT] != PPTP_RESULT_OK) {
 		/* The client turned the server's call down. */
 		call_end(r, slot, RLE_CLIENT_CLEAR, 0, 0, now);
 		return;
@@ -856,7 +847,7 @@ static void client_clear(struct relay *r, uint32_t s, const struct pptp_msg *m,
 		unexpected(r, s, "Call-Clear-Request for no call");
 		return;
 	}
-	send_cdn(r, s, r->calls[slot].pac_id, CDN_REQUEST);
+	send_cdn(r, s, r->calls[slot].pac_id, PPTP_CDN_REQUEST);
 	call_end(r, slot, RLE_CLIENT_CLEAR, 0, 1, now);
 }
 
@@ -881,7 +872,7 @@ static void echo_reply(struct relay *r, uint32_t s, const struct pptp_msg *m)
 
 	msg_new(&rep, PPTP_ECHORP);
 	rep.num[PF_IDENTIFIER] = m->num[PF_IDENTIFIER];
-	rep.num[PF_RESULT] = RESULT_OK;
+	rep.num[PF_RESULT] = PPTP_RESULT_OK;
 	send_msg(r, s, &rep);
 }
 
@@ -901,7 +892,7 @@ static int common_msg(struct relay *r, uint32_t s, const struct pptp_msg *m,
 		c->echo_out = 0;
 		return 1;
 	case PPTP_STOPCCRQ:
-		send_simple_reply(r, s, PPTP_STOPCCRP, RESULT_OK);
+		send_simple_reply(r, s, PPTP_STOPCCRP, PPTP_RESULT_OK);
 		conn_drop(r, s, why, 1, now);
 		return 1;
 	case PPTP_STOPCCRP:
@@ -982,10 +973,10 @@ static void server_start_reply(struct relay *r, uint32_t s,
 
 		/* The client hears what the server said, except that we take
 		 * any number of calls. */
-		if (m->num[PF_RESULT] == RESULT_OK)
+		if (m->num[PF_RESULT] == PPTP_RESULT_OK)
 			rep.num[PF_MAX_CHANNELS] = OUR_MAX_CHANNELS;
 		send_msg(r, owner, &rep);
-		if (m->num[PF_RESULT] != RESULT_OK) {
+		if (m->num[PF_RESULT] != PPTP_RESULT_OK) {
 			o->primary = RL_NONE;
 			conn_drop(r, s, RLE_UPSTREAM_FAILED, 1, now);
 			conn_drop(r, owner, RLE_UPSTREAM_FAILED, 1, now);
@@ -993,7 +984,7 @@ static void server_start_reply(struct relay *r, uint32_t s,
 		}
 		conn_set_state(o, RLC_ESTABLISHED, now);
 	}
-	if (m->num[PF_RESULT] != RESULT_OK) {
+	if (m->num[PF_RESULT] != PPTP_RESULT_OK) {
 		conn_drop(r, s, RLE_UPSTREAM_FAILED, 1, now);
 		return;
 	}
@@ -1054,7 +1045,7 @@ static void server_ocrp(struct relay *r, uint32_t s, const struct pptp_msg *m,
 		unexpected(r, s, "OCRP for no call");
 		return;
 	}
-	if (m->num[PF_RESULT] != RESULT_OK) {
+	if (m->num[PF_RESULT] != PPTP_RESULT_OK) {
 		call_refused(r, slot, m, now);
 		return;
 	}
@@ -1081,7 +1072,7 @@ static void server_icrq(struct relay *r, uint32_t s, const struct pptp_msg *m,
 		r->ctr[RLS_CALLS_REFUSED]++;
 		msg_new(&out, PPTP_ICRP);
 		out.num[PF_PEER_CALL_ID] = m->num[PF_CALL_ID];
-		out.num[PF_RESULT] = ICRP_DO_NOT_ACCEPT;
+		out.num[PF_RESULT] = PPTP_ICRP_DO_NOT_ACCEPT;
 		send_msg(r, s, &out);
 		return;
 	}
@@ -1543,7 +1534,7 @@ void relay_shutdown(struct relay *r, uint64_t now)
 			struct pptp_msg m;
 
 			msg_new(&m, PPTP_STOPCCRQ);
-			m.num[PF_REASON] = STOP_REASON_SHUTDOWN;
+			m.num[PF_REASON] = PPTP_STOP_LOCAL_SHUTDOWN;
 			send_msg(r, i, &m);
 		}
 		r->conns[i].state = DYING;
