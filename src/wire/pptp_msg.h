@@ -29,7 +29,7 @@ enum {
  * the others depend on the message.
  */
 enum pptp_result {
-	PPTP_RESULT_OK = 1,              /* SCCRP, StopCCRP, EchoRP, OCRP, ICRP */
+	PPTP_RESULT_OK = 1,              /* every reply: OK, connected */
 	PPTP_RESULT_GENERAL_ERROR = 2,   /* the Error Code says more */
 	PPTP_ICRP_DO_NOT_ACCEPT = 3,     /* ICRP: the PNS takes no call */
 	PPTP_CDN_LOST_CARRIER = 1,       /* CDN's Result Code */

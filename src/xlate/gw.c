@@ -419,7 +419,7 @@ static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
 static size_t decide_len(unsigned type)
 {
 	if (type == PPTP_OCRP || type == PPTP_ICRP)
-		return PPTP_OFF_REPLY_RESULT + 2;   /* result, error (refusals) */
+		return PPTP_OFF_REPLY_RESULT + 2;   /* result, error: refusals */
 	return pptp_id_end(type);   /* PPTP_HDR_LEN: nothing to wait for */
 }
 

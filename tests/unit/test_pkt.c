@@ -742,7 +742,7 @@ static void test_strings(void)
 	CHECK(strcmp(pkt_strerror((enum pkt_err)-1), "?") == 0);
 }
 
-/* ---- tcp_trim and ip4_build ------------------------------------------------ */
+/* ---- tcp_trim and ip4_build ---------------------------------------------- */
 
 /*
  * Every keep length of segments with and without IP and TCP options, with
