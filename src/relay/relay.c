@@ -1542,3 +1542,63 @@ void relay_shutdown(struct relay *r, uint64_t now)
 		conn_release(r, i, 1);
 	}
 }
+
+uint32_t relay_call_slots(const struct relay *r)
+{
+	if (!r->calls)
+		return 0;
+	return r->calls_hwm < r->cfg.max_calls ? r->calls_hwm
+					       : r->cfg.max_calls;
+}
+
+int relay_call_at(const struct relay *r, uint32_t slot,
+		  struct rl_call_view *v)
+{
+	const struct rl_call *k;
+
+	if (slot >= relay_call_slots(r) || r->calls[slot].state == RLK_FREE)
+		return -1;
+	k = &r->calls[slot];
+	memset(v, 0, sizeof(*v));
+	v->state = k->state;
+	v->incoming = k->incoming;
+	v->client_id_known = (uint8_t)rl_call_client_id_known(k);
+	v->server_id_known = (uint8_t)rl_call_server_id_known(k);
+	v->client_id = k->client_id;
+	v->pac_id = k->pac_id;
+	v->pns_id = k->pns_id;
+	v->server_id = k->server_id;
+	v->client = k->client;
+	v->server = k->server;
+	v->pub = k->pub;
+	v->created = k->created;
+	v->state_since = k->state_since;
+	v->frames_up = k->leg_client.st.rx_delivered;
+	v->frames_down = k->leg_server.st.rx_delivered;
+	return 0;
+}
+
+uint32_t relay_conns_used(const struct relay *r)
+{
+	return r->nconns;
+}
+
+uint32_t relay_calls_used(const struct relay *r)
+{
+	return r->ncalls;
+}
+
+uint32_t relay_max_calls(const struct relay *r)
+{
+	return r->cfg.max_calls;
+}
+
+uint64_t relay_counter(const struct relay *r, unsigned c)
+{
+	return c < RLS_COUNT ? r->ctr[c] : 0;
+}
+
+uint64_t relay_ended(const struct relay *r, unsigned e)
+{
+	return e < RLE_COUNT ? r->ended[e] : 0;
+}
