@@ -331,6 +331,16 @@ static void on_packet(void *arg, const struct queue_pkt *qp)
 	to_translator(d, qp, &v, &m, now);
 }
 
+/* The relay must not take a client's Call ID that a translated call's
+ * server chose for the same client and server. */
+static int on_relay_id_busy(void *arg, uint32_t client, uint32_t server,
+			    uint16_t id)
+{
+	struct daemon *d = arg;
+
+	return call_by_peer(&d->gw.tab, client, server, id) != NULL;
+}
+
 static void on_ct_gone(void *arg, const struct ct_tuple *t)
 {
 	struct daemon *d = arg;
@@ -631,7 +641,7 @@ int daemon_run(struct pptpgw_cfg *cfg)
 		goto out;
 	if (config_relay_wanted(cfg)) {
 		d->relay = relayio_start(d->base, &cfg->rl, cfg->relay.port,
-					 &d->gw.tab);
+					 &d->gw.aliases, on_relay_id_busy, d);
 		if (!d->relay)
 			goto out;
 	}

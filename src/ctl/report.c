@@ -15,24 +15,16 @@ static void status_counts(const struct gw *g, unsigned n[CALL_STATE_COUNT])
 		n[g->tab.calls[i].state]++;
 }
 
-/* Slots at and past this are free (relay.h), so walks stop there. */
-static uint32_t relay_slots(const struct relay *r)
-{
-	if (!r || !r->calls)
-		return 0;
-	return r->calls_hwm < r->cfg.max_calls ? r->calls_hwm
-					       : r->cfg.max_calls;
-}
-
 /* Relayed calls by state; all zero without a relay. */
 static void relay_counts(const struct relay *r, unsigned n[RLK_STATE_COUNT])
 {
-	uint32_t i, end = relay_slots(r);
+	uint32_t i, end = r ? relay_call_slots(r) : 0;
+	struct rl_call_view k;
 
 	memset(n, 0, sizeof(unsigned) * RLK_STATE_COUNT);
 	for (i = 0; i < end; i++)
-		if (r->calls[i].state < RLK_STATE_COUNT)
-			n[r->calls[i].state]++;
+		if (relay_call_at(r, i, &k) == 0 && k.state < RLK_STATE_COUNT)
+			n[k.state]++;
 }
 
 static const char *relay_policy(const struct report_info *ri)
@@ -63,10 +55,11 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 			ri->rules_installed ? "true" : "false",
 			g->tab.nconns_used, g->tab.ncalls_used + g->tab.nrefused,
 			n[CALL_ESTABLISHED], g->tab.cfg.max_calls,
-			calltab_holds(&g->tab),
+			alias_holds(&g->aliases),
 			(unsigned long long)ri->queue_errors, relay_policy(ri),
-			r ? r->nconns : 0, r ? r->ncalls : 0,
-			rn[RLK_ESTABLISHED], r ? r->cfg.max_calls : 0);
+			r ? relay_conns_used(r) : 0,
+			r ? relay_calls_used(r) : 0, rn[RLK_ESTABLISHED],
+			r ? relay_max_calls(r) : 0);
 		return;
 	}
 	fprintf(f, "pptpgw %s, up %llus, WAN %s, rules %s\n", ri->version,
@@ -75,19 +68,15 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 	fprintf(f, "connections %u, calls %u (established %u) of %u, "
 		"aliases held down %u\n", g->tab.nconns_used,
 		g->tab.ncalls_used + g->tab.nrefused, n[CALL_ESTABLISHED],
-		g->tab.cfg.max_calls, calltab_holds(&g->tab));
+		g->tab.cfg.max_calls, alias_holds(&g->aliases));
 	if (r)
 		fprintf(f, "relay %s: connections %u, calls %u (established "
-			"%u) of %u\n", relay_policy(ri), r->nconns, r->ncalls,
-			rn[RLK_ESTABLISHED], r->cfg.max_calls);
+			"%u) of %u\n", relay_policy(ri), relay_conns_used(r),
+			relay_calls_used(r), rn[RLK_ESTABLISHED],
+			relay_max_calls(r));
 	else
 		fprintf(f, "relay %s\n", relay_policy(ri));
 }
-
-/*
- * Which Call IDs a relayed call knows yet: an outgoing call learns the
- * server's from its reply, an incoming one the client's.
- */
 
 /*
  * Relayed calls, with the columns and keys of translated ones.  Packets out
@@ -97,15 +86,15 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 static void relay_rows(FILE *f, const struct relay *r, uint64_t now,
 		       int json, int *first)
 {
-	uint32_t i, end = relay_slots(r);
+	uint32_t i, end = r ? relay_call_slots(r) : 0;
+	struct rl_call_view kv, *k = &kv;
 
 	for (i = 0; i < end; i++) {
-		const struct rl_call *k = &r->calls[i];
 		char a[16], b[16], p[16], cid[8], sid[8], alias[8];
 		char in[24], out[24];
 		unsigned long long age, up, down;
 
-		if (k->state == RLK_FREE)
+		if (relay_call_at(r, i, k) < 0)
 			continue;
 		/* Our Call ID toward the server: 0 until one is taken. */
 		if (k->pns_id)
@@ -119,14 +108,14 @@ static void relay_rows(FILE *f, const struct relay *r, uint64_t now,
 		else
 			strcpy(p, json ? "null" : "-");
 		age = now > k->created ? (now - k->created) / 1000 : 0;
-		up = k->leg_client.st.rx_delivered;
-		down = k->leg_server.st.rx_delivered;
+		up = k->frames_up;
+		down = k->frames_down;
 		if (json) {
 			strcpy(cid, "null");
 			strcpy(sid, "null");
-			if (rl_call_client_id_known(k))
+			if (k->client_id_known)
 				snprintf(cid, sizeof(cid), "%u", k->client_id);
-			if (rl_call_server_id_known(k))
+			if (k->server_id_known)
 				snprintf(sid, sizeof(sid), "%u", k->server_id);
 			fprintf(f, "%s{\"call\":%u,\"id\":\"r%u\","
 				"\"inside\":\"%s\",\"inside_call_id\":%s,"
@@ -146,9 +135,9 @@ static void relay_rows(FILE *f, const struct relay *r, uint64_t now,
 			snprintf(slot, sizeof(slot), "r%u", i);
 			strcpy(cid, "-");
 			strcpy(sid, "-");
-			if (rl_call_client_id_known(k))
+			if (k->client_id_known)
 				snprintf(cid, sizeof(cid), "%u", k->client_id);
-			if (rl_call_server_id_known(k))
+			if (k->server_id_known)
 				snprintf(sid, sizeof(sid), "%u", k->server_id);
 			snprintf(in, sizeof(in), "%s:%s", a, cid);
 			snprintf(out, sizeof(out), "%s:%s", b, sid);
@@ -258,12 +247,14 @@ void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 	for (i = 0; i < RLS_COUNT; i++)
 		fprintf(f, json ? ",\"relay_%s\":%llu" : "relay_%s %llu\n",
 			rl_counter_name(i),
-			(unsigned long long)(ri->relay ? ri->relay->ctr[i] : 0));
+			(unsigned long long)(ri->relay ?
+					     relay_counter(ri->relay, i) : 0));
 	for (i = 0; i < RLE_COUNT; i++)
 		fprintf(f, json ? ",\"relay_ended_%s\":%llu"
 				: "relay_ended_%s %llu\n",
 			rl_end_name(i),
-			(unsigned long long)(ri->relay ? ri->relay->ended[i] : 0));
+			(unsigned long long)(ri->relay ?
+					     relay_ended(ri->relay, i) : 0));
 	if (json)
 		fputs("}\n", f);
 }
@@ -356,9 +347,9 @@ static void relay_metrics(FILE *f, const struct relay *r)
 
 	metric_head(f, "relay_conns", "gauge",
 		    "Relay: control connections, inside and upstream.");
-	fprintf(f, "pptpgw_relay_conns %u\n", r ? r->nconns : 0);
+	fprintf(f, "pptpgw_relay_conns %u\n", r ? relay_conns_used(r) : 0);
 	metric_head(f, "relay_calls", "gauge", "Relay: calls in use.");
-	fprintf(f, "pptpgw_relay_calls %u\n", r ? r->ncalls : 0);
+	fprintf(f, "pptpgw_relay_calls %u\n", r ? relay_calls_used(r) : 0);
 	for (i = 0; i < RLS_COUNT; i++) {
 		char name[96];
 
@@ -367,14 +358,14 @@ static void relay_metrics(FILE *f, const struct relay *r)
 		metric_head(f, name, "counter", relay_help[i] ? relay_help[i] :
 			    "Relay counter (see pptpgwctl stats).");
 		fprintf(f, "pptpgw_%s %llu\n", name,
-			(unsigned long long)(r ? r->ctr[i] : 0));
+			(unsigned long long)(r ? relay_counter(r, i) : 0));
 	}
 	metric_head(f, "relay_calls_ended_total", "counter",
 		    "Relay: calls ended, by reason.");
 	for (i = 0; i < RLE_COUNT; i++)
 		fprintf(f, "pptpgw_relay_calls_ended_total{reason=\"%s\"} %llu\n",
 			rl_end_name(i),
-			(unsigned long long)(r ? r->ended[i] : 0));
+			(unsigned long long)(r ? relay_ended(r, i) : 0));
 }
 
 void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
@@ -427,13 +418,14 @@ static int clear_relayed(FILE *f, const struct report_info *ri,
 			 const char *arg, int json)
 {
 	struct relay *r = ri->relay;
+	struct rl_call_view k;
 	unsigned long slot = 0;
 	char *end = NULL;
 
 	if (isdigit((unsigned char)arg[1]))
 		slot = strtoul(arg + 1, &end, 10);
-	if (!end || *end || !r || !r->calls || slot >= r->cfg.max_calls ||
-	    r->calls[slot].state == RLK_FREE ||
+	if (!end || *end || !r || slot >= UINT32_MAX ||
+	    relay_call_at(r, (uint32_t)slot, &k) < 0 ||
 	    relay_call_clear(r, (uint32_t)slot, ri->now_ms) < 0) {
 		fprintf(f, "error: no relayed call %s\n", arg);
 		return -1;

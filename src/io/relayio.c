@@ -40,7 +40,9 @@ struct rsock {
 struct relayio {
 	struct event_base *base;
 	struct relay rl;
-	struct calltab *tab;
+	struct alias_space *as;      /* shared with the translator */
+	relayio_id_busy_fn *busy;
+	void *busy_arg;
 	struct evconnlistener *lis;
 	uint64_t lis_paused_until;   /* out of descriptors: accept later */
 	struct rsock **sock;         /* by connection slot */
@@ -272,32 +274,17 @@ static void hook_gre_send(void *arg, uint32_t src, uint32_t dst,
 			  const uint8_t *gre, size_t len)
 {
 	struct relayio *io = arg;
-	uint8_t pkt[20 + GRELEG_HDR_MAX + 65536];
+	uint8_t pkt[IP4_HDR_LEN + GRELEG_HDR_MAX + 65536];
 	struct sockaddr_in sin;
-	uint32_t a;
 	static struct log_rl rl;
 
-	if (len > 65535 - 20)
+	if (ip4_build(pkt, IPPROTO_GRE_, src, dst, ++io->ip_id, len) == 0)
 		return;
-	memset(pkt, 0, 20);
-	pkt[0] = 0x45;
-	pkt[2] = (uint8_t)((20 + len) >> 8);
-	pkt[3] = (uint8_t)(20 + len);
-	io->ip_id++;
-	pkt[4] = (uint8_t)(io->ip_id >> 8);
-	pkt[5] = (uint8_t)io->ip_id;
-	pkt[8] = 64;
-	pkt[9] = IPPROTO_GRE_;
-	a = htonl(src);
-	memcpy(pkt + 12, &a, 4);
-	a = htonl(dst);
-	memcpy(pkt + 16, &a, 4);
-	memcpy(pkt + 20, gre, len);
-	ip4_fix_csum(pkt, 20);
+	memcpy(pkt + IP4_HDR_LEN, gre, len);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(dst);
-	if (sendto(io->rawfd, pkt, 20 + len, 0, (struct sockaddr *)&sin,
+	if (sendto(io->rawfd, pkt, IP4_HDR_LEN + len, 0, (struct sockaddr *)&sin,
 		   sizeof(sin)) < 0)
 		log_limited(&rl, LOG_WARNING, "relay: sending GRE: %s",
 			    strerror(errno));
@@ -307,14 +294,14 @@ static int hook_id_get(void *arg, uint32_t pub, uint32_t server, uint16_t *id)
 {
 	struct relayio *io = arg;
 
-	return alias_reserve(io->tab, pub, server, id);
+	return alias_reserve(io->as, pub, server, id);
 }
 
 static void hook_id_put(void *arg, uint32_t pub, uint32_t server, uint16_t id)
 {
 	struct relayio *io = arg;
 
-	alias_release(io->tab, pub, server, id, now_ms());
+	alias_release(io->as, pub, server, id, now_ms());
 }
 
 static int hook_client_id_busy(void *arg, uint32_t client, uint32_t server,
@@ -322,7 +309,7 @@ static int hook_client_id_busy(void *arg, uint32_t client, uint32_t server,
 {
 	struct relayio *io = arg;
 
-	return call_by_peer(io->tab, client, server, id) != NULL;
+	return io->busy && io->busy(io->busy_arg, client, server, id);
 }
 
 static void hook_event(void *arg, const struct rl_event *ev)
@@ -502,7 +489,8 @@ static void fd_room(uint32_t max_conns)
 }
 
 struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
-			      uint16_t port, struct calltab *tab)
+			      uint16_t port, struct alias_space *as,
+			      relayio_id_busy_fn *busy, void *busy_arg)
 {
 	struct rl_hooks hooks = {
 		.ctl_send = hook_ctl_send,
@@ -521,7 +509,9 @@ struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
 	if (!io)
 		return NULL;
 	io->base = base;
-	io->tab = tab;
+	io->as = as;
+	io->busy = busy;
+	io->busy_arg = busy_arg;
 	io->rawfd = -1;
 	hooks.arg = io;
 	if (getrandom(&c.seed, sizeof(c.seed), 0) != sizeof(c.seed))

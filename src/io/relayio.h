@@ -9,20 +9,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alias/alias.h"
 #include "wire/pkt.h"
-#include "xlate/calltab.h"
 #include "relay/relay.h"
 
 struct event_base;
 struct relayio;
 
 /*
+ * Whether GRE from client to server with this Call ID belongs to another
+ * engine (a translated call whose server picked that ID).
+ */
+typedef int relayio_id_busy_fn(void *arg, uint32_t client, uint32_t server,
+			       uint16_t id);
+
+/*
  * Listen on port (all addresses) for connections redirected from TCP 1723;
- * Call IDs toward servers come from tab's alias space.  NULL on failure,
- * with the reason logged.
+ * Call IDs toward servers come from the shared alias space as.  busy (may
+ * be NULL) is asked with busy_arg before the relay takes a client's Call ID
+ * as its own.  NULL on failure, with the reason logged.
  */
 struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
-			      uint16_t port, struct calltab *tab);
+			      uint16_t port, struct alias_space *as,
+			      relayio_id_busy_fn *busy, void *busy_arg);
 
 /* Tell every peer we are going, close everything and free. */
 void relayio_stop(struct relayio *io);

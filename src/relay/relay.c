@@ -11,16 +11,7 @@
 #include "relay/relay.h"
 
 #define DYING 0xFF               /* conn state while it is being dropped */
-#define RESULT_OK 1
-#define RESULT_GENERAL_ERROR 2
-#define ICRP_DO_NOT_ACCEPT 3
-#define CDN_LOST_CARRIER 1
-#define CDN_ADMIN 3
-#define CDN_REQUEST 4
-#define STOP_REASON_NONE 1
-#define STOP_REASON_SHUTDOWN 3
 #define OUR_MAX_CHANNELS 65535
-#define PPTP_VERSION_1 0x0100
 
 static const char *const conn_state_names[RLC_STATE_COUNT] = {
 	"free", "wait_sccrq", "wait_upstream", "connecting", "wait_sccrp",
@@ -406,7 +397,7 @@ static void send_ocrp_error(struct relay *r, const struct rl_call *k)
 	msg_new(&m, PPTP_OCRP);
 	m.num[PF_CALL_ID] = k->pac_id;
 	m.num[PF_PEER_CALL_ID] = k->client_id;
-	m.num[PF_RESULT] = RESULT_GENERAL_ERROR;
+	m.num[PF_RESULT] = PPTP_RESULT_GENERAL_ERROR;
 	send_msg(r, k->inside, &m);
 }
 
@@ -438,7 +429,7 @@ static void tell_client_end(struct relay *r, struct rl_call *k,
 	else
 		send_cdn(r, k->inside, k->pac_id,
 			 why == RLE_ADMIN || why == RLE_SHUTDOWN ?
-			 CDN_ADMIN : CDN_LOST_CARRIER);
+			 PPTP_CDN_ADMIN_SHUTDOWN : PPTP_CDN_LOST_CARRIER);
 }
 
 static void tell_server_end(struct relay *r, struct rl_call *k)
@@ -452,7 +443,7 @@ static void tell_server_end(struct relay *r, struct rl_call *k)
 		msg_new(&m, PPTP_ICRP);
 		m.num[PF_CALL_ID] = k->pns_id;
 		m.num[PF_PEER_CALL_ID] = k->server_id;
-		m.num[PF_RESULT] = ICRP_DO_NOT_ACCEPT;
+		m.num[PF_RESULT] = PPTP_ICRP_DO_NOT_ACCEPT;
 	} else {
 		msg_new(&m, PPTP_CCRQ);
 		m.num[PF_CALL_ID] = k->pns_id;
@@ -508,7 +499,7 @@ static void conn_stop(struct relay *r, uint32_t s, uint64_t now)
 	struct rl_conn *c = &r->conns[s];
 
 	if (c->state == RLC_ESTABLISHED) {
-		send_stop_request(r, s, STOP_REASON_NONE, now);
+		send_stop_request(r, s, PPTP_STOP_NONE, now);
 	} else if (c->state != RLC_STOPPING) {
 		emit(r, RLEV_CONN_DOWN, s, RL_NONE, RLE_CLIENT_GONE,
 		     "not needed any more");
@@ -528,8 +519,8 @@ static void primary_lost(struct relay *r, uint32_t owner, uint64_t now)
 	o->primary = RL_NONE;
 	if (o->state == RLC_WAIT_UPSTREAM) {
 		msg_new(&m, PPTP_SCCRP);
-		m.num[PF_PROTO_VERSION] = PPTP_VERSION_1;
-		m.num[PF_RESULT] = RESULT_GENERAL_ERROR;
+		m.num[PF_PROTO_VERSION] = PPTP_VERSION;
+		m.num[PF_RESULT] = PPTP_RESULT_GENERAL_ERROR;
 		send_msg(r, owner, &m);
 		conn_drop(r, owner, RLE_UPSTREAM_FAILED, 1, now);
 	}
@@ -826,8 +817,8 @@ static void client_start(struct relay *r, uint32_t s, const struct pptp_msg *m,
 	if (c->primary != RL_NONE)
 		return;
 	msg_new(&rep, PPTP_SCCRP);
-	rep.num[PF_PROTO_VERSION] = PPTP_VERSION_1;
-	rep.num[PF_RESULT] = RESULT_GENERAL_ERROR;
+	rep.num[PF_PROTO_VERSION] = PPTP_VERSION;
+	rep.num[PF_RESULT] = PPTP_RESULT_GENERAL_ERROR;
 	send_msg(r, s, &rep);
 	conn_drop(r, s, RLE_UPSTREAM_FAILED, 1, now);
 }
@@ -849,7 +840,7 @@ static void client_icrp(struct relay *r, uint32_t s, const struct pptp_msg *m,
 	out.num[PF_CALL_ID] = k->pns_id;
 	out.num[PF_PEER_CALL_ID] = k->server_id;
 	send_msg(r, k->up, &out);
-	if (m->num[PF_RESULT] != RESULT_OK) {
+	if (m->num[PF_RESULT] != PPTP_RESULT_OK) {
 		/* The client turned the server's call down. */
 		call_end(r, slot, RLE_CLIENT_CLEAR, 0, 0, now);
 		return;
@@ -867,7 +858,7 @@ static void client_clear(struct relay *r, uint32_t s, const struct pptp_msg *m,
 		unexpected(r, s, "Call-Clear-Request for no call");
 		return;
 	}
-	send_cdn(r, s, r->calls[slot].pac_id, CDN_REQUEST);
+	send_cdn(r, s, r->calls[slot].pac_id, PPTP_CDN_REQUEST);
 	call_end(r, slot, RLE_CLIENT_CLEAR, 0, 1, now);
 }
 
@@ -892,7 +883,7 @@ static void echo_reply(struct relay *r, uint32_t s, const struct pptp_msg *m)
 
 	msg_new(&rep, PPTP_ECHORP);
 	rep.num[PF_IDENTIFIER] = m->num[PF_IDENTIFIER];
-	rep.num[PF_RESULT] = RESULT_OK;
+	rep.num[PF_RESULT] = PPTP_RESULT_OK;
 	send_msg(r, s, &rep);
 }
 
@@ -912,7 +903,7 @@ static int common_msg(struct relay *r, uint32_t s, const struct pptp_msg *m,
 		c->echo_out = 0;
 		return 1;
 	case PPTP_STOPCCRQ:
-		send_simple_reply(r, s, PPTP_STOPCCRP, RESULT_OK);
+		send_simple_reply(r, s, PPTP_STOPCCRP, PPTP_RESULT_OK);
 		conn_drop(r, s, why, 1, now);
 		return 1;
 	case PPTP_STOPCCRP:
@@ -993,10 +984,10 @@ static void server_start_reply(struct relay *r, uint32_t s,
 
 		/* The client hears what the server said, except that we take
 		 * any number of calls. */
-		if (m->num[PF_RESULT] == RESULT_OK)
+		if (m->num[PF_RESULT] == PPTP_RESULT_OK)
 			rep.num[PF_MAX_CHANNELS] = OUR_MAX_CHANNELS;
 		send_msg(r, owner, &rep);
-		if (m->num[PF_RESULT] != RESULT_OK) {
+		if (m->num[PF_RESULT] != PPTP_RESULT_OK) {
 			o->primary = RL_NONE;
 			conn_drop(r, s, RLE_UPSTREAM_FAILED, 1, now);
 			conn_drop(r, owner, RLE_UPSTREAM_FAILED, 1, now);
@@ -1004,7 +995,7 @@ static void server_start_reply(struct relay *r, uint32_t s,
 		}
 		conn_set_state(o, RLC_ESTABLISHED, now);
 	}
-	if (m->num[PF_RESULT] != RESULT_OK) {
+	if (m->num[PF_RESULT] != PPTP_RESULT_OK) {
 		conn_drop(r, s, RLE_UPSTREAM_FAILED, 1, now);
 		return;
 	}
@@ -1065,7 +1056,7 @@ static void server_ocrp(struct relay *r, uint32_t s, const struct pptp_msg *m,
 		unexpected(r, s, "OCRP for no call");
 		return;
 	}
-	if (m->num[PF_RESULT] != RESULT_OK) {
+	if (m->num[PF_RESULT] != PPTP_RESULT_OK) {
 		call_refused(r, slot, m, now);
 		return;
 	}
@@ -1092,7 +1083,7 @@ static void server_icrq(struct relay *r, uint32_t s, const struct pptp_msg *m,
 		r->ctr[RLS_CALLS_REFUSED]++;
 		msg_new(&out, PPTP_ICRP);
 		out.num[PF_PEER_CALL_ID] = m->num[PF_CALL_ID];
-		out.num[PF_RESULT] = ICRP_DO_NOT_ACCEPT;
+		out.num[PF_RESULT] = PPTP_ICRP_DO_NOT_ACCEPT;
 		send_msg(r, s, &out);
 		return;
 	}
@@ -1563,11 +1554,71 @@ void relay_shutdown(struct relay *r, uint64_t now)
 			struct pptp_msg m;
 
 			msg_new(&m, PPTP_STOPCCRQ);
-			m.num[PF_REASON] = STOP_REASON_SHUTDOWN;
+			m.num[PF_REASON] = PPTP_STOP_LOCAL_SHUTDOWN;
 			send_msg(r, i, &m);
 		}
 		r->conns[i].state = DYING;
 		emit(r, RLEV_CONN_DOWN, i, RL_NONE, RLE_SHUTDOWN, "shutdown");
 		conn_release(r, i, 1);
 	}
+}
+
+uint32_t relay_call_slots(const struct relay *r)
+{
+	if (!r->calls)
+		return 0;
+	return r->calls_hwm < r->cfg.max_calls ? r->calls_hwm
+					       : r->cfg.max_calls;
+}
+
+int relay_call_at(const struct relay *r, uint32_t slot,
+		  struct rl_call_view *v)
+{
+	const struct rl_call *k;
+
+	if (slot >= relay_call_slots(r) || r->calls[slot].state == RLK_FREE)
+		return -1;
+	k = &r->calls[slot];
+	memset(v, 0, sizeof(*v));
+	v->state = k->state;
+	v->incoming = k->incoming;
+	v->client_id_known = (uint8_t)rl_call_client_id_known(k);
+	v->server_id_known = (uint8_t)rl_call_server_id_known(k);
+	v->client_id = k->client_id;
+	v->pac_id = k->pac_id;
+	v->pns_id = k->pns_id;
+	v->server_id = k->server_id;
+	v->client = k->client;
+	v->server = k->server;
+	v->pub = k->pub;
+	v->created = k->created;
+	v->state_since = k->state_since;
+	v->frames_up = k->leg_client.st.rx_delivered;
+	v->frames_down = k->leg_server.st.rx_delivered;
+	return 0;
+}
+
+uint32_t relay_conns_used(const struct relay *r)
+{
+	return r->nconns;
+}
+
+uint32_t relay_calls_used(const struct relay *r)
+{
+	return r->ncalls;
+}
+
+uint32_t relay_max_calls(const struct relay *r)
+{
+	return r->cfg.max_calls;
+}
+
+uint64_t relay_counter(const struct relay *r, unsigned c)
+{
+	return c < RLS_COUNT ? r->ctr[c] : 0;
+}
+
+uint64_t relay_ended(const struct relay *r, unsigned e)
+{
+	return e < RLE_COUNT ? r->ended[e] : 0;
 }

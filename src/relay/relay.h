@@ -206,6 +206,10 @@ struct rl_hooks {
 			      uint16_t id);
 };
 
+/*
+ * The relay's state.  Only relay.c, its I/O layer (relayio.c) and its tests
+ * look inside; every other module reads it through the accessors below.
+ */
 struct relay {
 	struct rl_cfg cfg;
 	struct rl_hooks hooks;
@@ -293,5 +297,33 @@ void relay_shutdown(struct relay *r, uint64_t now);
 
 /* Whether the relay remembers server as needing one call per connection. */
 int relay_server_per_call(const struct relay *r, uint32_t server);
+
+/* ---- read-only views, for the control socket and metrics ---------------- */
+
+/* One relayed call, copied out as plain values. */
+struct rl_call_view {
+	uint8_t state;             /* enum rl_call_state, never RLK_FREE */
+	uint8_t incoming;
+	uint8_t client_id_known;   /* see rl_call_client_id_known */
+	uint8_t server_id_known;
+	uint16_t client_id, pac_id, pns_id, server_id;   /* pns_id 0: none yet */
+	uint32_t client, server, pub;                    /* pub 0: not known */
+	uint64_t created, state_since;
+	uint64_t frames_up, frames_down;   /* PPP frames delivered each way */
+};
+
+/* Call slots to look at: every slot from this one on is free. */
+uint32_t relay_call_slots(const struct relay *r);
+/* The call in slot: 0 and *v, or -1 when the slot is free or beyond. */
+int relay_call_at(const struct relay *r, uint32_t slot,
+		  struct rl_call_view *v);
+
+uint32_t relay_conns_used(const struct relay *r);
+uint32_t relay_calls_used(const struct relay *r);
+uint32_t relay_max_calls(const struct relay *r);
+/* A counter (enum rl_counter) and calls ended by reason (enum rl_end);
+ * 0 for values out of range. */
+uint64_t relay_counter(const struct relay *r, unsigned c);
+uint64_t relay_ended(const struct relay *r, unsigned e);
 
 #endif

@@ -79,3 +79,8 @@ size_t gre_build(const struct gre_info *g, uint8_t *out, size_t outlen)
 	}
 	return n;
 }
+
+void gre_set_call_id(uint8_t *p, uint16_t id)
+{
+	be16_put(p + GRE_CALLID_OFF, id);
+}

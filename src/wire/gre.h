@@ -33,6 +33,10 @@ const char *gre_strerror(enum gre_err e);
 /* Parse an enhanced GRE header at p (len bytes: GRE header and payload). */
 enum gre_err gre_parse(const uint8_t *p, size_t len, struct gre_info *g);
 
+/* Rewrite the Call ID of the header at p (at least GRE_CALLID_OFF + 2
+ * bytes).  PPTP's GRE has no checksum to follow. */
+void gre_set_call_id(uint8_t *p, uint16_t id);
+
 /* Build a header with the given fields; returns its length or 0 if short. */
 size_t gre_build(const struct gre_info *g, uint8_t *out, size_t outlen);
 

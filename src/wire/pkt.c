@@ -154,6 +154,45 @@ void ip4_set_dst(uint8_t *p, const struct ip4_info *ip, uint32_t addr)
 	ip4_set_addr(p, ip, 16, addr);
 }
 
+int tcp_trim(uint8_t *p, size_t *len, size_t keep)
+{
+	struct ip4_info ip;
+	struct tcp_info t;
+	size_t n;
+
+	if (ip4_parse(p, *len, &ip) != PKT_OK || ip.proto != IPPROTO_TCP_ ||
+	    tcp_parse(p, &ip, &t) != PKT_OK)
+		return -1;
+	if (keep >= t.payload_len)
+		return 0;
+	n = t.payload_off + keep;
+	be16_put(p + 2, (uint16_t)n);
+	p[t.off + 13] &= (uint8_t)~TCPF_FIN;
+	*len = n;
+	ip4_fix_csum(p, ip.hlen);
+	ip.tot_len = n;
+	be16_put(p + t.off + 16, 0);
+	be16_put(p + t.off + 16, tcp_csum(p, &ip));
+	return 1;
+}
+
+size_t ip4_build(uint8_t *out, uint8_t proto, uint32_t src, uint32_t dst,
+		 uint16_t id, size_t payload_len)
+{
+	if (payload_len > 65535 - IP4_HDR_LEN)
+		return 0;
+	memset(out, 0, IP4_HDR_LEN);
+	out[0] = 0x45;                  /* version 4, 5 words */
+	be16_put(out + 2, (uint16_t)(IP4_HDR_LEN + payload_len));
+	be16_put(out + 4, id);
+	out[8] = 64;                    /* TTL */
+	out[9] = proto;
+	be32_put(out + 12, src);
+	be32_put(out + 16, dst);
+	ip4_fix_csum(out, IP4_HDR_LEN);
+	return IP4_HDR_LEN;
+}
+
 const char *ip4_str(uint32_t a, char *buf)
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,

@@ -12,6 +12,7 @@
 
 #define IPPROTO_GRE_ 47
 #define IPPROTO_TCP_ 6
+#define IP4_HDR_LEN 20      /* a header without options */
 
 enum pkt_err {
 	PKT_OK = 0,
@@ -108,6 +109,23 @@ struct pkt_view {
 
 /* Parse data (len bytes) into v: IPv4, then TCP or GRE by protocol. */
 void pkt_view_parse(struct pkt_view *v, uint8_t *data, size_t len);
+
+/*
+ * Shorten an IPv4/TCP packet's payload to its first keep bytes: the total
+ * length, the IP checksum and the TCP checksum follow, and FIN goes (it
+ * belongs after the bytes cut off).  *len becomes the packet's new length.
+ * 1: trimmed; 0: the payload is not longer than keep, nothing changed;
+ * -1: not a parsable IPv4/TCP packet, nothing changed.
+ */
+int tcp_trim(uint8_t *p, size_t *len, size_t keep);
+
+/*
+ * Write an option-less IPv4 header (IP4_HDR_LEN bytes, TTL 64, no flags)
+ * for payload_len bytes of proto from src to dst, checksum included.
+ * Returns IP4_HDR_LEN, or 0 when the packet would exceed 65535 bytes.
+ */
+size_t ip4_build(uint8_t *out, uint8_t proto, uint32_t src, uint32_t dst,
+		 uint16_t id, size_t payload_len);
 
 /* Dotted-quad text of a host-order address, in a caller buffer (>= 16). */
 const char *ip4_str(uint32_t addr, char *buf);

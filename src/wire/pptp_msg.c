@@ -216,30 +216,40 @@ static const char *const err_names[PPTP_ERR_COUNT] = {
  * Call ID fields per type.  CDN carries the PAC's own ID and SLI/WEN carry
  * the receiver's: a gateway that rewrites them by position breaks calls.
  */
-static const struct pptp_id_field id_sender12[] = {
-	{ 12, PPTP_ID_SENDER },
+static const struct pptp_id_field id_pns12[] = {
+	{ 12, PPTP_ID_SENDER, PPTP_FROM_PNS },
 };
-static const struct pptp_id_field id_sender12_receiver14[] = {
-	{ 12, PPTP_ID_SENDER },
-	{ 14, PPTP_ID_RECEIVER },
+static const struct pptp_id_field id_pac12[] = {
+	{ 12, PPTP_ID_SENDER, PPTP_FROM_PAC },
 };
-static const struct pptp_id_field id_receiver12[] = {
-	{ 12, PPTP_ID_RECEIVER },
+static const struct pptp_id_field id_pac12_pns14[] = {
+	{ 12, PPTP_ID_SENDER, PPTP_FROM_PAC },
+	{ 14, PPTP_ID_RECEIVER, PPTP_FROM_PAC },
+};
+static const struct pptp_id_field id_pns12_pac14[] = {
+	{ 12, PPTP_ID_SENDER, PPTP_FROM_PNS },
+	{ 14, PPTP_ID_RECEIVER, PPTP_FROM_PNS },
+};
+static const struct pptp_id_field id_to_pns12[] = {
+	{ 12, PPTP_ID_RECEIVER, PPTP_FROM_PAC },
+};
+static const struct pptp_id_field id_to_either12[] = {
+	{ 12, PPTP_ID_RECEIVER, PPTP_FROM_EITHER },
 };
 
 static const struct {
 	uint8_t n;
 	const struct pptp_id_field *f;
 } id_tables[PPTP_TYPE_MAX + 1] = {
-	[PPTP_OCRQ] = { 1, id_sender12 },
-	[PPTP_ICRQ] = { 1, id_sender12 },
-	[PPTP_CCRQ] = { 1, id_sender12 },
-	[PPTP_CDN] = { 1, id_sender12 },
-	[PPTP_OCRP] = { 2, id_sender12_receiver14 },
-	[PPTP_ICRP] = { 2, id_sender12_receiver14 },
-	[PPTP_ICCN] = { 1, id_receiver12 },
-	[PPTP_WEN] = { 1, id_receiver12 },
-	[PPTP_SLI] = { 1, id_receiver12 },
+	[PPTP_OCRQ] = { 1, id_pns12 },
+	[PPTP_OCRP] = { 2, id_pac12_pns14 },
+	[PPTP_ICRQ] = { 1, id_pac12 },
+	[PPTP_ICRP] = { 2, id_pns12_pac14 },
+	[PPTP_ICCN] = { 1, id_to_pns12 },
+	[PPTP_CCRQ] = { 1, id_pns12 },
+	[PPTP_CDN] = { 1, id_pac12 },
+	[PPTP_WEN] = { 1, id_to_pns12 },
+	[PPTP_SLI] = { 1, id_to_either12 },
 };
 
 static const struct pptp_layout *layout_of(unsigned type)
@@ -405,4 +415,32 @@ int pptp_id_fields(unsigned type, struct pptp_id_field *out, int max)
 	for (i = 0; i < n && i < max; i++)
 		out[i] = id_tables[type].f[i];
 	return n;
+}
+
+int pptp_id_get(const uint8_t *m, unsigned type, enum pptp_id_owner owner,
+		uint16_t *id)
+{
+	int i;
+
+	if (type < 1 || type > PPTP_TYPE_MAX)
+		return -1;
+	for (i = 0; i < id_tables[type].n; i++)
+		if (id_tables[type].f[i].owner == owner) {
+			*id = be16_get(m + id_tables[type].f[i].offset);
+			return 0;
+		}
+	return -1;
+}
+
+size_t pptp_id_end(unsigned type)
+{
+	size_t end = PPTP_HDR_LEN;
+	int i;
+
+	if (type < 1 || type > PPTP_TYPE_MAX)
+		return end;
+	for (i = 0; i < id_tables[type].n; i++)
+		if (id_tables[type].f[i].offset + 2u > end)
+			end = id_tables[type].f[i].offset + 2u;
+	return end;
 }

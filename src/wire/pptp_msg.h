@@ -15,6 +15,45 @@
 #define PPTP_MAGIC 0x1A2B3C4Du
 #define PPTP_MSG_CONTROL 1
 #define PPTP_PORT 1723
+#define PPTP_VERSION 0x0100   /* Protocol Version 1.0 */
+
+/* Offsets from the start of a message that the translator reads in place. */
+enum {
+	PPTP_OFF_CTRL_TYPE = 8,       /* every message */
+	PPTP_OFF_REPLY_RESULT = 16,   /* OCRP, ICRP: Result Code, Error Code */
+	PPTP_OFF_MAX_CHANNELS = 24,   /* SCCRQ, SCCRP */
+};
+
+/*
+ * Result Codes (RFC 2637 section 2).  1 and 2 mean the same in every reply;
+ * the others depend on the message.
+ */
+enum pptp_result {
+	PPTP_RESULT_OK = 1,              /* every reply: OK, connected */
+	PPTP_RESULT_GENERAL_ERROR = 2,   /* the Error Code says more */
+	PPTP_ICRP_DO_NOT_ACCEPT = 3,     /* ICRP: the PNS takes no call */
+	PPTP_CDN_LOST_CARRIER = 1,       /* CDN's Result Code */
+	PPTP_CDN_ADMIN_SHUTDOWN = 3,
+	PPTP_CDN_REQUEST = 4,            /* answers a Call-Clear-Request */
+};
+
+/* Stop-Control-Connection-Request Reason. */
+enum pptp_stop_reason {
+	PPTP_STOP_NONE = 1,
+	PPTP_STOP_PROTOCOL = 2,          /* cannot support the peer's version */
+	PPTP_STOP_LOCAL_SHUTDOWN = 3,
+};
+
+/* General Error Codes, beside a PPTP_RESULT_GENERAL_ERROR. */
+enum pptp_error {
+	PPTP_ERROR_NONE = 0,
+	PPTP_ERROR_NOT_CONNECTED = 1,
+	PPTP_ERROR_BAD_FORMAT = 2,
+	PPTP_ERROR_BAD_VALUE = 3,
+	PPTP_ERROR_NO_RESOURCE = 4,
+	PPTP_ERROR_BAD_CALL_ID = 5,
+	PPTP_ERROR_PAC_ERROR = 6,
+};
 
 enum pptp_type {
 	PPTP_SCCRQ = 1,
@@ -106,13 +145,25 @@ struct pptp_msg {
 	uint8_t blob[PB_COUNT][PPTP_BLOB_MAX];
 };
 
-/* Whose Call ID a field holds: the sender's own, or the receiver's. */
+/* Whose Call ID a field holds: the sender's own, or the receiver's (the
+ * "Peer's Call ID" of RFC 2637). */
 enum pptp_id_owner { PPTP_ID_SENDER, PPTP_ID_RECEIVER };
+
+/* Which side sends a message, so which way a field may travel. */
+enum pptp_sender {
+	PPTP_FROM_PNS = 1,        /* the client */
+	PPTP_FROM_PAC = 2,        /* the server */
+	PPTP_FROM_EITHER = 3,     /* Set-Link-Info: some PACs send it too */
+};
 
 struct pptp_id_field {
 	uint16_t offset;          /* from the start of the message */
 	enum pptp_id_owner owner;
+	enum pptp_sender sender;
 };
+
+/* No message type has more Call ID fields than this. */
+#define PPTP_ID_FIELDS_MAX 2
 
 /* Exact length of a control message type, 0 for an unknown type. */
 size_t pptp_type_len(unsigned type);
@@ -145,8 +196,22 @@ size_t pptp_build(const struct pptp_msg *m, uint8_t *out, size_t outlen);
  * Call ID fields of a message type, as RFC 2637 places them: fills up to
  * max entries and returns how many there are (0 for types without one).
  * CDN's field is the sender's own ID; Set-Link-Info's and WAN-Error-Notify's
- * are the receiver's.
+ * are the receiver's.  A NAT that aliases one side's Call IDs rewrites that
+ * side's own fields as they leave and the receiver's fields coming back,
+ * and nothing else: never a PAC's own ID in CDN, nor the PAC's ID in a
+ * Set-Link-Info from the PNS.
  */
 int pptp_id_fields(unsigned type, struct pptp_id_field *out, int max);
+
+/*
+ * The Call ID of the given owner in message m of type (at least as many
+ * bytes as that field's end): 0 and *id, or -1 when the type has none.
+ */
+int pptp_id_get(const uint8_t *m, unsigned type, enum pptp_id_owner owner,
+		uint16_t *id);
+
+/* Bytes of a message of type up to the end of its last Call ID field
+ * (PPTP_HDR_LEN for types without one). */
+size_t pptp_id_end(unsigned type);
 
 #endif

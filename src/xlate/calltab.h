@@ -1,9 +1,10 @@
 /*
- * The call table: control connections, the calls in them, and the alias
- * allocator.  Records are plain data referring to each other by slot index,
- * never by pointer, so the table can be saved and restored, and each call's
- * translation exported as it is (see call_xlat).  Pure: time comes in as a
- * parameter, randomness from a seed.
+ * The translator's call table: control connections and the calls in them.
+ * Each call's alias comes from the alias space (alias/alias.h) it shares
+ * with the relay, owned by the call's slot.  Records are plain data
+ * referring to each other by slot index, never by pointer, so the table can
+ * be saved and restored, and each call's translation exported as it is (see
+ * call_xlat).  Pure: time comes in as a parameter.
  *
  * "Inside" is the host behind the NAT whose Call IDs are aliased; "outside"
  * is its peer; "pub" is the public address the NAT gave the inside host.
@@ -16,10 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alias/alias.h"
+#include "util/hidx.h"
 #include "xlate/ctlstream.h"
 
 #define SLOT_NONE UINT32_MAX
-#define SLOT_RESERVED (UINT32_MAX - 1)   /* alias held by the relay */
 
 enum call_state {
 	CALL_FREE,
@@ -87,32 +89,28 @@ struct call_xlat {
 struct calltab_cfg {
 	uint32_t max_calls;      /* calls in use at once */
 	uint32_t max_conns;
+	/* For the alias space the table draws from (calltab_alias_cfg): */
 	uint32_t holddown_ms;    /* an alias is not reused before this */
 	uint32_t max_reserved;   /* aliases the relay may hold at once */
-	uint64_t seed;
+	uint64_t seed;           /* also seeds the table's own index */
 };
 
 struct calltab_stats {
 	uint64_t calls_created, calls_ended[END_COUNT];
-	uint64_t refused_full, alias_exhausted, holddown_evicted;
+	uint64_t refused_full, alias_exhausted;
 	uint64_t conns_created, conns_refused;
 };
 
-struct hidx;
-
 struct calltab {
 	struct calltab_cfg cfg;
+	struct alias_space *as;  /* shared, not owned */
 	struct call *calls;
 	struct conn *conns;
 	uint32_t ncalls_cap, ncalls_used, nrefused;
 	uint32_t nconns_used;
-	uint32_t nreserved;
 	uint32_t *call_free, ncall_free;
 	uint32_t *conn_free, nconn_free;
-	struct hold *holds;
-	uint32_t hold_cap, hold_head, hold_n;
-	struct hidx *idx;
-	uint64_t rng;
+	struct hidx idx;         /* derived from the records */
 	struct calltab_stats st;
 };
 
@@ -121,7 +119,14 @@ enum calltab_err { CT_OK = 0, CT_FULL, CT_NO_ALIAS, CT_NOMEM };
 const char *call_state_name(unsigned s);
 const char *call_end_name(unsigned e);
 
-int calltab_init(struct calltab *t, const struct calltab_cfg *cfg);
+/* Call slots a table of cfg has: max_calls plus a reserve for refusals. */
+uint32_t calltab_slots(const struct calltab_cfg *cfg);
+/* The alias space a table of cfg needs: room for an alias per call slot. */
+void calltab_alias_cfg(const struct calltab_cfg *cfg, struct alias_cfg *ac);
+
+/* as: the alias space the calls' aliases come from, kept by the caller. */
+int calltab_init(struct calltab *t, const struct calltab_cfg *cfg,
+		 struct alias_space *as);
 /* Take over the reloadable settings (hold-down); sizes and seed stay. */
 void calltab_set_cfg(struct calltab *t, const struct calltab_cfg *cfg);
 void calltab_destroy(struct calltab *t);
@@ -139,9 +144,10 @@ void conn_del(struct calltab *t, struct conn *c, enum call_end reason,
 
 /*
  * A new call announced by the inside host with its own Call ID.  Takes a
- * random alias unused and not held down in (pub, outside).  refusal: the
- * call only reserves an alias so the peer's answer can be recognised and
- * turned into an error (it does not count against max_calls).
+ * random alias unused and not held down in (pub, outside) from the alias
+ * space.  refusal: the call only reserves an alias so the peer's answer can
+ * be recognised and turned into an error (it does not count against
+ * max_calls).
  */
 struct call *call_add(struct calltab *t, struct conn *c, uint16_t inside_id,
 		      int refusal, uint64_t now, enum calltab_err *err);
@@ -157,26 +163,11 @@ struct call *call_by_inside(struct calltab *t, const struct conn *c,
 void call_set_peer(struct calltab *t, struct call *call, uint16_t peer_id);
 void call_set_state(struct call *call, enum call_state s, uint64_t now);
 
-/* End a call: leave every index, hold its alias down, free the slot. */
+/* End a call: leave every index, free its alias (held down), free the
+ * slot. */
 void call_end(struct calltab *t, struct call *call, enum call_end reason,
 	      uint64_t now);
 
-/* Release aliases whose hold-down has passed. */
-void calltab_expire_holds(struct calltab *t, uint64_t now);
-
-/*
- * The relay's Call IDs toward a server share the alias space, so that GRE
- * from (outside to pub) names one call whichever engine owns it.  A released
- * alias is held down like a translated call's.
- */
-int alias_reserve(struct calltab *t, uint32_t pub, uint32_t outside,
-		  uint16_t *alias);
-void alias_release(struct calltab *t, uint32_t pub, uint32_t outside,
-		   uint16_t alias, uint64_t now);
-
 struct call_xlat call_xlat(const struct call *c);
-uint32_t calltab_holds(const struct calltab *t);
-int alias_held(struct calltab *t, uint32_t pub, uint32_t outside,
-	       uint16_t alias);
 
 #endif

@@ -47,15 +47,23 @@ void gw_default_cfg(struct gw_cfg *c)
 int gw_init(struct gw *g, const struct gw_cfg *cfg,
 	    const struct calltab_cfg *tcfg, const struct gw_hooks *hooks)
 {
+	struct alias_cfg ac;
+
 	memset(g, 0, sizeof(*g));
 	g->cfg = *cfg;
 	g->hooks = *hooks;
-	if (calltab_init(&g->tab, tcfg) < 0)
+	calltab_alias_cfg(tcfg, &ac);
+	if (alias_init(&g->aliases, &ac) < 0)
 		return -1;
+	if (calltab_init(&g->tab, tcfg, &g->aliases) < 0) {
+		alias_destroy(&g->aliases);
+		return -1;
+	}
 	g->pend = calloc(tcfg->max_conns ? tcfg->max_conns : 1,
 			 sizeof(*g->pend));
 	if (!g->pend) {
 		calltab_destroy(&g->tab);
+		alias_destroy(&g->aliases);
 		return -1;
 	}
 	return 0;
@@ -123,6 +131,7 @@ void gw_destroy(struct gw *g)
 	}
 	free(g->pend);
 	calltab_destroy(&g->tab);
+	alias_destroy(&g->aliases);
 }
 
 static void on_call_end(void *arg, const struct call *c, enum call_end why)
@@ -268,55 +277,93 @@ static void rw_put(struct cs_rewrite *rw, int *n, uint16_t off, uint16_t v)
 	(*n)++;
 }
 
-#define OCRP_RESULT_ERROR 2   /* General error */
-#define PPTP_ERROR_NO_RESOURCE 4
+/*
+ * Rewrite every Call ID field of the message that holds owner's ID (the
+ * sender's own, or the receiver's) to v, as the wire table places them.
+ */
+static void rw_ids(unsigned type, enum pptp_id_owner owner, uint16_t v,
+		   struct cs_rewrite *rw, int *n)
+{
+	struct pptp_id_field f[PPTP_ID_FIELDS_MAX];
+	int i, nf = pptp_id_fields(type, f, PPTP_ID_FIELDS_MAX);
 
-/* The inside host speaks: its own Call IDs become aliases. */
+	for (i = 0; i < nf; i++)
+		if (f[i].owner == owner)
+			rw_put(rw, n, f[i].offset, v);
+}
+
+/* What a refused call's reply says instead of the peer's "yes". */
+static void rw_refusal(struct cs_rewrite *rw, int *n)
+{
+	rw_put(rw, n, PPTP_OFF_REPLY_RESULT,
+	       PPTP_RESULT_GENERAL_ERROR << 8 | PPTP_ERROR_NO_RESOURCE);
+}
+
+static int reply_ok(const uint8_t *m)
+{
+	return m[PPTP_OFF_REPLY_RESULT] == PPTP_RESULT_OK;
+}
+
+/*
+ * The one place a call becomes established: when the message that says so
+ * is decided (Outgoing-Call-Reply "connected", Incoming-Call-Connected).
+ */
+static void call_up(struct msg_ctx *x, struct call *c)
+{
+	if (!c || c->state != CALL_REQUESTED)
+		return;
+	call_set_state(c, CALL_ESTABLISHED, x->now);
+	call_event(x->g, GWE_CALL_UP, c, x->conn);
+}
+
+/*
+ * The inside host speaks: its own Call IDs become aliases.  Fields with the
+ * receiver's ID (the outside peer's) pass untouched.
+ */
 static int decide_out(struct msg_ctx *x, unsigned type, const uint8_t *m,
 		      struct cs_rewrite *rw)
 {
-	uint16_t id = be16_get(m + 12);
+	uint16_t own = 0, peer = 0;
 	struct call *c;
 	int n = 0;
 
+	pptp_id_get(m, type, PPTP_ID_SENDER, &own);
+	pptp_id_get(m, type, PPTP_ID_RECEIVER, &peer);
 	switch (type) {
 	case PPTP_OCRQ:
 	case PPTP_ICRQ:
 	case PPTP_OCRP:
 	case PPTP_ICRP:
-		c = new_call(x, id, type == PPTP_OCRQ || type == PPTP_ICRP);
+		c = new_call(x, own, type == PPTP_OCRQ || type == PPTP_ICRP);
 		if (!c)
 			return -1;
 		if (type == PPTP_OCRP || type == PPTP_ICRP)
-			set_peer(x, c, be16_get(m + 14));
-		rw_put(rw, &n, 12, c->alias);
+			set_peer(x, c, peer);
+		rw_ids(type, PPTP_ID_SENDER, c->alias, rw, &n);
 		/* An inside PAC's "yes" to a refused call goes out as "no". */
 		if (c->state == CALL_REFUSED &&
 		    (type == PPTP_OCRP || type == PPTP_ICRP))
-			rw_put(rw, &n, 16, OCRP_RESULT_ERROR << 8 |
-				       PPTP_ERROR_NO_RESOURCE);
+			rw_refusal(rw, &n);
+		if (type == PPTP_OCRP && reply_ok(m))
+			call_up(x, c);
 		break;
 	case PPTP_CCRQ:
 	case PPTP_CDN:
-		c = call_by_inside(&x->g->tab, x->conn, id);
+		c = call_by_inside(&x->g->tab, x->conn, own);
 		if (!c) {
 			/* Never let an un-aliased inside ID out. */
 			x->g->ctr[GC_CTRL_UNKNOWN_CALL]++;
-			rw_put(rw, &n, 12, 0);
+			rw_ids(type, PPTP_ID_SENDER, 0, rw, &n);
 			break;
 		}
-		rw_put(rw, &n, 12, c->alias);
+		rw_ids(type, PPTP_ID_SENDER, c->alias, rw, &n);
 		if (type == PPTP_CDN)
 			end_call(x->g, c, END_CDN, x->now);
 		else
 			call_set_state(c, CALL_CLEARING, x->now);
 		break;
 	case PPTP_ICCN:
-		c = by_peer(x, id);
-		if (c && c->state == CALL_REQUESTED) {
-			call_set_state(c, CALL_ESTABLISHED, x->now);
-			call_event(x->g, GWE_CALL_UP, c, x->conn);
-		}
+		call_up(x, by_peer(x, peer));
 		break;
 	default:
 		/* WEN and SLI from the inside carry the peer's ID: untouched. */
@@ -325,47 +372,48 @@ static int decide_out(struct msg_ctx *x, unsigned type, const uint8_t *m,
 	return n;
 }
 
-/* The outside peer speaks: aliases it names go back to inside IDs. */
+/*
+ * The outside peer speaks: aliases it names in the receiver's fields go
+ * back to inside IDs.  Its own Call IDs (a PAC's in CDN, say) are never
+ * rewritten.
+ */
 static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
 		     struct cs_rewrite *rw)
 {
-	uint16_t id12 = be16_get(m + 12), id14 = be16_get(m + 14);
+	uint16_t own = 0, alias = 0;
 	struct call *c;
 	int n = 0;
 
+	pptp_id_get(m, type, PPTP_ID_SENDER, &own);
+	pptp_id_get(m, type, PPTP_ID_RECEIVER, &alias);
 	switch (type) {
 	case PPTP_OCRP:
 	case PPTP_ICRP:
-		c = by_alias(x, id14);
-		if (!c)
-			break;
-		rw_put(rw, &n, 14, c->inside_id);
-		set_peer(x, c, id12);
-		/* A refused call: the peer said yes, the inside host hears no. */
-		if (c->state == CALL_REFUSED)
-			rw_put(rw, &n, 16, OCRP_RESULT_ERROR << 8 |
-				       PPTP_ERROR_NO_RESOURCE);
-		break;
 	case PPTP_ICCN:
 	case PPTP_WEN:
 	case PPTP_SLI:
-		c = by_alias(x, id12);
+		c = by_alias(x, alias);
 		if (!c)
 			break;
-		rw_put(rw, &n, 12, c->inside_id);
-		if (type == PPTP_ICCN && c->state == CALL_REQUESTED) {
-			call_set_state(c, CALL_ESTABLISHED, x->now);
-			call_event(x->g, GWE_CALL_UP, c, x->conn);
+		rw_ids(type, PPTP_ID_RECEIVER, c->inside_id, rw, &n);
+		if (type == PPTP_OCRP || type == PPTP_ICRP) {
+			set_peer(x, c, own);
+			/* A refused call: the peer said yes, the inside host
+			 * hears no. */
+			if (c->state == CALL_REFUSED)
+				rw_refusal(rw, &n);
 		}
+		if ((type == PPTP_OCRP && reply_ok(m)) || type == PPTP_ICCN)
+			call_up(x, c);
 		break;
 	case PPTP_CCRQ:
-		c = by_peer(x, id12);
+		c = by_peer(x, own);
 		if (c)
 			call_set_state(c, CALL_CLEARING, x->now);
 		break;
 	case PPTP_CDN:
 		/* CDN carries the sender's own ID: never rewritten. */
-		c = by_peer(x, id12);
+		c = by_peer(x, own);
 		if (c)
 			end_call(x->g, c, END_CDN, x->now);
 		break;
@@ -378,28 +426,16 @@ static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
 /* Bytes of a message needed to decide: its Call IDs and reply result. */
 static size_t decide_len(unsigned type)
 {
-	switch (type) {
-	case PPTP_OCRP:
-	case PPTP_ICRP:
-		return 18;   /* peer's ID at 14, result at 16 (refusals) */
-	case PPTP_OCRQ:
-	case PPTP_ICRQ:
-	case PPTP_CCRQ:
-	case PPTP_CDN:
-	case PPTP_ICCN:
-	case PPTP_WEN:
-	case PPTP_SLI:
-		return 14;
-	default:
-		return PPTP_HDR_LEN;   /* no Call ID: nothing to wait for */
-	}
+	if (type == PPTP_OCRP || type == PPTP_ICRP)
+		return PPTP_OFF_REPLY_RESULT + 2;   /* result, error: refusals */
+	return pptp_id_end(type);   /* PPTP_HDR_LEN: nothing to wait for */
 }
 
 static int on_decide(void *arg, const uint8_t *m, size_t have,
 		     struct cs_rewrite *rw, int max)
 {
 	struct msg_ctx *x = arg;
-	unsigned type = be16_get(m + 8);
+	unsigned type = be16_get(m + PPTP_OFF_CTRL_TYPE);
 	int n;
 
 	(void)max;
@@ -415,40 +451,41 @@ static int on_decide(void *arg, const uint8_t *m, size_t have,
 static void on_complete(void *arg, const uint8_t *m, size_t len)
 {
 	struct msg_ctx *x = arg;
-	unsigned type = be16_get(m + 8);
+	unsigned type = be16_get(m + PPTP_OFF_CTRL_TYPE);
 	struct call *c = NULL;
+	uint16_t id;
 
 	x->g->ctr[GC_CTRL_MSGS]++;
 	switch (type) {
 	case PPTP_SCCRQ:
 	case PPTP_SCCRP:
 		if (x->dir == DIR_IN)
-			x->conn->max_channels = be16_get(m + 24);
+			x->conn->max_channels =
+				be16_get(m + PPTP_OFF_MAX_CHANNELS);
 		break;
 	case PPTP_OCRP:
 	case PPTP_ICRP:
-		/* The reply names the call by the receiver's ID at 14. */
-		if (x->dir == DIR_IN)
+		/* The reply names the call by the receiver's ID: an alias
+		 * coming in, the inside host's own going out. */
+		if (x->dir == DIR_IN) {
+			pptp_id_get(m, type, PPTP_ID_RECEIVER, &id);
 			c = call_by_alias(&x->g->tab, x->conn->pub,
-					  x->conn->outside, be16_get(m + 14));
-		else
-			c = call_by_inside(&x->g->tab, x->conn,
-					   be16_get(m + 12));
+					  x->conn->outside, id);
+		} else {
+			pptp_id_get(m, type, PPTP_ID_SENDER, &id);
+			c = call_by_inside(&x->g->tab, x->conn, id);
+		}
 		if (!c || c->conn != conn_slot(&x->g->tab, x->conn))
 			break;
-		if (c->state != CALL_REFUSED && m[16] != 1 &&
+		if (c->state != CALL_REFUSED && !reply_ok(m) &&
 		    type == PPTP_OCRP && x->dir == DIR_IN && c->inside_pns &&
 		    other_call_up(x->g, x->conn, c)) {
 			/* A server refusing a second call on a connection
 			 * with one up: the "auto" relay's other signal. */
 			over_limit(x->g, x->conn, x->conn->ncalls - 1);
 		}
-		if (c->state == CALL_REFUSED || m[16] != 1)
+		if (c->state == CALL_REFUSED || !reply_ok(m))
 			end_call(x->g, c, END_FAILED, x->now);
-		else if (type == PPTP_OCRP && c->state == CALL_REQUESTED) {
-			call_set_state(c, CALL_ESTABLISHED, x->now);
-			call_event(x->g, GWE_CALL_UP, c, x->conn);
-		}
 		break;
 	case PPTP_STOPCCRQ:
 	case PPTP_STOPCCRP:
@@ -539,21 +576,12 @@ static void drop_held(struct gw *g, struct gw_dirpend *d)
 /* Shorten a segment to its first keep payload bytes (FIN goes too). */
 static void seg_trim(struct gw_pkt *p, size_t keep)
 {
-	struct ip4_info ip;
-	struct tcp_info t;
-	size_t len;
+	size_t len = p->len;
 
-	if (seg_parse(p, &ip, &t) < 0 || keep >= t.payload_len)
-		return;
-	len = t.payload_off + keep;
-	be16_put(p->data + 2, (uint16_t)len);
-	p->data[t.off + 13] &= (uint8_t)~TCPF_FIN;
-	p->len = len;
-	ip4_fix_csum(p->data, ip.hlen);
-	ip.tot_len = len;
-	be16_put(p->data + t.off + 16, 0);
-	be16_put(p->data + t.off + 16, tcp_csum(p->data, &ip));
-	p->modified = 1;
+	if (tcp_trim(p->data, &len, keep) > 0) {
+		p->len = len;
+		p->modified = 1;
+	}
 }
 
 /*
@@ -861,10 +889,9 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 		}
 		ip4_set_src(p->data, ip, c->pub);
 	} else {
-		uint8_t id[2];
-
 		c = call_by_alias(&g->tab, ip->dst, ip->src, gr.call_id);
-		if (!c && alias_held(&g->tab, ip->dst, ip->src, gr.call_id)) {
+		if (!c && alias_held(&g->aliases, ip->dst, ip->src,
+				     gr.call_id)) {
 			/*
 			 * Late GRE of a call that just ended.  Delivered to
 			 * this host it would draw an ICMP protocol-unreachable,
@@ -897,8 +924,7 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 			return;
 		}
 		ip4_set_dst(p->data, ip, c->inside);
-		be16_put(id, c->inside_id);
-		memcpy(gh + GRE_CALLID_OFF, id, 2);
+		gre_set_call_id(gh, c->inside_id);
 	}
 	p->modified = 1;
 	c->last_seen = now;
@@ -997,7 +1023,7 @@ void gw_tick(struct gw *g, uint64_t now)
 	for (i = 0; i < t->ncalls_cap; i++)
 		if (t->calls[i].state != CALL_FREE)
 			tick_call(g, &t->calls[i], now);
-	calltab_expire_holds(t, now);
+	alias_expire(&g->aliases, now);
 }
 
 void gw_conn_gone(struct gw *g, uint32_t inside, uint16_t iport,

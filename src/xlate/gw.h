@@ -182,7 +182,10 @@ struct gw_hooks {
 
 struct gw_pend;
 
+/* The translator holds its call table and the alias space the table draws
+ * from; the relay (relay/) takes its Call IDs from the same space. */
 struct gw {
+	struct alias_space aliases;
 	struct calltab tab;
 	struct gw_cfg cfg;
 	struct gw_hooks hooks;
@@ -194,6 +197,7 @@ struct gw {
 const char *gw_counter_name(unsigned c);
 
 void gw_default_cfg(struct gw_cfg *cfg);
+/* Sets up the call table and, sized for it, the alias space (aliases). */
 int gw_init(struct gw *g, const struct gw_cfg *cfg,
 	    const struct calltab_cfg *tcfg, const struct gw_hooks *hooks);
 /*

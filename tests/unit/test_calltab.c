@@ -1,8 +1,10 @@
 /*
- * Tests for calltab.c: connections, calls, the alias allocator with its
- * hold-down, and the hash index behind every lookup.  The stress test runs
- * thousands of random operations against a brute-force model, so a slip in
- * the index's backward-shift deletion shows up as a lookup that disagrees.
+ * Tests for calltab.c: connections, calls, their aliases from the alias
+ * space with its hold-down, and the hash index behind every lookup.  The
+ * stress test runs thousands of random operations against a brute-force
+ * model, so a slip in the index's backward-shift deletion shows up as a
+ * lookup that disagrees.  The alias space's own tests, the relay's
+ * reservations among them, are in test_alias.c.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +19,29 @@
 #define SRV2 0xC6130003u
 #define PUB1 0xCB007101u   /* 203.0.113.1 */
 #define PUB2 0xCB007102u
+
+/* The alias space the table under test draws from: one table at a time. */
+static struct alias_space tas;
+
+static int tab_init(struct calltab *t, const struct calltab_cfg *cfg)
+{
+	struct alias_cfg ac;
+
+	calltab_alias_cfg(cfg, &ac);
+	if (alias_init(&tas, &ac) < 0)
+		return -1;
+	if (calltab_init(t, cfg, &tas) < 0) {
+		alias_destroy(&tas);
+		return -1;
+	}
+	return 0;
+}
+
+static void tab_destroy(struct calltab *t)
+{
+	calltab_destroy(t);
+	alias_destroy(&tas);
+}
 
 static struct calltab_cfg cfg_of(uint32_t max_calls, uint32_t max_conns,
 				 uint32_t holddown, uint64_t seed)
@@ -58,13 +83,13 @@ static void test_conns(void)
 	struct calltab_cfg cfg = cfg_of(16, 3, 1000, 1);
 	struct conn *a, *b, *c, *d;
 
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	a = conn_add(&t, IN1, 40000, SRV1, 1723, 5);
 	b = conn_add(&t, IN1, 40001, SRV1, 1723, 6);
 	c = conn_add(&t, IN2, 40000, SRV1, 1723, 7);
 	CHECK(a && b && c);
 	if (!a || !b || !c) {
-		calltab_destroy(&t);
+		tab_destroy(&t);
 		return;
 	}
 	CHECK(a != b && b != c && a != c);
@@ -97,7 +122,7 @@ static void test_conns(void)
 	CHECK(conn_find(&t, IN2, 40001, SRV1, 1723) == d);
 	CHECK_EQ(CONN_OPEN, d ? d->state : 0);
 	CHECK(conn_slot(&t, a) < 3 && conn_slot(&t, c) < 3);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 static void test_distinct_aliases(void)
@@ -109,7 +134,7 @@ static void test_distinct_aliases(void)
 	int i, dup = 0, zero = 0, fail = 0;
 
 	memset(seen, 0, sizeof(seen));
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	for (i = 0; i < 3000; i++) {
 		enum calltab_err err;
@@ -147,7 +172,7 @@ static void test_distinct_aliases(void)
 		}
 		CHECK(blocks > 200);
 	}
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 static void seq_of(uint64_t seed, uint16_t *out, int n)
@@ -157,7 +182,7 @@ static void seq_of(uint64_t seed, uint16_t *out, int n)
 	struct conn *c;
 	int i;
 
-	if (calltab_init(&t, &cfg) < 0)
+	if (tab_init(&t, &cfg) < 0)
 		return;
 	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	for (i = 0; i < n; i++) {
@@ -166,7 +191,7 @@ static void seq_of(uint64_t seed, uint16_t *out, int n)
 
 		out[i] = k ? k->alias : 0;
 	}
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 static void test_seed_reproducible(void)
@@ -192,7 +217,7 @@ static void test_lookups(void)
 	enum calltab_err err;
 	struct call_xlat x;
 
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	c1 = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	c2 = mkconn(&t, IN2, 40000, SRV1, PUB1);
 	c3 = mkconn(&t, IN1, 40001, SRV2, PUB1);
@@ -204,7 +229,7 @@ static void test_lookups(void)
 	CHECK_EQ(CT_OK, err);
 	if (!k1 || !k2 || !k3) {
 		CHECK(0);
-		calltab_destroy(&t);
+		tab_destroy(&t);
 		return;
 	}
 	CHECK(k1->alias != k2->alias);   /* same scope (PUB1, SRV1) */
@@ -258,7 +283,7 @@ static void test_lookups(void)
 	CHECK_EQ(50, k1->state_since);
 	call_set_state(k1, CALL_ESTABLISHED, 60);
 	CHECK_EQ(50, k1->state_since);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 static void test_call_end(void)
@@ -270,19 +295,19 @@ static void test_call_end(void)
 	enum calltab_err err;
 	uint16_t a1;
 
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	k1 = call_add(&t, c, 1, 0, 10, &err);
 	k2 = call_add(&t, c, 2, 0, 10, &err);
 	if (!k1 || !k2) {
 		CHECK(0);
-		calltab_destroy(&t);
+		tab_destroy(&t);
 		return;
 	}
 	call_set_peer(&t, k1, 77);
 	a1 = k1->alias;
 	CHECK_EQ(2, c->ncalls);
-	CHECK_EQ(0, alias_held(&t, PUB1, SRV1, a1));
+	CHECK_EQ(0, alias_held(&tas, PUB1, SRV1, a1));
 	call_end(&t, k1, END_CDN, 100);
 	CHECK_EQ(CALL_FREE, k1->state);
 	CHECK(call_by_alias(&t, PUB1, SRV1, a1) == NULL);
@@ -291,9 +316,9 @@ static void test_call_end(void)
 	CHECK(call_by_inside(&t, c, 2) == k2);
 	CHECK_EQ(1, c->ncalls);
 	CHECK_EQ(1, t.ncalls_used);
-	CHECK_EQ(1, alias_held(&t, PUB1, SRV1, a1));
-	CHECK_EQ(0, alias_held(&t, PUB2, SRV1, a1));
-	CHECK_EQ(1, calltab_holds(&t));
+	CHECK_EQ(1, alias_held(&tas, PUB1, SRV1, a1));
+	CHECK_EQ(0, alias_held(&tas, PUB2, SRV1, a1));
+	CHECK_EQ(1, alias_holds(&tas));
 	CHECK_EQ(1, t.st.calls_ended[END_CDN]);
 	/* Ending twice changes nothing. */
 	call_end(&t, k1, END_CDN, 100);
@@ -301,16 +326,16 @@ static void test_call_end(void)
 	CHECK_EQ(1, t.ncalls_used);
 	CHECK_EQ(1, c->ncalls);
 	/* The hold-down lasts exactly holddown_ms. */
-	calltab_expire_holds(&t, 1099);
-	CHECK_EQ(1, alias_held(&t, PUB1, SRV1, a1));
-	calltab_expire_holds(&t, 1100);
-	CHECK_EQ(0, alias_held(&t, PUB1, SRV1, a1));
-	CHECK_EQ(0, calltab_holds(&t));
+	alias_expire(&tas, 1099);
+	CHECK_EQ(1, alias_held(&tas, PUB1, SRV1, a1));
+	alias_expire(&tas, 1100);
+	CHECK_EQ(0, alias_held(&tas, PUB1, SRV1, a1));
+	CHECK_EQ(0, alias_holds(&tas));
 	/* The linked list still works after unlinking from the head. */
 	call_end(&t, k2, END_CLEAR, 200);
 	CHECK_EQ(SLOT_NONE, c->first_call);
 	CHECK_EQ(0, c->ncalls);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 /*
@@ -328,17 +353,17 @@ static void test_holddown_full_scope(void)
 	uint16_t held;
 	int i, fails = 0, got_held = 0;
 
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	held_call = call_add(&t, c, 0, 0, 0, &err);
 	if (!held_call) {
 		CHECK(0);
-		calltab_destroy(&t);
+		tab_destroy(&t);
 		return;
 	}
 	held = held_call->alias;
 	call_end(&t, held_call, END_CDN, 1000);
-	CHECK_EQ(1, alias_held(&t, PUB1, SRV1, held));
+	CHECK_EQ(1, alias_held(&tas, PUB1, SRV1, held));
 	/* 65534 more aliases exist in the scope. */
 	for (i = 0; i < 65534; i++) {
 		k = call_add(&t, c, (uint16_t)(i + 1), 0, 1000, &err);
@@ -352,17 +377,17 @@ static void test_holddown_full_scope(void)
 	k = call_add(&t, c, 65535, 0, 2000, &err);
 	CHECK(k == NULL);
 	CHECK_EQ(CT_NO_ALIAS, err);
-	calltab_expire_holds(&t, 5999);
+	alias_expire(&tas, 5999);
 	k = call_add(&t, c, 65535, 0, 5999, &err);
 	CHECK(k == NULL);
 	CHECK_EQ(CT_NO_ALIAS, err);
 	CHECK_EQ(2, t.st.alias_exhausted);
-	calltab_expire_holds(&t, 6000);
+	alias_expire(&tas, 6000);
 	k = call_add(&t, c, 65535, 0, 6000, &err);
 	CHECK(k != NULL);
 	CHECK_EQ(CT_OK, err);
 	CHECK_EQ(held, k ? k->alias : 0);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 /*
@@ -381,17 +406,17 @@ static void test_holddown_churn(void)
 	uint32_t i, cap;
 	int back = 0;
 
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	k = call_add(&t, c, 1, 0, 0, &err);
 	if (!k) {
 		CHECK(0);
-		calltab_destroy(&t);
+		tab_destroy(&t);
 		return;
 	}
 	held = k->alias;
 	call_end(&t, k, END_CLEAR, 0);
-	cap = t.hold_cap;
+	cap = tas.hold_cap;
 	for (i = 0; i + 1 < cap; i++) {
 		k = call_add(&t, c, 2, 0, i, &err);
 		if (!k) {
@@ -403,20 +428,20 @@ static void test_holddown_churn(void)
 		call_end(&t, k, END_CLEAR, i);
 	}
 	CHECK_EQ(0, back);
-	CHECK_EQ(1, alias_held(&t, PUB1, SRV1, held));
-	CHECK_EQ(0, t.st.holddown_evicted);
-	CHECK_EQ(cap, calltab_holds(&t));
+	CHECK_EQ(1, alias_held(&tas, PUB1, SRV1, held));
+	CHECK_EQ(0, tas.st.holddown_evicted);
+	CHECK_EQ(cap, alias_holds(&tas));
 	/* One more end: the ring is full, the oldest (held) goes early. */
 	k = call_add(&t, c, 2, 0, cap, &err);
 	if (k)
 		call_end(&t, k, END_CLEAR, cap);
-	CHECK_EQ(1, t.st.holddown_evicted);
-	CHECK_EQ(0, alias_held(&t, PUB1, SRV1, held));
-	CHECK_EQ(cap, calltab_holds(&t));
+	CHECK_EQ(1, tas.st.holddown_evicted);
+	CHECK_EQ(0, alias_held(&tas, PUB1, SRV1, held));
+	CHECK_EQ(cap, alias_holds(&tas));
 	/* Everything expires at once past the hold-down. */
-	calltab_expire_holds(&t, cap + 100000);
-	CHECK_EQ(0, calltab_holds(&t));
-	calltab_destroy(&t);
+	alias_expire(&tas, cap + 100000);
+	CHECK_EQ(0, alias_holds(&tas));
+	tab_destroy(&t);
 }
 
 static void test_full_and_refusal(void)
@@ -429,7 +454,7 @@ static void test_full_and_refusal(void)
 	uint32_t reserve, i;
 	int ok = 0;
 
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	for (i = 0; i < 8; i++) {
 		k = call_add(&t, c, (uint16_t)(i + 1), 0, 0, &err);
@@ -476,7 +501,7 @@ static void test_full_and_refusal(void)
 	CHECK_EQ((long long)reserve - 1, t.nrefused);
 	k = call_add(&t, c, 400, 1, 2, &err);
 	CHECK(k != NULL);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 static void test_scope_exhaustion(void)
@@ -490,7 +515,7 @@ static void test_scope_exhaustion(void)
 	int i, fails = 0, dup = 0;
 
 	memset(seen, 0, sizeof(seen));
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	/* Two connections share one scope (two inside hosts, one server). */
 	a = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	d = mkconn(&t, IN2, 40000, SRV1, PUB1);
@@ -523,7 +548,7 @@ static void test_scope_exhaustion(void)
 		CHECK(other != NULL && other != k);
 		CHECK(call_by_alias(&t, PUB1, SRV2, k->alias) == k);
 	}
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 struct endrec {
@@ -559,7 +584,7 @@ static void test_conn_del_calls(void)
 	int i, seen[5] = { 0 };
 
 	memset(&r, 0, sizeof(r));
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	c1 = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	c2 = mkconn(&t, IN2, 40000, SRV1, PUB1);
 	for (i = 0; i < 5; i++) {
@@ -581,7 +606,7 @@ static void test_conn_del_calls(void)
 	for (i = 0; i < 5; i++) {
 		CHECK_EQ(1, seen[i]);
 		CHECK(call_by_alias(&t, PUB1, SRV1, aliases[i]) == NULL);
-		CHECK_EQ(1, alias_held(&t, PUB1, SRV1, aliases[i]));
+		CHECK_EQ(1, alias_held(&tas, PUB1, SRV1, aliases[i]));
 		CHECK(call_by_peer(&t, IN1, SRV1, (uint16_t)(1000 + i)) == NULL);
 	}
 	CHECK_EQ(5, t.st.calls_ended[END_STOP]);
@@ -592,7 +617,7 @@ static void test_conn_del_calls(void)
 	conn_del(&t, c2, END_TCP, 60, NULL, NULL);
 	CHECK_EQ(0, t.ncalls_used);
 	CHECK_EQ(1, t.st.calls_ended[END_TCP]);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 static void test_set_peer_replaces(void)
@@ -604,7 +629,7 @@ static void test_set_peer_replaces(void)
 	enum calltab_err err;
 	uint16_t old_alias;
 
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	/* Two connections from one host to one server (a restarted client). */
 	c1 = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	c2 = mkconn(&t, IN1, 40001, SRV1, PUB1);
@@ -612,7 +637,7 @@ static void test_set_peer_replaces(void)
 	nw = call_add(&t, c2, 1, 0, 5, &err);
 	if (!old || !nw) {
 		CHECK(0);
-		calltab_destroy(&t);
+		tab_destroy(&t);
 		return;
 	}
 	old_alias = old->alias;
@@ -626,13 +651,13 @@ static void test_set_peer_replaces(void)
 	CHECK(call_by_inside(&t, c1, 1) == NULL);
 	CHECK(call_by_inside(&t, c2, 1) == nw);
 	CHECK_EQ(0, c1->ncalls);
-	CHECK_EQ(1, alias_held(&t, PUB1, SRV1, old_alias));
+	CHECK_EQ(1, alias_held(&tas, PUB1, SRV1, old_alias));
 	/* Setting the same peer ID again is not a clash with itself. */
 	call_set_peer(&t, nw, 42);
 	CHECK_EQ(CALL_REQUESTED, nw->state);
 	CHECK(call_by_peer(&t, IN1, SRV1, 42) == nw);
 	CHECK_EQ(1, t.st.calls_ended[END_REPLACED]);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 /*
@@ -648,19 +673,19 @@ static void test_same_inside_id_index(void)
 	struct call *a, *b;
 	enum calltab_err err;
 
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	a = call_add(&t, c, 5, 0, 0, &err);
 	b = call_add(&t, c, 5, 0, 0, &err);
 	if (!a || !b) {
 		CHECK(0);
-		calltab_destroy(&t);
+		tab_destroy(&t);
 		return;
 	}
 	CHECK(call_by_inside(&t, c, 5) == b);
 	call_end(&t, a, END_REPLACED, 1);
 	CHECK(call_by_inside(&t, c, 5) == b);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 /* ---- hash index stress against a brute-force model ---------------------- */
@@ -722,7 +747,7 @@ static void test_hash_stress(void)
 
 	memset(inuse, 0, sizeof(inuse));
 	nmc = nmh = 0;
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	for (i = 0; i < S_CONNS; i++) {
 		cin[i] = IN1 + (uint32_t)(i % 4);
 		cout[i] = SRV1 + (uint32_t)(i % 3);
@@ -734,7 +759,7 @@ static void test_hash_stress(void)
 		uint32_t r = srand32() % 100;
 
 		now++;
-		calltab_expire_holds(&t, now);
+		alias_expire(&tas, now);
 		if ((r < 55 && nlive < S_MAXCALLS) || nlive == 0) {
 			int ci = (int)(srand32() % S_CONNS);
 			uint16_t id;
@@ -838,7 +863,7 @@ static void test_hash_stress(void)
 				if (!found && call_by_alias(&t, cpub[ci], cout[ci],
 							    a) != NULL)
 					mism_miss++;
-				if (!found && alias_held(&t, cpub[ci], cout[ci], a) !=
+				if (!found && alias_held(&tas, cpub[ci], cout[ci], a) !=
 				    model_held(cpub[ci], cout[ci], a, now))
 					mism_hold++;
 			}
@@ -856,7 +881,7 @@ static void test_hash_stress(void)
 					    m->alias == mh[i].alias)
 						live = 1;
 				}
-				if (!live && h != alias_held(&t, mh[i].pub,
+				if (!live && h != alias_held(&tas, mh[i].pub,
 							     mh[i].outside,
 							     mh[i].alias))
 					mism_hold++;
@@ -867,7 +892,7 @@ static void test_hash_stress(void)
 	CHECK_EQ(0, mism_miss);
 	CHECK_EQ(0, mism_hold);
 	CHECK_EQ((long long)nlive, t.ncalls_used);
-	CHECK_EQ(0, t.st.holddown_evicted);
+	CHECK_EQ(0, tas.st.holddown_evicted);
 	{
 		uint32_t sum = 0;
 
@@ -886,7 +911,7 @@ static void test_hash_stress(void)
 			mism++;
 	}
 	CHECK_EQ(0, mism);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 static void test_stats(void)
@@ -897,7 +922,7 @@ static void test_stats(void)
 	struct call *a, *b;
 	enum calltab_err err;
 
-	CHECK_EQ(0, calltab_init(&t, &cfg));
+	CHECK_EQ(0, tab_init(&t, &cfg));
 	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
 	a = call_add(&t, c, 1, 0, 0, &err);
 	b = call_add(&t, c, 2, 0, 0, &err);
@@ -913,69 +938,7 @@ static void test_stats(void)
 	CHECK_EQ(0, t.st.calls_ended[END_CDN]);
 	CHECK_EQ(1, t.st.conns_created);
 	CHECK_EQ(0, t.st.alias_exhausted);
-	calltab_destroy(&t);
-}
-
-/*
- * The relay's reservations share the alias space: a reserved alias is never
- * handed to a translated call in the same scope, is not a call for lookups,
- * is held down when released, and the reservation count is bounded.
- */
-static void test_reserve(void)
-{
-	struct calltab t;
-	struct calltab_cfg cfg = cfg_of(70000, 4, 1000, 11);
-	struct conn *c;
-	struct call *k;
-	enum calltab_err err;
-	uint16_t r1 = 0, r2 = 0, extra;
-	int i, clash = 0, fails = 0;
-
-	cfg.max_reserved = 2;
-	CHECK_EQ(0, calltab_init(&t, &cfg));
-	CHECK_EQ(0, alias_reserve(&t, PUB1, SRV1, &r1));
-	CHECK_EQ(0, alias_reserve(&t, PUB1, SRV1, &r2));
-	CHECK(r1 != 0 && r2 != 0 && r1 != r2);
-	CHECK_EQ(2, t.nreserved);
-	/* Bounded: the third is refused and counted. */
-	CHECK_EQ(-1, alias_reserve(&t, PUB1, SRV1, &extra));
-	CHECK_EQ(1, t.st.alias_exhausted);
-	CHECK(call_by_alias(&t, PUB1, SRV1, r1) == NULL);
-	/* Translated calls take every other alias of the scope, never a
-	 * reserved one, and then there is none left. */
-	c = mkconn(&t, IN1, 40000, SRV1, PUB1);
-	for (i = 0; i < 65533; i++) {
-		k = call_add(&t, c, (uint16_t)i, 0, 10, &err);
-		if (!k) {
-			fails++;
-			continue;
-		}
-		clash += k->alias == r1 || k->alias == r2;
-	}
-	CHECK_EQ(0, fails);
-	CHECK_EQ(0, clash);
-	CHECK(call_add(&t, c, 65533, 0, 10, &err) == NULL);
-	CHECK_EQ(CT_NO_ALIAS, err);
-	/* Releasing holds the alias down; a wrong scope releases nothing. */
-	alias_release(&t, PUB2, SRV1, r1, 100);
-	CHECK_EQ(2, t.nreserved);
-	alias_release(&t, PUB1, SRV1, r1, 100);
-	CHECK_EQ(1, t.nreserved);
-	CHECK_EQ(1, alias_held(&t, PUB1, SRV1, r1));
-	CHECK(call_add(&t, c, 65533, 0, 200, &err) == NULL);
-	/* A translated call's alias cannot be released as a reservation. */
-	k = call_by_inside(&t, c, 1);
-	CHECK(k != NULL);
-	if (k) {
-		alias_release(&t, PUB1, SRV1, k->alias, 100);
-		CHECK(call_by_alias(&t, PUB1, SRV1, k->alias) == k);
-	}
-	/* After the hold-down the released alias is the one left to take. */
-	calltab_expire_holds(&t, 1100);
-	CHECK_EQ(0, alias_held(&t, PUB1, SRV1, r1));
-	k = call_add(&t, c, 65533, 0, 1200, &err);
-	CHECK(k != NULL && k->alias == r1);
-	calltab_destroy(&t);
+	tab_destroy(&t);
 }
 
 int main(void)
@@ -995,6 +958,5 @@ int main(void)
 	test_same_inside_id_index();
 	test_hash_stress();
 	test_stats();
-	test_reserve();
 	return check_report();
 }

@@ -297,11 +297,39 @@ static void test_build(void)
 	}
 }
 
+/* The Call ID changes in place; every other byte and the parse stay. */
+static void test_set_call_id(void)
+{
+	uint8_t p[32], orig[32];
+	struct gre_info g;
+	int s, a;
+
+	for (s = 0; s < 2; s++)
+		for (a = 0; a < 2; a++) {
+			size_t n = mk(p, (uint16_t)(0x2001 | (s ? 0x1000 : 0) |
+						    (a ? 0x0080 : 0)),
+				      GRE_PROTO_PPP, 4, 0x1234, 7, 9, 0);
+
+			memset(p + n, 0x7e, 4);
+			memcpy(orig, p, n + 4);
+			gre_set_call_id(p, 0xBEEF);
+			CHECK_EQ(0xBE, p[6]);
+			CHECK_EQ(0xEF, p[7]);
+			CHECK_MEM(orig, p, 6);
+			CHECK_MEM(orig + 8, p + 8, n + 4 - 8);
+			CHECK_EQ(GRE_OK, parse_exact(p, n + 4, &g));
+			CHECK_EQ(0xBEEF, g.call_id);
+			CHECK_EQ(s, g.has_seq);
+			CHECK_EQ(a, g.has_ack);
+		}
+}
+
 int main(void)
 {
 	test_flags_exhaustive();
 	test_good();
 	test_errors();
 	test_build();
+	test_set_call_id();
 	return check_report();
 }

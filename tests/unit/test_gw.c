@@ -558,7 +558,7 @@ static void test_cdn_from_server(void)
 	CHECK_MEM(t->orig, t->buf, t->gp.len);
 	CHECK_EQ(1, e.ends[END_CDN]);
 	CHECK_EQ(0, e.g.tab.ncalls_used);
-	CHECK_EQ(1, alias_held(&e.g.tab, PUB, SERVER, alias));
+	CHECK_EQ(1, alias_held(&e.g.aliases, PUB, SERVER, alias));
 	/* Late GRE is not translated to the inside any more: while the alias
 	 * is held down it is dropped (delivered here it would draw an ICMP
 	 * error that kills the server's other calls with us). */
@@ -790,7 +790,7 @@ static void test_ocrp_failed(void)
 	CHECK_EQ(0, e.g.tab.ncalls_used);
 	CHECK_EQ(1, e.ends[END_FAILED]);
 	CHECK_EQ(0, e.ev[GWE_CALL_UP]);
-	CHECK_EQ(1, alias_held(&e.g.tab, PUB, SERVER, alias));
+	CHECK_EQ(1, alias_held(&e.g.aliases, PUB, SERVER, alias));
 	CHECK(dropped(gre_in(&e, &f, alias)));
 	CHECK_EQ(1, e.g.ctr[GC_GRE_IN_LATE]);
 	env_done(&e);
@@ -1731,12 +1731,12 @@ static void test_idle_and_holddown(void)
 	gw_tick(&e.g, t0 + e.g.cfg.call_idle_ms);
 	CHECK_EQ(0, e.g.tab.ncalls_used);
 	CHECK_EQ(1, e.ends[END_IDLE]);
-	CHECK_EQ(1, alias_held(&e.g.tab, PUB, SERVER, alias));
+	CHECK_EQ(1, alias_held(&e.g.aliases, PUB, SERVER, alias));
 	gw_tick(&e.g, t0 + e.g.cfg.call_idle_ms + HOLDDOWN - 1);
-	CHECK_EQ(1, alias_held(&e.g.tab, PUB, SERVER, alias));
+	CHECK_EQ(1, alias_held(&e.g.aliases, PUB, SERVER, alias));
 	e.now = t0 + e.g.cfg.call_idle_ms + HOLDDOWN;
 	gw_tick(&e.g, e.now);
-	CHECK_EQ(0, alias_held(&e.g.tab, PUB, SERVER, alias));
+	CHECK_EQ(0, alias_held(&e.g.aliases, PUB, SERVER, alias));
 	t = gre_in(&e, &f, alias);
 	CHECK_EQ(PUB, pg_dst(t->buf));
 	env_done(&e);

@@ -742,6 +742,103 @@ static void test_strings(void)
 	CHECK(strcmp(pkt_strerror((enum pkt_err)-1), "?") == 0);
 }
 
+/* ---- tcp_trim and ip4_build ---------------------------------------------- */
+
+/*
+ * Every keep length of segments with and without IP and TCP options, with
+ * and without FIN: the packet shrinks to exactly the kept payload, both
+ * checksums verify, FIN goes only when bytes were cut, and the kept bytes
+ * and the other flags stay.
+ */
+static void test_tcp_trim(void)
+{
+	static const size_t hl[] = { 20, 24 }, dl[] = { 20, 32 };
+	uint8_t p[200], orig[200];
+	size_t h, d, keep, len, tot;
+	int fin, bad = 0;
+
+	for (h = 0; h < 2; h++)
+	for (d = 0; d < 2; d++)
+	for (fin = 0; fin < 2; fin++)
+	for (keep = 0; keep <= 40; keep++) {
+		tot = build_tcp(p, hl[h], dl[d], 30, 0xC6120001u, 0xC6130002u);
+		if (fin) {
+			p[hl[h] + 13] |= TCPF_FIN;
+			p[hl[h] + 16] = p[hl[h] + 17] = 0;
+			check_put16(p + hl[h] + 16, ref_tcp_csum(p));
+		}
+		memcpy(orig, p, tot);
+		len = tot;
+		if (keep >= 30) {
+			bad += tcp_trim(p, &len, keep) != 0;
+			bad += len != tot || memcmp(p, orig, tot) != 0;
+			continue;
+		}
+		bad += tcp_trim(p, &len, keep) != 1;
+		bad += len != hl[h] + dl[d] + keep;
+		bad += get16(p + 2) != len;
+		bad += ref_ip_verify(p) != 0xffff;
+		bad += ref_tcp_verify(p) != 0xffff;
+		bad += (p[hl[h] + 13] & TCPF_FIN) != 0;
+		bad += (p[hl[h] + 13] & TCPF_ACK) == 0;
+		bad += memcmp(p + hl[h] + dl[d], orig + hl[h] + dl[d], keep);
+		bad += memcmp(p + 12, orig + 12, 8) != 0;
+	}
+	CHECK_EQ(0, bad);
+
+	/* Not TCP, or not parsable: untouched. */
+	tot = build_tcp(p, 20, 20, 10, 1, 2);
+	p[9] = IPPROTO_GRE_;
+	memcpy(orig, p, tot);
+	len = tot;
+	CHECK_EQ(-1, tcp_trim(p, &len, 2));
+	CHECK_EQ(tot, len);
+	CHECK_MEM(orig, p, tot);
+	len = 19;
+	CHECK_EQ(-1, tcp_trim(p, &len, 2));
+	CHECK_EQ(19, len);
+	/* Bytes beyond the IP total length (padding) go with the cut. */
+	tot = build_tcp(p, 20, 20, 10, 1, 2);
+	len = tot + 6;
+	CHECK_EQ(1, tcp_trim(p, &len, 4));
+	CHECK_EQ(44, len);
+	CHECK_EQ(0xffff, ref_tcp_verify(p));
+}
+
+static void test_ip4_build(void)
+{
+	uint8_t p[IP4_HDR_LEN + 8];
+	struct ip4_info ip;
+
+	memset(p, 0xAA, sizeof(p));
+	CHECK_EQ(IP4_HDR_LEN, ip4_build(p, IPPROTO_GRE_, 0xCB007102u,
+					0xC6120001u, 0xBEEF, 8));
+	CHECK_EQ(0x45, p[0]);
+	CHECK_EQ(0, p[1]);
+	CHECK_EQ(28, get16(p + 2));
+	CHECK_EQ(0xBEEF, get16(p + 4));
+	CHECK_EQ(0, get16(p + 6));      /* no flags, no fragment offset */
+	CHECK_EQ(64, p[8]);
+	CHECK_EQ(IPPROTO_GRE_, p[9]);
+	CHECK_EQ(0xCB007102u, get32(p + 12));
+	CHECK_EQ(0xC6120001u, get32(p + 16));
+	CHECK_EQ(0xffff, ref_ip_verify(p));
+	CHECK_EQ(0xAA, p[IP4_HDR_LEN]);  /* the payload is the caller's */
+	CHECK_EQ(PKT_OK, ip4_parse(p, sizeof(p), &ip));
+	CHECK_EQ(28, ip.tot_len);
+	CHECK_EQ(IPPROTO_GRE_, ip.proto);
+	CHECK_EQ(0xCB007102u, ip.src);
+	CHECK_EQ(0xC6120001u, ip.dst);
+	/* The largest packet IPv4 can carry, and one byte more. */
+	CHECK_EQ(IP4_HDR_LEN, ip4_build(p, IPPROTO_TCP_, 1, 2, 0,
+					65535 - IP4_HDR_LEN));
+	CHECK_EQ(65535, get16(p + 2));
+	CHECK_EQ(0xffff, ref_ip_verify(p));
+	memset(p, 0xAA, sizeof(p));
+	CHECK_EQ(0, ip4_build(p, IPPROTO_TCP_, 1, 2, 0, 65536 - IP4_HDR_LEN));
+	CHECK_EQ(0xAA, p[0]);
+}
+
 int main(void)
 {
 	test_ip4_good();
@@ -753,5 +850,7 @@ int main(void)
 	test_set_addr_tcp();
 	test_set_addr_gre();
 	test_strings();
+	test_tcp_trim();
+	test_ip4_build();
 	return check_report();
 }

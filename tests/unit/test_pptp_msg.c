@@ -529,6 +529,8 @@ static void test_id_fields(void)
 			CHECK_EQ(1, n);
 			CHECK_EQ(12, f[0].offset);
 			CHECK_EQ(PPTP_ID_SENDER, f[0].owner);
+			CHECK_EQ(t == PPTP_OCRQ || t == PPTP_CCRQ ?
+				 PPTP_FROM_PNS : PPTP_FROM_PAC, f[0].sender);
 			break;
 		case PPTP_OCRP:
 		case PPTP_ICRP:
@@ -537,6 +539,9 @@ static void test_id_fields(void)
 			CHECK_EQ(PPTP_ID_SENDER, f[0].owner);
 			CHECK_EQ(14, f[1].offset);
 			CHECK_EQ(PPTP_ID_RECEIVER, f[1].owner);
+			CHECK_EQ(t == PPTP_OCRP ? PPTP_FROM_PAC : PPTP_FROM_PNS,
+				 f[0].sender);
+			CHECK_EQ(f[0].sender, f[1].sender);
 			break;
 		case PPTP_ICCN:
 		case PPTP_WEN:
@@ -544,11 +549,39 @@ static void test_id_fields(void)
 			CHECK_EQ(1, n);
 			CHECK_EQ(12, f[0].offset);
 			CHECK_EQ(PPTP_ID_RECEIVER, f[0].owner);
+			CHECK_EQ(t == PPTP_SLI ? PPTP_FROM_EITHER :
+				 PPTP_FROM_PAC, f[0].sender);
 			break;
 		default:
 			CHECK_EQ(0, n);
 			break;
 		}
+		CHECK(n <= PPTP_ID_FIELDS_MAX);
+		CHECK_EQ(n == 2 ? 16 : n == 1 ? 14 : PPTP_HDR_LEN,
+			 pptp_id_end(t));
+	}
+
+	/* pptp_id_get reads the field of the owner asked for. */
+	{
+		uint8_t m[PPTP_MAX_LEN];
+		uint16_t id = 0x5555;
+
+		memset(m, 0, sizeof(m));
+		check_put16(m + 12, 0x1112);
+		check_put16(m + 14, 0x1314);
+		CHECK_EQ(0, pptp_id_get(m, PPTP_OCRP, PPTP_ID_SENDER, &id));
+		CHECK_EQ(0x1112, id);
+		CHECK_EQ(0, pptp_id_get(m, PPTP_OCRP, PPTP_ID_RECEIVER, &id));
+		CHECK_EQ(0x1314, id);
+		CHECK_EQ(0, pptp_id_get(m, PPTP_SLI, PPTP_ID_RECEIVER, &id));
+		CHECK_EQ(0x1112, id);
+		id = 0x5555;
+		CHECK_EQ(-1, pptp_id_get(m, PPTP_SLI, PPTP_ID_SENDER, &id));
+		CHECK_EQ(-1, pptp_id_get(m, PPTP_CDN, PPTP_ID_RECEIVER, &id));
+		CHECK_EQ(-1, pptp_id_get(m, PPTP_SCCRQ, PPTP_ID_SENDER, &id));
+		CHECK_EQ(-1, pptp_id_get(m, 0, PPTP_ID_SENDER, &id));
+		CHECK_EQ(-1, pptp_id_get(m, 16, PPTP_ID_SENDER, &id));
+		CHECK_EQ(0x5555, id);
 	}
 
 	/* A short output array gets what fits; the count is still whole. */
