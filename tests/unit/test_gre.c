@@ -297,11 +297,14 @@ static void test_build(void)
 	}
 }
 
-int main(void)
+static const struct check_case cases[] = {
+	CHECK_CASE(flags_exhaustive),
+	CHECK_CASE(good),
+	CHECK_CASE(errors),
+	CHECK_CASE(build),
+};
+
+int main(int argc, char **argv)
 {
-	test_flags_exhaustive();
-	test_good();
-	test_errors();
-	test_build();
-	return check_report();
+	return check_main(argc, argv, cases, CHECK_NCASES(cases));
 }
