@@ -12,9 +12,9 @@
 set -u
 E2E_FRAMES=${E2E_FRAMES:-3000}
 E2E_RATE=${E2E_RATE:-300}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NSEND=100
 
 find_tool GRETOOL gretool

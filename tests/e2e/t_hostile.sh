@@ -17,16 +17,16 @@
 set -u
 E2E_FRAMES=${E2E_FRAMES:-3000}
 E2E_RATE=${E2E_RATE:-300}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 SPOOF_IP=203.0.113.99
 KINDS="badlen badcookie zerolen random short"
 RUNS=2
 NSPOOF=40
 
 find_tool GRETOOL gretool
-find_tool PPTPPROBE pptpprobe src/wire/pptp_msg.c
+find_tool PPTPPROBE pptpprobe
 
 
 alias_of() { ctl_json calls ".[] | select(.inside == \"$1\") | .alias"; }

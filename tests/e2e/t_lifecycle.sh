@@ -3,9 +3,9 @@
 # exit, leaves the host's own NAT alone, refuses to start next to the kernel
 # PPTP helper, and with --no-rules touches no rule at all.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 
 topo_up 1
 # The rules and user chains (empty built-in tables may stay behind).

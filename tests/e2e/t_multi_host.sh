@@ -5,11 +5,11 @@
 # intact, under 8 distinct aliases; after the calls end the call table must
 # be empty.
 set -u
-# Before lib.sh, which sets its own default.
+# Before netlab.sh, which sets its own default.
 E2E_RATE=${E2E_RATE:-120}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 find_tool GRETOOL gretool
 NHOSTS=${NHOSTS:-8}
 SAME_ID=4660

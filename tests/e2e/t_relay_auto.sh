@@ -14,9 +14,9 @@ set -u
 E2E_RATE=${E2E_RATE:-200}
 E2E_FRAMES=${E2E_FRAMES:-1000}
 E2E_SEND=${E2E_SEND:-1200}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NCALLS=3
 PHASE2_TIMEOUT=$E2E_TIMEOUT
 e2e_prove_peers 1

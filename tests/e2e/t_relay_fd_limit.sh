@@ -11,9 +11,9 @@
 # Usage: t_relay_fd_limit.sh BUILD_DIR
 set -u
 E2E_RATE=${E2E_RATE:-300}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NCONN=150
 
 topo_up 3

@@ -33,11 +33,11 @@
 set -u
 E2E_FRAMES=${E2E_FRAMES:-7500}
 E2E_RATE=${E2E_RATE:-300}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 find_tool GRETOOL gretool
-find_tool PPTPPROBE pptpprobe src/wire/pptp_msg.c
+find_tool PPTPPROBE pptpprobe
 find_grequeue
 SPOOF_IP=203.0.113.99
 FAKE1=203.0.113.3      # garbage instead of SCCRP

@@ -15,9 +15,9 @@
 # Usage: t_relay_many_hosts.sh BUILD_DIR
 set -u
 E2E_RATE=${E2E_RATE:-120}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NHOSTS=${NHOSTS:-8}
 SAME_ID=4660
 # As in t_multi_host.sh: every pptpctrl's raw GRE socket gets every tunnel's

@@ -24,9 +24,9 @@ set -u
 E2E_RATE=${E2E_RATE:-300}
 E2E_SEND=${E2E_SEND:-1500}
 E2E_FRAMES=${E2E_FRAMES:-1200}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 find_grequeue
 SWAP=${SWAP:-7}
 DUP=${DUP:-5}

@@ -21,9 +21,9 @@
 # Usage: t_relay_upstream_drop.sh BUILD_DIR
 set -u
 E2E_RATE=${E2E_RATE:-200}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 
 # Relayed calls ended so far, for every reason.
 ended_total() {

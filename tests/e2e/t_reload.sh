@@ -6,9 +6,9 @@
 # `pptpgw -n` name the broken line.
 set -u
 E2E_RATE=${E2E_RATE:-150}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 E2E_SEND=3000
 conf="$E2E_RUN/pptpgw.conf"
 log="$E2E_RUN/logs/gw_cmd.log"

@@ -25,15 +25,15 @@ set -u
 # 4 tunnels through one public address: pptpd gives every connection a raw
 # GRE socket that sees all of them, and at 1000 frames/s those sockets
 # overflow on a 2-CPU machine (drops in /proc/net/raw): 300/s by default.
-# (Set before lib.sh, which defaults it to 1000.)
+# (Set before netlab.sh, which defaults it to 1000.)
 E2E_RATE=${E2E_RATE:-300}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NHOSTS=${NHOSTS:-4}
 SPLITS="1 5 7 13"
 
-find_tool PPTPPROBE pptpprobe src/wire/pptp_msg.c
+find_tool PPTPPROBE pptpprobe
 
 # ipt_count CHAIN-SPEC...: packets counted by the gateway rule with the
 # comment given as the last argument (rules added by this test only).
