@@ -520,6 +520,19 @@ e2e_result() {
 	fi
 }
 
+# expect WHAT CMD...: run CMD (one command: a test, a function, a program)
+# and record its status as the sub-test WHAT; returns that status.
+# `expect "pptpgw still running" gw_alive` is
+# `gw_alive; e2e_result "pptpgw still running" $?`.
+expect() {
+	local what=$1 rc
+	shift
+	"$@"
+	rc=$?
+	e2e_result "$what" $rc
+	return $rc
+}
+
 e2e_dump_logs() {
 	local f
 	for f in "$E2E_RUN"/logs/*; do

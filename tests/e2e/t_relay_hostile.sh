@@ -247,8 +247,7 @@ for mode in "--coalesce" "--split 3"; do
 done
 e2e_result "odd framing through the relay: coalesced start and call request, 3-byte writes, both answered" $rc
 
-gw_alive
-e2e_result "pptpgw survives the hostile input" $?
+expect "pptpgw survives the hostile input" gw_alive
 
 # ---- the real tunnels
 wait_clients $((E2E_TIMEOUT + 20)) >/dev/null
@@ -261,8 +260,7 @@ e2e_log "afterwards: status $(ctl --json status | jq -c .); fds $(gw_fds) (befor
 [ $rc = 0 ] || { ctl calls >&2; ls -l "/proc/$PPTPGW_PID/fd" >&2; }
 e2e_result "afterwards no call, no relay connection, pptpgw back to $fd0 fds" $rc
 relay_counters | sed 's/^/  /' >&2
-gw_alive
-e2e_result "pptpgw still running at the end" $?
+expect "pptpgw still running at the end" gw_alive
 tail -n 30 "$E2E_RUN/logs/gw_cmd.log" >&2
 
 e2e_finish

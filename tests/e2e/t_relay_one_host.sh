@@ -149,7 +149,6 @@ for r in $(seq 1 "$REPEAT"); do
 done
 relay_counters | sed 's/^/  /' >&2
 e2e_log "$passed of $REPEAT runs passed every check"
-gw_alive
-e2e_result "pptpgw still running" $?
+expect "pptpgw still running" gw_alive
 
 e2e_finish
