@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench: PPTP through one NAT gateway, three ways, on this machine, inside
-# network namespaces of its own (the e2e harness: tests/e2e/lib.sh):
+# network namespaces of its own (the network lab: lab/netlab.sh):
 #   kernel     the Linux PPTP conntrack/NAT helper (nf_conntrack_pptp)
 #   translate  pptpgw --wan wan0
 #   relay      pptpgw --wan wan0 --relay all
@@ -33,9 +33,9 @@ export E2E_RATE=$RATE E2E_SEND=$FRAMES
 # A run passes whatever arrives; the figures are the result.
 export E2E_FRAMES=1
 export E2E_TIMEOUT=$((FRAMES / RATE + 30))
-. "$top/tests/e2e/lib.sh"
+. "$top/lab/netlab.sh"
 e2e_init "$BUILD"
-. "$top/tests/e2e/gw.sh" "$BUILD"
+. "$top/lab/gw.sh" "$BUILD"
 
 cpu_busy_ticks() {
 	awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat

@@ -7,14 +7,14 @@
 # Usage: demo.sh BUILD_DIR   (as root; run.sh calls it)
 set -u
 build=$(readlink -f "${1:-$(dirname "$0")/../build}")
-here=$(cd "$(dirname "$0")/../tests/e2e" && pwd)
+lab=$(cd "$(dirname "$0")/../lab" && pwd)
 NHOSTS=${DEMO_HOSTS:-4}
 E2E_RATE=${E2E_RATE:-100}
 E2E_FRAMES=${E2E_FRAMES:-1000}
 E2E_TIMEOUT=${E2E_TIMEOUT:-60}
-. "$here/lib.sh"
+. "$lab/netlab.sh"
 e2e_init "$build"
-. "$here/gw.sh" "$build"
+. "$lab/gw.sh" "$build"
 
 cat <<EOT
 pptpgw demo

@@ -12,8 +12,6 @@ pkgs=(build-essential cmake pkg-config
       # the Debian package (cpack's DEB generator and dpkg-shlibdeps), and
       # the checks of its man pages and unit
       file dpkg-dev man-db systemd
-      # one control-socket check of t_reload.sh
-      python3
       # the fuzz targets (libFuzzer comes with clang's runtime, below)
       clang)
 

@@ -9,7 +9,7 @@
 # Passes only if (a) and the control pass and (b) fails as expected.
 # Usage: t_baseline_kernel_helper.sh BUILD_DIR   (PPPSPEAK=path overrides)
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
 
 NHOSTS=2

@@ -12,9 +12,9 @@
 set -u
 E2E_FRAMES=${E2E_FRAMES:-3000}
 E2E_RATE=${E2E_RATE:-300}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NSEND=100
 
 find_tool GRETOOL gretool
@@ -79,9 +79,7 @@ for p in $(ip netns pids "$(host_ns 1)" 2>/dev/null); do
 done
 e2e_log "after the kill: gateway got $((lan1 - lan0)) GRE from the LAN (pptp processes on host 1: $pptp_alive);" \
 	"server saw $post_all GRE in all, $post_leak not from $GW_WAN_IP"
-[ $((lan1 - lan0)) -ge $NSEND ]
-e2e_result "the inside host kept sending GRE into the gateway ($((lan1 - lan0)) packets)" $?
-[ "$post_leak" = 0 ]
-e2e_result "fail closed: no GRE with an untranslated source reached the server ($post_leak)" $?
+expect "the inside host kept sending GRE into the gateway ($((lan1 - lan0)) packets)" [ $((lan1 - lan0)) -ge $NSEND ]
+expect "fail closed: no GRE with an untranslated source reached the server ($post_leak)" [ "$post_leak" = 0 ]
 
 e2e_finish

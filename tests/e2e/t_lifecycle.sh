@@ -3,9 +3,9 @@
 # exit, leaves the host's own NAT alone, refuses to start next to the kernel
 # PPTP helper, and with --no-rules touches no rule at all.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 
 topo_up 1
 # The rules and user chains (empty built-in tables may stay behind).
@@ -115,11 +115,10 @@ helper_rules=$(ruleset)
 out=$(gw_exec timeout 10 "$PPTPGW" --wan "$GW_WAN" -s "$GW_SOCK" 2>&1)
 code=$?
 e2e_log "pptpgw with the helper present exited $code: $out"
-rc=0
-[ "$code" != 0 ] && [ "$code" != 124 ] || rc=1
-printf '%s\n' "$out" | grep -q "kernel PPTP helper" || rc=1
-[ "$(ruleset)" = "$helper_rules" ] || rc=1
-e2e_result "refuses to start when the kernel PPTP helper is attached" $rc
+[ "$code" != 0 ] && [ "$code" != 124 ] &&
+	printf '%s\n' "$out" | grep -q "kernel PPTP helper" &&
+	[ "$(ruleset)" = "$helper_rules" ]
+e2e_result "refuses to start when the kernel PPTP helper is attached" $?
 gw_exec iptables -t raw -D PREROUTING -p tcp --dport 1723 -j CT --helper pptp
 
 # As the service runs it: an unprivileged user with only CAP_NET_ADMIN and
@@ -148,8 +147,7 @@ fi
 # A WAN interface that does not exist: a clear error, exit non-zero.
 out=$(gw_exec timeout 10 "$PPTPGW" --wan nosuch0 -s "$GW_SOCK" 2>&1)
 code=$?
-rc=0
-[ "$code" != 0 ] && printf '%s\n' "$out" | grep -q "nosuch0: no such interface" || rc=1
-e2e_result "unknown WAN interface: clear error" $rc
+[ "$code" != 0 ] && printf '%s\n' "$out" | grep -q "nosuch0: no such interface"
+e2e_result "unknown WAN interface: clear error" $?
 
 e2e_finish

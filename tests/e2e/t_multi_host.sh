@@ -5,11 +5,11 @@
 # intact, under 8 distinct aliases; after the calls end the call table must
 # be empty.
 set -u
-# Before lib.sh, which sets its own default.
+# Before netlab.sh, which sets its own default.
 E2E_RATE=${E2E_RATE:-120}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 find_tool GRETOOL gretool
 NHOSTS=${NHOSTS:-8}
 SAME_ID=4660
@@ -37,10 +37,9 @@ ids=$(awk '{print $3}' "$E2E_RUN/calls.uniq" | sort -u | tr '\n' ' ')
 aliases=$(awk '{print $4}' "$E2E_RUN/calls.uniq" | sort -u | wc -l)
 hosts=$(awk '{print $2}' "$E2E_RUN/calls.uniq" | sort -u | wc -l)
 e2e_log "inside call ids: $ids; aliases: $aliases; hosts: $hosts; most up at once: $max_up"
-rc=0
 [ "$ids" = "$SAME_ID " ] && [ "$aliases" = "$NHOSTS" ] && [ "$hosts" = "$NHOSTS" ] &&
-	[ "$max_up" = "$NHOSTS" ] || rc=1
-e2e_result "$NHOSTS hosts up at once, all with Call ID $SAME_ID, under $NHOSTS distinct aliases" $rc
+	[ "$max_up" = "$NHOSTS" ]
+e2e_result "$NHOSTS hosts up at once, all with Call ID $SAME_ID, under $NHOSTS distinct aliases" $?
 
 # Host 1's alias, while its call is up: GRE from the server to it reaches
 # host 1 (the control for the late-GRE check below).
@@ -71,19 +70,17 @@ late=$(ctl_json stats .gre_in_late_dropped)
 stray=$(($(ctl_json stats .gre_in_no_call_passed) + $(ctl_json stats .gre_in_no_call_dropped)))
 nocall=$(ctl_json stats .gre_out_no_call_dropped); qdrop=$(ctl_json stats .queue_dropped)
 e2e_log "GRE hosts->server: sent $h_out, arrived $s_in, no call $nocall; server->hosts: sent $s_out, arrived $h_in, late $late, stray $stray; queue overflow $qdrop"
-rc=0
 [ "$h_out" = $((s_in + nocall)) ] && [ "$s_out" = $((h_in + late + stray)) ] &&
-	[ "$h_out" -ge $((NHOSTS * E2E_FRAMES)) ] && [ "$h_in" -ge $((NHOSTS * E2E_FRAMES)) ] || rc=1
-e2e_result "no GRE packet lost or leaked through pptpgw in either direction" $rc
+	[ "$h_out" -ge $((NHOSTS * E2E_FRAMES)) ] && [ "$h_in" -ge $((NHOSTS * E2E_FRAMES)) ]
+e2e_result "no GRE packet lost or leaked through pptpgw in either direction" $?
 
 # The metrics endpoint counts the same traffic.
 m_out=$(metric 'pptpgw_gre_packets_total{direction="out"}')
 m_in=$(metric 'pptpgw_gre_packets_total{direction="in"}')
 m_setups=$(metric pptpgw_call_setups_total)
 e2e_log "metrics: gre out $m_out, in $m_in, setups $m_setups"
-rc=0
-[ "$m_out" = "$s_in" ] && [ "$m_in" = "$h_in" ] && [ "$m_setups" = "$NHOSTS" ] || rc=1
-e2e_result "/metrics counts what crossed: $m_out out, $m_in in, $m_setups call setups" $rc
+[ "$m_out" = "$s_in" ] && [ "$m_in" = "$h_in" ] && [ "$m_setups" = "$NHOSTS" ]
+e2e_result "/metrics counts what crossed: $m_out out, $m_in in, $m_setups call setups" $?
 
 rc=0
 wait_until 15 calls_empty || rc=1
@@ -102,7 +99,6 @@ fi
 e2e_result "late GRE after the calls ended is not forwarded inside" $rc2
 ctl stats | grep -E '^(calls_|gre_|ctrl_(malformed|rewrites))' >&2
 e2e_result "call table empty after the tunnels closed" $rc
-gw_alive
-e2e_result "pptpgw still running" $?
+expect "pptpgw still running" gw_alive
 
 e2e_finish

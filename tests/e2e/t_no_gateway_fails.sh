@@ -5,9 +5,9 @@
 # and pptpd with no NAT in the way must all work: otherwise the failure would
 # only show a broken machine (the test then fails).
 set -u
-# Before lib.sh, which sets its own default.
+# Before netlab.sh, which sets its own default.
 E2E_RATE=${E2E_RATE:-200}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
 NHOSTS=${NHOSTS:-8}
 E2E_TIMEOUT=${E2E_TIMEOUT:-25}

@@ -14,9 +14,9 @@ set -u
 E2E_RATE=${E2E_RATE:-200}
 E2E_FRAMES=${E2E_FRAMES:-1000}
 E2E_SEND=${E2E_SEND:-1200}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NCALLS=3
 PHASE2_TIMEOUT=$E2E_TIMEOUT
 e2e_prove_peers 1
@@ -34,19 +34,16 @@ start_pptpd
 # ---- phase 1: translated, the server refuses in effect
 E2E_TIMEOUT=15
 start_client 1 $NCALLS
-wait_until 20 gw_log_has "relay auto: relaying $SRV_IP"
-e2e_result "auto: the decision to relay $SRV_IP is logged" $?
+expect "auto: the decision to relay $SRV_IP is logged" wait_until 20 gw_log_has "relay auto: relaying $SRV_IP"
 grep -h "relay auto" "$E2E_RUN/logs/gw_cmd.log" >&2
 over=$(gwstat calls_over_server_limit)
 e2e_log "calls_over_server_limit: $over"
-[ "${over:-0}" -ge 1 ]
-e2e_result "auto: calls beyond the server's Maximum Channels are counted ($over)" $?
+expect "auto: calls beyond the server's Maximum Channels are counted ($over)" [ "${over:-0}" -ge 1 ]
 wait_clients 40 >/dev/null
 ok1=$E2E_CLIENTS_OK
 intact1=$(good_tunnels)
 e2e_log "phase 1 (translated): $ok1 of $NCALLS clients succeeded, $intact1 tunnels intact"
-[ "$intact1" -lt "$NCALLS" ]
-e2e_result "auto: phase 1 is translated, and 3 calls on one connection do not all work ($intact1 of $NCALLS)" $?
+expect "auto: phase 1 is translated, and 3 calls on one connection do not all work ($intact1 of $NCALLS)" [ "$intact1" -lt "$NCALLS" ]
 policy=$(ctl_json status .relay_policy)
 e2e_log "relay policy now: $policy"
 [[ "$policy" == *"$SRV_IP"* ]]
@@ -63,8 +60,7 @@ for k in $(seq 1 100); do
 	sleep 0.2
 done
 ctl calls >&2
-[ "${relayed:-0}" -ge "$NCALLS" ]
-e2e_result "auto: phase 2 calls are relayed ($relayed of $NCALLS up at once)" $?
+expect "auto: phase 2 calls are relayed ($relayed of $NCALLS up at once)" [ "${relayed:-0}" -ge "$NCALLS" ]
 wait_clients "$E2E_TIMEOUT" >/dev/null
 tunnels_result "$NCALLS" "auto: phase 2, $NCALLS tunnels from one host intact through the relay"
 e2e_finish

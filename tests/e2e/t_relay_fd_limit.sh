@@ -11,9 +11,9 @@
 # Usage: t_relay_fd_limit.sh BUILD_DIR
 set -u
 E2E_RATE=${E2E_RATE:-300}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NCONN=150
 
 topo_up 3
@@ -23,8 +23,7 @@ PPTPGW_PID=$GW_CMD_PID
 wait_until 10 ctl status >/dev/null || { e2e_log "pptpgw did not start"; cat "$E2E_RUN/logs/gw_cmd.log" >&2; exit 1; }
 start_pptpd
 grep -h "file descriptors allowed" "$E2E_RUN/logs/gw_cmd.log" >&2
-grep -q "file descriptors allowed" "$E2E_RUN/logs/gw_cmd.log"
-e2e_result "a descriptor limit below what max_conns needs is reported at start" $?
+expect "a descriptor limit below what max_conns needs is reported at start" grep -q "file descriptors allowed" "$E2E_RUN/logs/gw_cmd.log"
 
 # Host 3 holds NCONN idle connections for 8 s.
 host_exec 3 bash -c '
@@ -44,15 +43,12 @@ open=$(ctl_json status .relay_conns)
 e2e_log "with $NCONN connections offered: $open relay connections open, pptpgw used $ms ms of CPU in 3 s"
 [ "$ms" -lt 1000 ] && [ "${open:-0}" -gt 0 ]
 e2e_result "out of descriptors: no busy loop ($ms ms CPU in 3 s), the connections it could take are open ($open)" $?
-grep -q "accepting a connection failed" "$E2E_RUN/logs/gw_cmd.log"
-e2e_result "it says why it stops accepting" $?
-gw_alive
-e2e_result "pptpgw still running" $?
+expect "it says why it stops accepting" grep -q "accepting a connection failed" "$E2E_RUN/logs/gw_cmd.log"
+expect "pptpgw still running" gw_alive
 
 # The idle connections go (their start times out, or the host leaves).
 wait "$holder" 2>/dev/null
-wait_until 20 relay_idle
-e2e_result "the idle connections are gone afterwards" $?
+expect "the idle connections are gone afterwards" wait_until 20 relay_idle
 start_client 1
 wait_clients "$E2E_TIMEOUT" >/dev/null
 tunnels_result 1 "a relayed tunnel works after the flood"

@@ -22,22 +22,23 @@
 #   the relayed server: the relay answers the SCCRQ (after pptpd did), then
 #   closes at once on each framing error (relay_ctl_malformed); raw garbage
 #   on fresh connections before any SCCRQ: each closed within 3 s, counted.
-#  Control, server leg: two fake servers (perl, in a netns behind the
-#   server's) answer a relayed client (pptpprobe from host 3) with garbage
-#   instead of the Start-Control-Connection-Reply (203.0.113.3), and with a
-#   valid one, then a malformed Outgoing-Call-Reply (203.0.113.4): the client
-#   is refused at once, relay_ctl_malformed and relay_upstream_failed count.
+#  Control, server leg: two fake servers (pptpprobe --serve, in a netns
+#   behind the server's) answer a relayed client (pptpprobe from host 3)
+#   with garbage instead of the Start-Control-Connection-Reply
+#   (203.0.113.3), and with a valid one, then a malformed
+#   Outgoing-Call-Reply (203.0.113.4): the client is refused at once,
+#   relay_ctl_malformed and relay_upstream_failed count.
 # Then: both tunnels intact, pptpgw alive; afterwards the relay holds no
 # call and no connection, and pptpgw its pre-call number of fds.
 # Usage: t_relay_hostile.sh BUILD_DIR
 set -u
 E2E_FRAMES=${E2E_FRAMES:-7500}
 E2E_RATE=${E2E_RATE:-300}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 find_tool GRETOOL gretool
-find_tool PPTPPROBE pptpprobe src/wire/pptp_msg.c
+find_tool PPTPPROBE pptpprobe
 find_grequeue
 SPOOF_IP=203.0.113.99
 FAKE1=203.0.113.3      # garbage instead of SCCRP
@@ -55,38 +56,6 @@ taken() {
 	a=$(rstat relay_gre_dup) b=$(rstat relay_gre_late) c=$(rstat relay_gre_bad)
 	if [[ "$a$b$c" =~ ^[0-9]+$ ]]; then echo $((a + b + c)); else echo missing; fi
 }
-
-# A fake PPTP server: one connection at a time, MODE sccrp (garbage for the
-# SCCRP) or ocrp (valid SCCRP, then an Outgoing-Call-Reply whose Length is 33).
-cat >"$E2E_RUN/fakepac.pl" <<'EOF'
-use strict; use warnings; use IO::Socket::INET;
-my ($addr, $mode) = @ARGV;
-my $l = IO::Socket::INET->new(LocalAddr => $addr, LocalPort => 1723, Listen => 8,
-	ReuseAddr => 1, Proto => 'tcp') or die "listen $addr: $!";
-{ open(my $r, ">", $ENV{FAKE_READY}) or die "ready: $!"; close($r); }
-$SIG{ALRM} = sub { die "timeout\n" };
-sub rd { my ($c, $n, $b) = @_; while (length($$b) < $n) {
-	my $k = sysread($c, $$b, $n - length($$b), length($$b)); die "eof\n" unless $k; } }
-while (my $c = $l->accept) {
-	eval {
-		alarm 10;
-		my $buf = '';
-		rd($c, 156, \$buf);
-		if ($mode eq 'sccrp') {
-			syswrite($c, pack('nnNnn', 0, 1, 0x1A2B3C4D, 2, 0) . ("\xA5" x 60));
-		} else {
-			syswrite($c, pack('nnNnnnCCNNnna64a64', 156, 1, 0x1A2B3C4D, 2, 0,
-				0x0100, 1, 0, 3, 3, 0, 1, 'fakepac', 'test'));
-			$buf = ''; rd($c, 168, \$buf);
-			syswrite($c, pack('nnNnn', 33, 1, 0x1A2B3C4D, 8, 0) . ("\0" x 21));
-		}
-		# wait for the relay to close
-		my $x; 1 while sysread($c, $x, 4096);
-		alarm 0;
-	};
-	close($c);
-}
-EOF
 
 topo_up 3
 # The fake servers live in a netns of their own behind the server netns
@@ -106,10 +75,13 @@ ip -n "$NS_SRV" route add "$FAKE1/32" dev vf0
 ip -n "$NS_SRV" route add "$FAKE2/32" dev vf0
 start_pptpgw --relay "$SRV_IP,$FAKE1,$FAKE2" || exit 1
 start_pptpd
-for f in "$FAKE1:sccrp" "$FAKE2:ocrp"; do
+# A fake PPTP server, one connection at a time: bad-sccrp (garbage for the
+# SCCRP) or bad-ocrp (valid SCCRP, then an Outgoing-Call-Reply whose Length
+# is 33); each connection bounded by 10 s.
+for f in "$FAKE1:bad-sccrp" "$FAKE2:bad-ocrp"; do
 	rm -f "$E2E_RUN/fake.ready"
-	ip netns exec "$NS_FAKE" env FAKE_READY="$E2E_RUN/fake.ready" \
-		perl "$E2E_RUN/fakepac.pl" "${f%%:*}" "${f#*:}" 2>>"$E2E_RUN/logs/fakepac.log" &
+	ip netns exec "$NS_FAKE" "$PPTPPROBE" --serve "${f#*:}" --listen "${f%%:*}" \
+		--timeout 10 --ready "$E2E_RUN/fake.ready" 2>>"$E2E_RUN/logs/fakepac.log" &
 	E2E_PIDS+=("$!")
 	wait_until 5 test -e "$E2E_RUN/fake.ready" || { e2e_log "fake server ${f%%:*} did not start"; exit 1; }
 done
@@ -275,8 +247,7 @@ for mode in "--coalesce" "--split 3"; do
 done
 e2e_result "odd framing through the relay: coalesced start and call request, 3-byte writes, both answered" $rc
 
-gw_alive
-e2e_result "pptpgw survives the hostile input" $?
+expect "pptpgw survives the hostile input" gw_alive
 
 # ---- the real tunnels
 wait_clients $((E2E_TIMEOUT + 20)) >/dev/null
@@ -289,8 +260,7 @@ e2e_log "afterwards: status $(ctl --json status | jq -c .); fds $(gw_fds) (befor
 [ $rc = 0 ] || { ctl calls >&2; ls -l "/proc/$PPTPGW_PID/fd" >&2; }
 e2e_result "afterwards no call, no relay connection, pptpgw back to $fd0 fds" $rc
 relay_counters | sed 's/^/  /' >&2
-gw_alive
-e2e_result "pptpgw still running at the end" $?
+expect "pptpgw still running at the end" gw_alive
 tail -n 30 "$E2E_RUN/logs/gw_cmd.log" >&2
 
 e2e_finish

@@ -24,9 +24,9 @@ set -u
 E2E_RATE=${E2E_RATE:-300}
 E2E_SEND=${E2E_SEND:-1500}
 E2E_FRAMES=${E2E_FRAMES:-1200}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 find_grequeue
 SWAP=${SWAP:-7}
 DUP=${DUP:-5}
@@ -83,11 +83,8 @@ e2e_log "relay: gre_dup +$ddup, gre_reordered +$dre, gre_lost +$dlost, gre_late 
 ge "$ddup" 1 && ge "$dre" 1 && ge "$dlost" 1
 e2e_result "the relay dropped duplicates (+$ddup), put frames back in order (+$dre) and gave up lost ones (+$dlost)" $?
 
-rc=0
-wait_until 15 relay_idle || rc=1
-e2e_result "afterwards no call and no relay connection" $rc
+expect "afterwards no call and no relay connection" wait_until 15 relay_idle
 relay_counters | sed 's/^/  /' >&2
-gw_alive
-e2e_result "pptpgw still running" $?
+expect "pptpgw still running" gw_alive
 
 e2e_finish

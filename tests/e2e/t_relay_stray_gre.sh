@@ -22,9 +22,9 @@
 set -u
 E2E_FRAMES=${E2E_FRAMES:-4500}
 E2E_RATE=${E2E_RATE:-300}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 find_tool GRETOOL gretool
 N=20
 H1=$(host_ip 1)
@@ -75,8 +75,7 @@ e2e_log "host 2's relayed call: $S2, alias $A2"
 
 # ---- 1. late GRE of a relayed call the administrator ended
 ctl clear "$S2" >&2
-wait_until 5 relay_rows_are 1
-e2e_result "pptpgwctl clear $S2 ends host 2's relayed call, host 1's stays" $?
+expect "pptpgwctl clear $S2 ends host 2's relayed call, host 1's stays" wait_until 5 relay_rows_are 1
 stray "late GRE to the ended call's alias" "$A2"
 
 # ---- 2. GRE for a Call ID no call had
@@ -84,8 +83,7 @@ unused=999
 [ "$unused" = "$A2" ] && unused=998
 stray "GRE to a Call ID never used" "$unused"
 
-gw_alive
-e2e_result "pptpgw survives" $?
+expect "pptpgw survives" gw_alive
 
 # ---- host 1's tunnel (host 2's was cleared on purpose)
 wait_clients $((E2E_TIMEOUT + 20)) >/dev/null
@@ -96,10 +94,7 @@ rc=$?
 [ $rc = 0 ] || e2e_dump_logs
 e2e_result "host 1's relayed tunnel intact through the stray GRE ($E2E_FRAMES frames each way); host 2's client, cleared, exited $h2rc" $rc
 
-rc=0
-wait_until 15 relay_idle || rc=1
-e2e_result "afterwards no call and no relay connection" $rc
-gw_alive
-e2e_result "pptpgw still running" $?
+expect "afterwards no call and no relay connection" wait_until 15 relay_idle
+expect "pptpgw still running" gw_alive
 
 e2e_finish

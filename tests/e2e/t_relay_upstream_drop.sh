@@ -21,9 +21,9 @@
 # Usage: t_relay_upstream_drop.sh BUILD_DIR
 set -u
 E2E_RATE=${E2E_RATE:-200}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
-. "$(dirname "$0")/gw.sh" "${1:-}"
+. "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 
 # Relayed calls ended so far, for every reason.
 ended_total() {
@@ -62,8 +62,7 @@ gone0=$(rstat relay_ended_server_gone)
 ended0=$(ended_total)
 cli0=$(($(rstat relay_ended_client_clear) + $(rstat relay_ended_client_gone)))
 e2e_log "before the drop: relay_conns $conns, pptpgw fds $fds_busy"
-[ "$conns" = 5 ]
-e2e_result "3 relayed calls up: 2 inside + 3 upstream connections ($conns)" $?
+expect "3 relayed calls up: 2 inside + 3 upstream connections ($conns)" [ "$conns" = 5 ]
 
 t0=$(date +%s)
 kill_server
@@ -99,8 +98,7 @@ rc=$?
 e2e_log "pptpgw fds: $fd0 before the calls, $fds_busy with them, $(gw_fds) now"
 [ $rc = 0 ] || ls -l "/proc/$PPTPGW_PID/fd" >&2
 e2e_result "pptpgw back to its $fd0 file descriptors after the drop" $rc
-gw_alive
-e2e_result "pptpgw still running after the drop" $?
+expect "pptpgw still running after the drop" gw_alive
 
 # ---------------------------------------------- phase 2: the server is back
 reset_run
@@ -117,7 +115,6 @@ wait_until 5 gw_fds_are "$fd0" || rc=1
 e2e_log "afterwards: status $(ctl --json status | jq -c .); fds $(gw_fds) (before: $fd0)"
 e2e_result "afterwards no call, no relay connection, pptpgw back to $fd0 fds" $rc
 relay_counters | sed 's/^/  /' >&2
-gw_alive
-e2e_result "pptpgw still running" $?
+expect "pptpgw still running" gw_alive
 
 e2e_finish

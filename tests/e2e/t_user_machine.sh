@@ -3,7 +3,7 @@
 # /dev/log exists (nearly every installed Debian or Ubuntu): a live socket
 # (rsyslog), journald's symlink /dev/log -> /run/systemd/journal/dev-log,
 # and a stale socket nothing reads.  Each run happens in a simulated machine
-# (usermachine.sh: a mount namespace with its own /dev and /run), so this
+# (lab/usermachine.sh: a mount namespace with its own /dev and /run), so this
 # machine's /dev, /run and syslog are never touched.
 #  - the demo (t_demo.sh) passes with a live socket and with the symlink;
 #  - t_multi_host.sh (3 hosts) passes with each of the three;
@@ -13,6 +13,7 @@
 set -u
 build=$(readlink -f "${1:-.}")
 here=$(cd "$(dirname "$0")" && pwd)
+lab=$(cd "$here/../../lab" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 for t in pptpd pptp unshare logger; do
 	command -v "$t" >/dev/null 2>&1 || [ -x "/usr/sbin/$t" ] || { echo "SKIP: $t not installed"; exit 77; }
@@ -31,7 +32,7 @@ check() {
 on_machine() {
 	local kind=$1 name=$2 dir="$work/$1-$2" rc
 	shift 2
-	"$here/usermachine.sh" "$kind" "$dir" "$@" >"$work/$kind-$name.out" 2>&1
+	"$lab/usermachine.sh" "$kind" "$dir" "$@" >"$work/$kind-$name.out" 2>&1
 	rc=$?
 	tail -n 8 "$work/$kind-$name.out" | sed 's/^/  /'
 	[ $rc = 0 ] || tail -n 60 "$work/$kind-$name.out" >&2

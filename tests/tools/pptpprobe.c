@@ -1,8 +1,11 @@
 /*
- * pptpprobe: a minimal PPTP control client (PNS) for the end-to-end tests.
+ * pptpprobe: a minimal PPTP control client (PNS) for the end-to-end tests,
+ * and the fake servers and odd clients they need.
  *
  *   pptpprobe --server A [--port P] [--call-id N] [--timeout S] [--hold S]
  *             [--seed N] MODE
+ *   pptpprobe --serve KIND --listen A [--port P] [--timeout S] [--ready FILE]
+ *   pptpprobe --slow-unix PATH [--timeout S]
  *
  * MODE is one of
  *   --coalesce       Start-Control-Connection-Request and
@@ -29,6 +32,24 @@
  *                    the first one is retransmitted meanwhile.  Same
  *                    success criterion as --split.
  *
+ *   --serve KIND     a fake PPTP server (PAC) on A:P (default port 1723),
+ *                    serving one connection at a time until killed; FILE
+ *                    is created once it listens.  Each connection reads
+ *                    the 156 bytes of an SCCRQ, then:
+ *                      bad-sccrp  a header with Length 0 (type SCCRP),
+ *                                 then 60 bytes of 0xA5, instead of the
+ *                                 Start-Control-Connection-Reply
+ *                      bad-ocrp   a valid SCCRP; then it reads the 168
+ *                                 bytes of an OCRQ and answers with an
+ *                                 Outgoing-Call-Reply whose Length is 33
+ *                    then reads until the peer closes.  --timeout (10 s
+ *                    here) bounds each connection.
+ *   --slow-unix PATH a control-socket client that never finishes its
+ *                    line: connects to the unix socket PATH, sends "sta",
+ *                    and waits (up to --timeout) for the server to close.
+ *                    Exit 0 iff it closed without a byte; the result line
+ *                    says after how many ms.
+ *
  * Replies are read by reassembling the TCP stream and parsed with
  * pptp_parse.  --coalesce and --split succeed iff an Outgoing-Call-Reply
  * arrives whose Peer's Call ID is our own Call ID and whose result is 1
@@ -52,16 +73,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "wire/pptp_msg.h"
 
-enum mode { M_NONE, M_COALESCE, M_SPLIT, M_GARBAGE, M_STRADDLE };
+enum mode {
+	M_NONE, M_COALESCE, M_SPLIT, M_GARBAGE, M_STRADDLE, M_SERVE, M_SLOW_UNIX
+};
 
 static const char *const garbage_kinds[] = {
 	"badlen", "badcookie", "zerolen", "random", "short", NULL
 };
+
+static const char *const serve_kinds[] = { "bad-sccrp", "bad-ocrp", NULL };
 
 static struct {
 	const char *server;
@@ -73,7 +99,12 @@ static struct {
 	enum mode mode;
 	unsigned split;
 	const char *kind;
-} opt = { NULL, PPTP_PORT, 0x4242, 5.0, 0.0, 1, M_NONE, 0, NULL };
+	const char *listen;     /* --serve */
+	const char *ready;
+	const char *unix_path;  /* --slow-unix */
+	int timeout_set;
+} opt = { NULL, PPTP_PORT, 0x4242, 5.0, 0.0, 1, M_NONE, 0, NULL, NULL, NULL,
+	  NULL, 0 };
 
 /* The stream from the server, reassembled. */
 static uint8_t rx[8192];
@@ -109,8 +140,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: pptpprobe --server A [--port P] [--call-id N] [--timeout S]\n"
 		"                 [--hold S] [--seed N] MODE\n"
+		"       pptpprobe --serve KIND --listen A [--port P] [--timeout S]\n"
+		"                 [--ready FILE]\n"
+		"       pptpprobe --slow-unix PATH [--timeout S]\n"
 		"MODE: --coalesce | --split BYTES | --garbage KIND | --straddle\n"
-		"KIND: badlen badcookie zerolen random short\n");
+		"KIND: badlen badcookie zerolen random short (--garbage),\n"
+		"      bad-sccrp bad-ocrp (--serve)\n");
 }
 
 static int bad_arg(const char *what, const char *val)
@@ -181,6 +216,7 @@ static int parse_args(int argc, char **argv)
 		} else if (!strcmp(o, "--timeout")) {
 			if (parse_secs(a, 0.1, 600, &opt.timeout) < 0)
 				return bad_arg("--timeout is not 0.1..600 seconds", a);
+			opt.timeout_set = 1;
 		} else if (!strcmp(o, "--hold")) {
 			if (parse_secs(a, 0, 600, &opt.hold) < 0)
 				return bad_arg("--hold is not 0..600 seconds", a);
@@ -194,27 +230,54 @@ static int parse_args(int argc, char **argv)
 				return bad_arg("--split is not 1..4096 bytes", a);
 			opt.mode = M_SPLIT;
 			opt.split = (unsigned)v;
-		} else if (!strcmp(o, "--garbage")) {
+		} else if (!strcmp(o, "--garbage") || !strcmp(o, "--serve")) {
+			int serve = !strcmp(o, "--serve");
+			const char *const *kinds = serve ? serve_kinds : garbage_kinds;
 			int k;
 
 			if (opt.mode != M_NONE)
 				return bad_arg("only one MODE allowed", o);
-			for (k = 0; garbage_kinds[k]; k++)
-				if (!strcmp(a, garbage_kinds[k]))
+			for (k = 0; kinds[k]; k++)
+				if (!strcmp(a, kinds[k]))
 					break;
-			if (!garbage_kinds[k])
-				return bad_arg("unknown --garbage KIND", a);
-			opt.mode = M_GARBAGE;
+			if (!kinds[k])
+				return bad_arg(serve ? "unknown --serve KIND" :
+					       "unknown --garbage KIND", a);
+			opt.mode = serve ? M_SERVE : M_GARBAGE;
 			opt.kind = a;
+		} else if (!strcmp(o, "--listen")) {
+			struct in_addr x;
+
+			if (inet_pton(AF_INET, a, &x) != 1)
+				return bad_arg("--listen is not an IPv4 address", a);
+			opt.listen = a;
+		} else if (!strcmp(o, "--ready")) {
+			opt.ready = a;
+		} else if (!strcmp(o, "--slow-unix")) {
+			if (opt.mode != M_NONE)
+				return bad_arg("only one MODE allowed", o);
+			if (strlen(a) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+				return bad_arg("--slow-unix path too long", a);
+			opt.mode = M_SLOW_UNIX;
+			opt.unix_path = a;
 		} else {
 			return bad_arg("unknown option", o);
 		}
 	}
+	if (opt.mode == M_SERVE) {
+		if (!opt.listen)
+			return bad_arg("--serve needs --listen", NULL);
+		if (!opt.timeout_set)
+			opt.timeout = 10.0;
+		return 0;
+	}
+	if (opt.mode == M_SLOW_UNIX)
+		return 0;
 	if (!opt.server)
 		return bad_arg("--server is required", NULL);
 	if (opt.mode == M_NONE)
-		return bad_arg("a MODE is required (--coalesce, --split, --garbage)",
-			       NULL);
+		return bad_arg("a MODE is required (--coalesce, --split, --garbage, "
+			       "--straddle, --serve, --slow-unix)", NULL);
 	return 0;
 }
 
@@ -624,6 +687,180 @@ out:
 	return 0;
 }
 
+/* ---- fake server (--serve) ------------------------------------------------ */
+
+/* Read exactly n bytes from fd (discarded); 0, or -1 on close, error, time. */
+static int read_exact(size_t n)
+{
+	uint8_t buf[256];
+
+	while (n > 0) {
+		ssize_t k;
+		int r = wait_fd(POLLIN);
+
+		if (r <= 0)
+			return -1;
+		k = recv(fd, buf, n < sizeof(buf) ? n : sizeof(buf), 0);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k <= 0)
+			return -1;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* A PPTP header of the tests' own: Length, type, cookie, Reserved0 0. */
+static void put_hdr(uint8_t *p, uint16_t length, uint16_t type)
+{
+	put16(p, length);
+	put16(p + 2, 1);                /* control message */
+	p[4] = 0x1a, p[5] = 0x2b, p[6] = 0x3c, p[7] = 0x4d;
+	put16(p + 8, type);
+	put16(p + 10, 0);
+}
+
+static size_t build_sccrp(uint8_t *out, size_t n)
+{
+	struct pptp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PPTP_SCCRP;
+	m.num[PF_PROTO_VERSION] = 0x0100;
+	m.num[PF_RESULT] = 1;
+	m.num[PF_ERROR] = 0;
+	m.num[PF_FRAMING_CAPS] = 3;
+	m.num[PF_BEARER_CAPS] = 3;
+	m.num[PF_MAX_CHANNELS] = 0;
+	m.num[PF_FIRMWARE_REV] = 1;
+	memcpy(m.blob[PB_HOSTNAME], "fakepac", 7);
+	memcpy(m.blob[PB_VENDOR], "test", 4);
+	return pptp_build(&m, out, n);
+}
+
+/* One connection of the fake server: its bad answer, then wait for close. */
+static const char *serve_one(void)
+{
+	uint8_t out[PPTP_MAX_LEN + 64];
+	size_t len;
+	char why[64];
+
+	if (read_exact(pptp_type_len(PPTP_SCCRQ)) < 0)
+		return "no SCCRQ";
+	if (!strcmp(opt.kind, "bad-sccrp")) {
+		/* Length 0: no message can be framed from it. */
+		put_hdr(out, 0, PPTP_SCCRP);
+		memset(out + PPTP_HDR_LEN, 0xa5, 60);
+		len = PPTP_HDR_LEN + 60;
+	} else {
+		len = build_sccrp(out, sizeof(out));
+		if (send_bytes(out, len, 0, 0, why, sizeof(why)) < 0)
+			return "SCCRP not sent";
+		if (read_exact(pptp_type_len(PPTP_OCRQ)) < 0)
+			return "no OCRQ";
+		/* One byte longer than an OCRP is. */
+		len = pptp_type_len(PPTP_OCRP) + 1;
+		memset(out, 0, len);
+		put_hdr(out, (uint16_t)len, PPTP_OCRP);
+	}
+	if (send_bytes(out, len, 0, 0, why, sizeof(why)) < 0)
+		return "answer not sent";
+	/* Wait for the peer (the relay) to close. */
+	for (;;) {
+		ssize_t k;
+
+		if (wait_fd(POLLIN) <= 0)
+			return "timeout";
+		k = recv(fd, out, sizeof(out), 0);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k <= 0)
+			return "closed";
+	}
+}
+
+static int run_serve(void)
+{
+	struct sockaddr_in sa;
+	int l, one = 1;
+
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0) {
+		perror("pptpprobe: socket");
+		return 1;
+	}
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)opt.port);
+	inet_pton(AF_INET, opt.listen, &sa.sin_addr);
+	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 8) < 0) {
+		fprintf(stderr, "pptpprobe: listen %s: %s\n", opt.listen,
+			strerror(errno));
+		return 1;
+	}
+	if (opt.ready) {
+		FILE *f = fopen(opt.ready, "w");
+
+		if (!f || fclose(f) != 0) {
+			fprintf(stderr, "pptpprobe: ready: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	for (;;) {
+		const char *end;
+
+		fd = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			perror("pptpprobe: accept");
+			return 1;
+		}
+		t_start = now_s();
+		deadline = t_start + opt.timeout;
+		end = serve_one();
+		fprintf(stderr, "pptpprobe serve=%s listen=%s end=\"%s\" ms=%ld\n",
+			opt.kind, opt.listen, end, elapsed_ms());
+		close(fd);
+		fd = -1;
+	}
+}
+
+/* ---- slow control-socket client (--slow-unix) ------------------------------ */
+
+static int run_slow_unix(void)
+{
+	struct sockaddr_un su;
+	uint8_t buf[100];
+	const char *end;
+	ssize_t k = -1;
+	int r;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(&su, 0, sizeof(su));
+	su.sun_family = AF_UNIX;
+	strcpy(su.sun_path, opt.unix_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&su, sizeof(su)) < 0 ||
+	    send(fd, "sta", 3, MSG_NOSIGNAL) != 3) {
+		printf("pptpprobe mode=slow-unix path=%s result=FAIL why=\"%s\"\n",
+		       opt.unix_path, strerror(errno));
+		return 1;
+	}
+	t_start = now_s();
+	deadline = t_start + opt.timeout;
+	do {
+		r = wait_fd(POLLIN);
+		if (r > 0)
+			k = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	} while (r > 0 && k < 0 && (errno == EAGAIN || errno == EINTR));
+	end = r == 0 ? "timeout" : r < 0 || k < 0 ? "error" :
+	      k == 0 ? "closed" : "answered";
+	printf("pptpprobe mode=slow-unix path=%s result=%s end=\"%s\" ms=%ld\n",
+	       opt.unix_path, k == 0 ? "ok" : "FAIL", end, elapsed_ms());
+	return k == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	char why[128] = "";
@@ -634,6 +871,10 @@ int main(int argc, char **argv)
 	r = parse_args(argc, argv);
 	if (r)
 		return r;
+	if (opt.mode == M_SERVE)
+		return run_serve();
+	if (opt.mode == M_SLOW_UNIX)
+		return run_slow_unix();
 	t_start = now_s();
 	deadline = t_start + opt.timeout;
 	if (connect_server(why, sizeof(why)) < 0) {

@@ -941,22 +941,25 @@ static void test_stats(void)
 	tab_destroy(&t);
 }
 
-int main(void)
+static const struct check_case cases[] = {
+	CHECK_CASE(names),
+	CHECK_CASE(conns),
+	CHECK_CASE(distinct_aliases),
+	CHECK_CASE(seed_reproducible),
+	CHECK_CASE(lookups),
+	CHECK_CASE(call_end),
+	CHECK_CASE(holddown_full_scope),
+	CHECK_CASE(holddown_churn),
+	CHECK_CASE(full_and_refusal),
+	CHECK_CASE(scope_exhaustion),
+	CHECK_CASE(conn_del_calls),
+	CHECK_CASE(set_peer_replaces),
+	CHECK_CASE(same_inside_id_index),
+	CHECK_CASE(hash_stress),
+	CHECK_CASE(stats),
+};
+
+int main(int argc, char **argv)
 {
-	test_names();
-	test_conns();
-	test_distinct_aliases();
-	test_seed_reproducible();
-	test_lookups();
-	test_call_end();
-	test_holddown_full_scope();
-	test_holddown_churn();
-	test_full_and_refusal();
-	test_scope_exhaustion();
-	test_conn_del_calls();
-	test_set_peer_replaces();
-	test_same_inside_id_index();
-	test_hash_stress();
-	test_stats();
-	return check_report();
+	return check_main(argc, argv, cases, CHECK_NCASES(cases));
 }

@@ -302,10 +302,11 @@ static void relay_list_full(void)
 	CHECK(strcmp(got, "all,203") == 0);
 }
 
-int main(void)
+/* Every good line gives its value. */
+static void test_ok_lines(void)
 {
 	size_t i;
-	char err[512], big[700];
+	char err[512];
 	struct pptpgw_cfg c;
 
 	for (i = 0; i < sizeof(oks) / sizeof(oks[0]); i++) {
@@ -315,6 +316,15 @@ int main(void)
 			fprintf(stderr, "case '%s': %s\n", oks[i].what, err);
 		CHECK_EQ(oks[i].want, oks[i].get(&c));
 	}
+}
+
+/* Every bad line is refused with its file, line and reason. */
+static void test_error_lines(void)
+{
+	size_t i;
+	char err[512];
+	struct pptpgw_cfg c;
+
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		char want[256];
 
@@ -330,20 +340,46 @@ int main(void)
 			CHECK(1);
 		}
 	}
-	relay_list_cases();
-	relay_list_full();
-	/* An overlong line is an error, not a truncation. */
+}
+
+/* An overlong line is an error, not a truncation. */
+static void test_overlong_line(void)
+{
+	char err[512], big[700];
+	struct pptpgw_cfg c;
+
+	config_default(&c);
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
 	memcpy(big, "[log]\n#", 7);
 	CHECK_EQ(-1, config_parse(big, "t.conf", &c, err, sizeof(err)));
 	CHECK(strstr(err, "t.conf:2: line longer than 511") != NULL);
-	/* config_load: a missing file matters only when asked for. */
+}
+
+/* config_load: a missing file matters only when asked for. */
+static void test_load_missing(void)
+{
+	char err[512];
+	struct pptpgw_cfg c;
+
 	config_default(&c);
 	CHECK_EQ(0, config_load("/nonexistent/pptpgw.conf", 0, &c, err,
 				sizeof(err)));
 	CHECK_EQ(-1, config_load("/nonexistent/pptpgw.conf", 1, &c, err,
 				 sizeof(err)));
 	CHECK(strstr(err, "No such file") != NULL);
-	return check_report();
+}
+
+static const struct check_case cases[] = {
+	CHECK_CASE(ok_lines),
+	CHECK_CASE(error_lines),
+	{ "relay_list_cases", relay_list_cases },
+	{ "relay_list_full", relay_list_full },
+	CHECK_CASE(overlong_line),
+	CHECK_CASE(load_missing),
+};
+
+int main(int argc, char **argv)
+{
+	return check_main(argc, argv, cases, CHECK_NCASES(cases));
 }

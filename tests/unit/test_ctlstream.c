@@ -366,17 +366,20 @@ static void test_waiting_survives_other_segments(void)
 	CHECK_EQ(2, r.np);
 }
 
-int main(void)
+static const struct check_case cases[] = {
+	CHECK_CASE(every_split),
+	CHECK_CASE(one_byte_segments),
+	CHECK_CASE(coalesced),
+	CHECK_CASE(retransmission),
+	CHECK_CASE(out_of_order_and_undecided),
+	CHECK_CASE(malformed),
+	CHECK_CASE(refusal_rewinds),
+	CHECK_CASE(history_floor),
+	CHECK_CASE(many_messages_one_segment),
+	CHECK_CASE(waiting_survives_other_segments),
+};
+
+int main(int argc, char **argv)
 {
-	test_every_split();
-	test_one_byte_segments();
-	test_coalesced();
-	test_retransmission();
-	test_out_of_order_and_undecided();
-	test_malformed();
-	test_refusal_rewinds();
-	test_history_floor();
-	test_many_messages_one_segment();
-	test_waiting_survives_other_segments();
-	return check_report();
+	return check_main(argc, argv, cases, CHECK_NCASES(cases));
 }

@@ -324,12 +324,15 @@ static void test_set_call_id(void)
 		}
 }
 
-int main(void)
+static const struct check_case cases[] = {
+	CHECK_CASE(flags_exhaustive),
+	CHECK_CASE(good),
+	CHECK_CASE(errors),
+	CHECK_CASE(build),
+	CHECK_CASE(set_call_id),
+};
+
+int main(int argc, char **argv)
 {
-	test_flags_exhaustive();
-	test_good();
-	test_errors();
-	test_build();
-	test_set_call_id();
-	return check_report();
+	return check_main(argc, argv, cases, CHECK_NCASES(cases));
 }

@@ -824,24 +824,27 @@ static void test_permutations(void)
 			run_perm(&cases[i], r);
 }
 
-int main(void)
+static const struct check_case cases[] = {
+	CHECK_CASE(names),
+	CHECK_CASE(in_order),
+	CHECK_CASE(first_seq),
+	CHECK_CASE(swap),
+	CHECK_CASE(loss_timeout),
+	CHECK_CASE(duplicates),
+	CHECK_CASE(old),
+	CHECK_CASE(wrap),
+	CHECK_CASE(full),
+	CHECK_CASE(ack_only),
+	CHECK_CASE(bad_input),
+	CHECK_CASE(tx),
+	CHECK_CASE(piggyback),
+	CHECK_CASE(pair),
+	CHECK_CASE(ack_due),
+	CHECK_CASE(check),
+	CHECK_CASE(permutations),
+};
+
+int main(int argc, char **argv)
 {
-	test_names();
-	test_in_order();
-	test_first_seq();
-	test_swap();
-	test_loss_timeout();
-	test_duplicates();
-	test_old();
-	test_wrap();
-	test_full();
-	test_ack_only();
-	test_bad_input();
-	test_tx();
-	test_piggyback();
-	test_pair();
-	test_ack_due();
-	test_check();
-	test_permutations();
-	return check_report();
+	return check_main(argc, argv, cases, CHECK_NCASES(cases));
 }

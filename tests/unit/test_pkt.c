@@ -839,18 +839,21 @@ static void test_ip4_build(void)
 	CHECK_EQ(0xAA, p[0]);
 }
 
-int main(void)
+static const struct check_case cases[] = {
+	CHECK_CASE(ip4_good),
+	CHECK_CASE(ip4_errors),
+	CHECK_CASE(tcp_parse),
+	CHECK_CASE(csum_known),
+	CHECK_CASE(csum_update16),
+	CHECK_CASE(csum_replace_bytes),
+	CHECK_CASE(set_addr_tcp),
+	CHECK_CASE(set_addr_gre),
+	CHECK_CASE(strings),
+	CHECK_CASE(tcp_trim),
+	CHECK_CASE(ip4_build),
+};
+
+int main(int argc, char **argv)
 {
-	test_ip4_good();
-	test_ip4_errors();
-	test_tcp_parse();
-	test_csum_known();
-	test_csum_update16();
-	test_csum_replace_bytes();
-	test_set_addr_tcp();
-	test_set_addr_gre();
-	test_strings();
-	test_tcp_trim();
-	test_ip4_build();
-	return check_report();
+	return check_main(argc, argv, cases, CHECK_NCASES(cases));
 }

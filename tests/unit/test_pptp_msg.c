@@ -619,17 +619,20 @@ static void test_names(void)
 	CHECK(pptp_strerror(PPTP_ERR_COUNT) != NULL);
 }
 
-int main(void)
+static const struct check_case cases[] = {
+	CHECK_CASE(spec_tables),
+	CHECK_CASE(round_trip),
+	CHECK_CASE(every_byte),
+	CHECK_CASE(known_offsets),
+	CHECK_CASE(bad_lengths),
+	CHECK_CASE(bad_header),
+	CHECK_CASE(truncated),
+	CHECK_CASE(build_small),
+	CHECK_CASE(id_fields),
+	CHECK_CASE(names),
+};
+
+int main(int argc, char **argv)
 {
-	test_spec_tables();
-	test_round_trip();
-	test_every_byte();
-	test_known_offsets();
-	test_bad_lengths();
-	test_bad_header();
-	test_truncated();
-	test_build_small();
-	test_id_fields();
-	test_names();
-	return check_report();
+	return check_main(argc, argv, cases, CHECK_NCASES(cases));
 }

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# pptpgw on the harness's gateway: start it, ask it, check it.  Sourced after
-# lib.sh and e2e_init as `. gw.sh BUILD_DIR`.
+# pptpgw on the lab's gateway: start it, ask it, check it.  Sourced after
+# netlab.sh and e2e_init as `. lab/gw.sh BUILD_DIR`.
 
 E2E_BUILD=$(readlink -f "${1:-.}")
 PPTPGW=${PPTPGW:-$E2E_BUILD/pptpgw}
@@ -72,23 +72,9 @@ hosts_gre() {
 	echo "$n"
 }
 
-# find_tool VAR NAME [SRC...]: VAR from the environment, else
-# $BUILD/tests/NAME, else compiled into the run dir (SRC relative to the
-# source tree, e.g. src/wire/pptp_msg.c).
-find_tool() {
-	local var=$1 name=$2 root bin s srcs=()
-	shift 2
-	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-	bin=${!var:-$E2E_BUILD/tests/$name}
-	if [ ! -x "$bin" ]; then
-		bin="$E2E_RUN/$name"
-		for s in "$@"; do srcs+=("$root/$s"); done
-		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -I"$root/src" -o "$bin" \
-			"$root/tests/tools/$name.c" "${srcs[@]}" || {
-			echo "cannot build $name"; exit 1; }
-	fi
-	printf -v "$var" '%s' "$(readlink -f "$bin")"
-}
+# find_tool VAR NAME: VAR from the environment, else the test tool NAME
+# that CMake built ($BUILD/tests/NAME); exits 1 when it is not built.
+find_tool() { lab_tool "$1" "$2" "$E2E_BUILD"; }
 
 # gwstat NAME: one pptpgw counter
 gwstat() { ctl_json stats ".$1"; }
@@ -174,21 +160,8 @@ relay_counters() {
 	ctl_json stats 'to_entries[] | select(.key | startswith("relay_")) | "\(.key) \(.value)"'
 }
 
-# find_grequeue: GREQUEUE from the environment, the build dir, or compiled
-# into the run dir (it links libnetfilter_queue and libmnl).
-find_grequeue() {
-	local src
-	GREQUEUE=${GREQUEUE:-$E2E_BUILD/tests/grequeue}
-	if [ ! -x "$GREQUEUE" ]; then
-		src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)/grequeue.c
-		GREQUEUE="$E2E_RUN/grequeue"
-		# shellcheck disable=SC2046
-		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -o "$GREQUEUE" "$src" \
-			$(pkg-config --cflags --libs libnetfilter_queue libmnl) || {
-			echo "cannot build grequeue"; exit 1; }
-	fi
-	GREQUEUE=$(readlink -f "$GREQUEUE")
-}
+# find_grequeue: GREQUEUE from the environment, else the build's.
+find_grequeue() { find_tool GREQUEUE grequeue; }
 
 # start_grequeue WHERE QUEUE REPORT [ARGS...]: grequeue on QUEUE in WHERE
 # (srv, or a host number), fed by a GRE rule in WHERE's OUTPUT chain; ARGS

@@ -1,8 +1,10 @@
 # shellcheck shell=bash
-# End-to-end harness for pptpgw: network namespaces, real pptpd/pptp-linux,
-# pppspeak standing in for pppd on both ends.  Source it from a test:
+# netlab.sh: the network lab of pptpgw's end-to-end tests, demo and
+# benchmark (tests/e2e/t_*.sh, scripts/demo.sh, bench/bench.sh):
+# network namespaces, real pptpd/pptp-linux, pppspeak standing in for pppd
+# on both ends.  Source it, then lab/gw.sh for pptpgw on the gateway:
 #
-#   . "$(dirname "$0")/lib.sh"
+#   . "$top/lab/netlab.sh"
 #   e2e_init "$1"            # build dir; sets traps, finds the tools
 #   topo_up 2; start_pptpd; start_client 1; start_client 2
 #   wait_clients 30 >/dev/null; echo "$E2E_CLIENTS_OK ok"; results_summary
@@ -17,11 +19,16 @@
 #
 # The gateway routes and MASQUERADEs out of $GW_WAN; no PPTP helper unless a
 # test adds one.  Only documentation/benchmark address ranges are used.
+# The tools (pppspeak, logsink, ...) are the ones CMake built in
+# BUILD_DIR/tests; a missing one ends the script (exit 1) with the command
+# that builds it.
 # Tunables (environment): E2E_FRAMES (1000 data frames each way per tunnel),
-# E2E_RATE (frames/s, 1000), E2E_TIMEOUT (s, 40), PPPSPEAK, LOGSINK, E2E_KEEP=1
-# keeps the run directory, E2E_VERBOSE=1 shows the logs on failure and more.
+# E2E_RATE (frames/s, 1000), E2E_TIMEOUT (s, 40), PPPSPEAK, LOGSINK (a tool
+# other than the build's), E2E_KEEP=1 keeps the run directory, E2E_VERBOSE=1
+# shows the logs on failure and more.
 
 PATH=$PATH:/usr/sbin:/sbin
+LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)   # the source tree
 E2E_TAG="pg$$"
 NS_GW="${E2E_TAG}-gw"
 NS_SRV="${E2E_TAG}-srv"
@@ -53,9 +60,10 @@ srv_exec()  { ip netns exec "$NS_SRV" "$@"; }
 host_exec() { local i=$1; shift; ip netns exec "$(host_ns "$i")" "$@"; }
 
 # e2e_init BUILD_DIR: check prerequisites, find the tools, make the run dir and
-# install the cleanup trap.  Exits 77 (skip) when the machine cannot run it.
+# install the cleanup trap.  Exits 77 (skip) when the machine cannot run it,
+# 1 when a tool is not built.
 e2e_init() {
-	local build=${1:-}
+	local build=${1:-.}
 	local t
 	if [ "$(id -u)" != 0 ]; then
 		echo "SKIP: e2e tests need root"; exit 77
@@ -65,6 +73,8 @@ e2e_init() {
 			echo "SKIP: $t not installed"; exit 77
 		fi
 	done
+	lab_tool PPPSPEAK pppspeak "$build"
+	lab_tool LOGSINK logsink "$build"
 	E2E_RUN=$(mktemp -d /tmp/pptpgw-e2e.XXXXXX)
 	chmod 755 "$E2E_RUN"
 	mkdir -p "$E2E_RUN/results" "$E2E_RUN/logs" "$E2E_RUN/clients"
@@ -74,26 +84,30 @@ e2e_init() {
 	trap 'e2e_log "terminated"; exit 143' TERM
 	trap 'exit 129' HUP
 	trap 'trap "" PIPE; exit 141' PIPE
-	local src
-	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tools" && pwd)
-	PPPSPEAK=${PPPSPEAK:-${build:+$build/tests/pppspeak}}
-	if [ -z "$PPPSPEAK" ] || [ ! -x "$PPPSPEAK" ]; then
-		PPPSPEAK="$E2E_RUN/pppspeak"
-		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -o "$PPPSPEAK" "$src/pppspeak.c" || {
-			echo "cannot build pppspeak"; exit 1; }
-	fi
-	LOGSINK=${LOGSINK:-${build:+$build/tests/logsink}}
-	if [ -z "$LOGSINK" ] || [ ! -x "$LOGSINK" ]; then
-		LOGSINK="$E2E_RUN/logsink"
-		${CC:-cc} -std=c11 -O2 -D_GNU_SOURCE -o "$LOGSINK" "$src/logsink.c" || {
-			echo "cannot build logsink"; exit 1; }
-	fi
-	PPPSPEAK=$(readlink -f "$PPPSPEAK")
 	PPTP_BIN=$(command -v pptp)
-	LOGSINK=$(readlink -f "$LOGSINK")
 	e2e_write_nsrun
 	"$LOGSINK" "$E2E_RUN/log.sock" "$E2E_RUN/logs/syslog.txt" 900 &
 	E2E_LOGSINK_PID=$!
+}
+
+# lab_tool VAR NAME BUILD_DIR: VAR (e.g. PPPSPEAK) from the environment,
+# else the test tool NAME that CMake built, BUILD_DIR/tests/NAME; an absolute
+# path either way.  Exits 1, naming the tool and how to build it, when there
+# is no such program.
+lab_tool() {
+	local var=$1 name=$2 build bin
+	build=$(readlink -f "$3")
+	bin=${!var:-$build/tests/$name}
+	if [ ! -x "$bin" ] || [ -d "$bin" ]; then
+		if [ -n "${!var:-}" ]; then
+			echo "error: $var=$bin is not a program" >&2
+		else
+			echo "error: test tool $name missing: no $bin; build it with" \
+				"$LAB_TOP/scripts/build.sh $build (or set $var=)" >&2
+		fi
+		exit 1
+	fi
+	printf -v "$var" '%s' "$(readlink -f "$bin")"
 }
 
 # nsrun.sh CMD...: run inside a fresh `unshare -m` (private propagation).
@@ -504,6 +518,19 @@ e2e_result() {
 	else
 		E2E_FAIL=$((E2E_FAIL + 1)); echo "FAIL: $1"
 	fi
+}
+
+# expect WHAT CMD...: run CMD (one command: a test, a function, a program)
+# and record its status as the sub-test WHAT; returns that status.
+# `expect "pptpgw still running" gw_alive` is
+# `gw_alive; e2e_result "pptpgw still running" $?`.
+expect() {
+	local what=$1 rc
+	shift
+	"$@"
+	rc=$?
+	e2e_result "$what" $rc
+	return $rc
 }
 
 e2e_dump_logs() {
