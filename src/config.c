@@ -505,3 +505,34 @@ int config_load(const char *path, int required, struct pptpgw_cfg *c,
 	free(text);
 	return r;
 }
+
+const char *config_restart_only(const struct pptpgw_cfg *a,
+				const struct pptpgw_cfg *b)
+{
+	if (a->nwan != b->nwan || memcmp(a->wan, b->wan, sizeof(a->wan)))
+		return "wan";
+	if (a->queue != b->queue)
+		return "queue";
+	if (a->no_rules != b->no_rules)
+		return "rules";
+	if (a->gw.mark != b->gw.mark)
+		return "mark";
+	if (a->tab.max_calls != b->tab.max_calls)
+		return "max_calls";
+	if (a->tab.max_conns != b->tab.max_conns)
+		return "max_conns";
+	if (strcmp(a->ctl_path, b->ctl_path))
+		return "socket";
+	if (strcmp(a->metrics, b->metrics))
+		return "metrics listen";
+	if (a->use_syslog != b->use_syslog)
+		return "syslog";
+	if (a->relay.port != b->relay.port)
+		return "relay port";
+	if (config_relay_wanted(a) != config_relay_wanted(b))
+		return "relay on or off";
+	if (a->rl.max_calls != b->rl.max_calls ||
+	    a->rl.max_conns != b->rl.max_conns)
+		return "relay max_calls or max_conns";
+	return NULL;
+}

@@ -74,6 +74,14 @@ void config_default(struct pptpgw_cfg *c);
 int config_relay_wanted(const struct pptpgw_cfg *c);
 
 /*
+ * The first setting that differs between a running configuration a and a
+ * reloaded one b and that a running gateway cannot take over (it needs a
+ * restart), as the name the reload refusal shows; NULL if there is none.
+ */
+const char *config_restart_only(const struct pptpgw_cfg *a,
+				const struct pptpgw_cfg *b);
+
+/*
  * Apply the settings in text (NUL-terminated) on top of c.  name is the
  * file name used in messages.  Returns 0, or -1 with "name:line: reason"
  * in err; c may be partly changed then.

@@ -24,6 +24,7 @@
 #include "ctl/report.h"
 #include "io/ct.h"
 #include "io/hostgre.h"
+#include "io/packetpath.h"
 #include "io/queue.h"
 #include "io/relayio.h"
 #include "io/rules.h"
@@ -41,7 +42,7 @@ struct daemon {
 	struct ctlsock *ctl;
 	struct metrics *metrics;
 	struct event *tick, *sig_term, *sig_int, *sig_hup;
-	unsigned wan_ifindex[RULES_MAX_WAN];
+	struct packetpath path;
 	char wan_list[128];
 	int rules_installed;
 	uint64_t started;
@@ -59,19 +60,7 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 	struct daemon *d = arg;
 
 	(void)mark;
-	/*
-	 * Accepted packets go round the chain again with our mark, which our
-	 * first rule returns on: the admin's later rules (MSS clamping, say)
-	 * still see them, and the filter rule lets translated GRE through.
-	 */
-	if (v == GW_ACCEPT)
-		queue_verdict(d->queue, p->id, QUEUE_REPEAT,
-			      p->user | d->cfg->gw.mark,
-			      p->modified ? p->data : NULL, p->len);
-	else
-		queue_verdict(d->queue, p->id, QUEUE_DROP, 0, NULL, 0);
-	if (p->on_heap)
-		free(p);
+	packetpath_verdict(&d->path, p, v);
 }
 
 /* ---- relay policy ------------------------------------------------------------ */
@@ -259,78 +248,6 @@ static int on_local_gre(void *arg)
 	return hostgre_reads(&d->hostgre, now_ms());
 }
 
-/* ---- queue ------------------------------------------------------------------ */
-
-static int is_wan(const struct daemon *d, unsigned ifindex)
-{
-	int i;
-
-	for (i = 0; i < d->cfg->nwan; i++)
-		if (ifindex && d->wan_ifindex[i] == ifindex)
-			return 1;
-	return 0;
-}
-
-/* To the translator; only a TCP segment may be held, so only it is copied. */
-static void to_translator(struct daemon *d, const struct queue_pkt *qp,
-			  struct pkt_view *v, const struct gw_meta *m,
-			  uint64_t now)
-{
-	struct gw_pkt stack, *p = &stack;
-
-	if (v->err == PKT_OK && v->ip.proto == IPPROTO_TCP_ &&
-	    v->tcp_err == PKT_OK) {
-		p = malloc(sizeof(*p) + qp->len);
-		if (!p) {
-			/* Out of memory: drop, which never leaks anything. */
-			queue_verdict(d->queue, qp->id, QUEUE_DROP, 0, NULL, 0);
-			return;
-		}
-		memcpy(p + 1, qp->data, qp->len);
-		v->data = (uint8_t *)(p + 1);
-	}
-	*p = (struct gw_pkt){ .id = qp->id, .data = v->data, .len = qp->len,
-			      .user = qp->mark, .on_heap = p != &stack };
-	gw_input_view(&d->gw, p, v, m, now);
-}
-
-/*
- * Each queued packet is parsed once; GRE of a relayed call goes to the
- * relay, everything else crossing a WAN interface to the translator.
- */
-static void on_packet(void *arg, const struct queue_pkt *qp)
-{
-	struct daemon *d = arg;
-	struct gw_meta m = { 0 };
-	struct pkt_view v;
-	uint64_t now;
-
-	/* Already been through us: rules without our RETURN rule must not
-	 * make it loop. */
-	if ((qp->mark & d->cfg->gw.mark) == d->cfg->gw.mark) {
-		queue_verdict(d->queue, qp->id, QUEUE_ACCEPT, 0, NULL, 0);
-		return;
-	}
-	if (is_wan(d, qp->outdev))
-		m.dir = DIR_OUT;
-	else if (is_wan(d, qp->indev))
-		m.dir = DIR_IN;
-	else {
-		/* Not crossing a WAN interface: not ours to translate. */
-		queue_verdict(d->queue, qp->id, QUEUE_REPEAT,
-			      qp->mark | d->cfg->gw.mark, NULL, 0);
-		return;
-	}
-	now = now_ms();
-	pkt_view_parse(&v, qp->data, qp->len);
-	if (d->relay && relayio_gre(d->relay, &v, now) != RL_GRE_NOT_MINE) {
-		/* The relay took it (or counted it as bad): never forwarded. */
-		queue_verdict(d->queue, qp->id, QUEUE_DROP, 0, NULL, 0);
-		return;
-	}
-	to_translator(d, qp, &v, &m, now);
-}
-
 /* The relay must not take a client's Call ID that a translated call's
  * server chose for the same client and server. */
 static int on_relay_id_busy(void *arg, uint32_t client, uint32_t server,
@@ -394,38 +311,6 @@ static void on_metrics(void *arg, FILE *f)
 
 /* ---- reload ------------------------------------------------------------------ */
 
-/* Settings a running gateway cannot take over: they need a restart. */
-static const char *restart_only(const struct pptpgw_cfg *a,
-				const struct pptpgw_cfg *b)
-{
-	if (a->nwan != b->nwan || memcmp(a->wan, b->wan, sizeof(a->wan)))
-		return "wan";
-	if (a->queue != b->queue)
-		return "queue";
-	if (a->no_rules != b->no_rules)
-		return "rules";
-	if (a->gw.mark != b->gw.mark)
-		return "mark";
-	if (a->tab.max_calls != b->tab.max_calls)
-		return "max_calls";
-	if (a->tab.max_conns != b->tab.max_conns)
-		return "max_conns";
-	if (strcmp(a->ctl_path, b->ctl_path))
-		return "socket";
-	if (strcmp(a->metrics, b->metrics))
-		return "metrics listen";
-	if (a->use_syslog != b->use_syslog)
-		return "syslog";
-	if (a->relay.port != b->relay.port)
-		return "relay port";
-	if (config_relay_wanted(a) != config_relay_wanted(b))
-		return "relay on or off";
-	if (a->rl.max_calls != b->rl.max_calls ||
-	    a->rl.max_conns != b->rl.max_conns)
-		return "relay max_calls or max_conns";
-	return NULL;
-}
-
 /*
  * SIGHUP: read the configuration again.  A bad file changes nothing; a good
  * one takes effect at once for timeouts, hold-down and log level, without
@@ -444,7 +329,7 @@ static int reload(struct daemon *d, char *msg, size_t msglen)
 		log_err("%s", msg);
 		return -1;
 	}
-	what = restart_only(d->cfg, &n);
+	what = config_restart_only(d->cfg, &n);
 	if (what) {
 		snprintf(msg, msglen, "reload refused: '%s' changed, which "
 			 "needs a restart; the running configuration stays",
@@ -510,8 +395,8 @@ static int resolve_wans(struct daemon *d)
 	size_t off = 0;
 
 	for (i = 0; i < d->cfg->nwan; i++) {
-		d->wan_ifindex[i] = if_nametoindex(d->cfg->wan[i]);
-		if (!d->wan_ifindex[i]) {
+		d->path.wan_ifindex[i] = if_nametoindex(d->cfg->wan[i]);
+		if (!d->path.wan_ifindex[i]) {
 			log_err("WAN interface %s: no such interface",
 				d->cfg->wan[i]);
 			return -1;
@@ -587,12 +472,16 @@ static int translator_start(struct daemon *d)
 		log_err("out of memory");
 		return -1;
 	}
+	d->path.gw = &d->gw;
+	d->path.mark = d->cfg->gw.mark;
+	d->path.nwan = d->cfg->nwan;
 	d->queue = queue_start(d->base, d->cfg->queue, d->cfg->queue_maxlen,
-			       on_packet, d);
+			       packetpath_input, &d->path);
 	if (!d->queue) {
 		gw_destroy(&d->gw);
 		return -1;
 	}
+	d->path.queue = d->queue;
 	return 0;
 }
 
@@ -644,6 +533,7 @@ int daemon_run(struct pptpgw_cfg *cfg)
 					 &d->gw.aliases, on_relay_id_busy, d);
 		if (!d->relay)
 			goto out;
+		d->path.relay = d->relay;
 	}
 	relay_select_str(&d->relayed, d->relay_policy, sizeof(d->relay_policy));
 	if (events_add(d) < 0)

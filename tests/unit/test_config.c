@@ -370,7 +370,39 @@ static void test_load_missing(void)
 	CHECK(strstr(err, "No such file") != NULL);
 }
 
+/* A reload may change timeouts, not what shapes the running gateway. */
+static void test_restart_only(void)
+{
+	struct pptpgw_cfg a, b;
+
+	config_default(&a);
+	b = a;
+	CHECK(config_restart_only(&a, &b) == NULL);
+	b.gw.call_idle_ms += 1000;
+	b.tab.holddown_ms += 1000;
+	b.log_level = a.log_level + 1;
+	CHECK(config_restart_only(&a, &b) == NULL);
+	b = a;
+	strcpy(b.wan[0], "eth9");
+	b.nwan = 1;
+	CHECK(config_restart_only(&a, &b) != NULL &&
+	      strcmp(config_restart_only(&a, &b), "wan") == 0);
+	b = a;
+	b.tab.max_calls++;
+	CHECK(config_restart_only(&a, &b) != NULL &&
+	      strcmp(config_restart_only(&a, &b), "max_calls") == 0);
+	b = a;
+	b.relay.all = !a.relay.all;
+	CHECK(config_restart_only(&a, &b) != NULL &&
+	      strcmp(config_restart_only(&a, &b), "relay on or off") == 0);
+	b = a;
+	strcpy(b.metrics, "127.0.0.1:1");
+	CHECK(config_restart_only(&a, &b) != NULL &&
+	      strcmp(config_restart_only(&a, &b), "metrics listen") == 0);
+}
+
 static const struct check_case cases[] = {
+	CHECK_CASE(restart_only),
 	CHECK_CASE(ok_lines),
 	CHECK_CASE(error_lines),
 	{ "relay_list_cases", relay_list_cases },
