@@ -1,8 +1,9 @@
 /*
  * Unit tests for pkt.c: IPv4 and TCP header parsing, the Internet checksum,
- * RFC 1624 incremental updates, address rewrites and pkt_view_parse.  Every checksum result
- * is checked against an independent, deliberately naive reference sum, so a
- * shared mistake in pkt.c's own helpers cannot hide itself.
+ * RFC 1624 incremental updates, address rewrites and pkt_view_parse.  Every
+ * checksum result is checked against an independent, deliberately naive
+ * reference sum, so a shared mistake in pkt.c's own helpers cannot hide
+ * itself.
  */
 #include <stdint.h>
 #include <stdlib.h>
