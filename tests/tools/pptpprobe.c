@@ -6,6 +6,7 @@
  *             [--seed N] MODE
  *   pptpprobe --serve KIND --listen A [--port P] [--timeout S] [--ready FILE]
  *   pptpprobe --slow-unix PATH [--timeout S]
+ *   pptpprobe --slow-http ADDR:PORT --clients N --pid PID [--timeout S]
  *
  * MODE is one of
  *   --coalesce       Start-Control-Connection-Request and
@@ -49,6 +50,19 @@
  *                    and waits (up to --timeout) for the server to close.
  *                    Exit 0 iff it closed without a byte; the result line
  *                    says after how many ms.
+ *   --slow-http ADDR:PORT
+ *                    N clients of an HTTP listener (pptpgw's /metrics) that
+ *                    never finish their request head: client i sends
+ *                    "GET /metrics HTTP/1.1\r\nX-Pad: " and 100000 'a' (odd
+ *                    i, past the 8 KiB head limit) or 1000 (even i), one
+ *                    non-blocking send, whatever part fits.  After 1 s, how
+ *                    much the VmRSS of PID (the server) grew; then a fresh
+ *                    client sends "GET /metrics HTTP/1.0\r\n\r\n" and reads
+ *                    to the end (3 s per step); then up to --timeout (8 s
+ *                    here) for the server to close every slow client (end
+ *                    of file or error).  Exit 0 iff it grew by less than
+ *                    8192 kB, the answer holds "\npptpgw_up 1\n" and no slow
+ *                    client is left open.  Raises its own fd limit to N+16.
  *
  * Replies are read by reassembling the TCP stream and parsed with
  * pptp_parse.  --coalesce and --split succeed iff an Outgoing-Call-Reply
@@ -72,6 +86,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -80,7 +95,8 @@
 #include "wire/pptp_msg.h"
 
 enum mode {
-	M_NONE, M_COALESCE, M_SPLIT, M_GARBAGE, M_STRADDLE, M_SERVE, M_SLOW_UNIX
+	M_NONE, M_COALESCE, M_SPLIT, M_GARBAGE, M_STRADDLE, M_SERVE, M_SLOW_UNIX,
+	M_SLOW_HTTP
 };
 
 static const char *const garbage_kinds[] = {
@@ -102,9 +118,13 @@ static struct {
 	const char *listen;     /* --serve */
 	const char *ready;
 	const char *unix_path;  /* --slow-unix */
+	const char *http;       /* --slow-http ADDR:PORT */
+	struct sockaddr_in http_sa;
+	unsigned clients;
+	unsigned long pid;
 	int timeout_set;
-} opt = { NULL, PPTP_PORT, 0x4242, 5.0, 0.0, 1, M_NONE, 0, NULL, NULL, NULL,
-	  NULL, 0 };
+} opt = { .server = NULL, .port = PPTP_PORT, .call_id = 0x4242, .timeout = 5.0,
+	  .seed = 1, .mode = M_NONE };
 
 /* The stream from the server, reassembled. */
 static uint8_t rx[8192];
@@ -143,6 +163,7 @@ static void usage(FILE *f)
 		"       pptpprobe --serve KIND --listen A [--port P] [--timeout S]\n"
 		"                 [--ready FILE]\n"
 		"       pptpprobe --slow-unix PATH [--timeout S]\n"
+		"       pptpprobe --slow-http ADDR:PORT --clients N --pid PID [--timeout S]\n"
 		"MODE: --coalesce | --split BYTES | --garbage KIND | --straddle\n"
 		"KIND: badlen badcookie zerolen random short (--garbage),\n"
 		"      bad-sccrp bad-ocrp (--serve)\n");
@@ -176,6 +197,26 @@ static int parse_secs(const char *s, double lo, double hi, double *v)
 	errno = 0;
 	*v = strtod(s, &e);
 	return errno || *e || !(*v >= lo && *v <= hi) ? -1 : 0;
+}
+
+/* "A.B.C.D:PORT" into sa. */
+static int parse_addr_port(const char *s, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(s, ':');
+	char host[INET_ADDRSTRLEN];
+	unsigned long port;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = 0;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1 ||
+	    parse_ul(colon + 1, 1, 65535, &port) < 0)
+		return -1;
+	sa->sin_port = htons((uint16_t)port);
+	return 0;
 }
 
 static int parse_args(int argc, char **argv)
@@ -260,6 +301,20 @@ static int parse_args(int argc, char **argv)
 				return bad_arg("--slow-unix path too long", a);
 			opt.mode = M_SLOW_UNIX;
 			opt.unix_path = a;
+		} else if (!strcmp(o, "--slow-http")) {
+			if (opt.mode != M_NONE)
+				return bad_arg("only one MODE allowed", o);
+			if (parse_addr_port(a, &opt.http_sa) < 0)
+				return bad_arg("--slow-http is not IPV4:PORT", a);
+			opt.mode = M_SLOW_HTTP;
+			opt.http = a;
+		} else if (!strcmp(o, "--clients")) {
+			if (parse_ul(a, 1, 10000, &v) < 0)
+				return bad_arg("--clients is not 1..10000", a);
+			opt.clients = (unsigned)v;
+		} else if (!strcmp(o, "--pid")) {
+			if (parse_ul(a, 1, 0x7fffffffUL, &opt.pid) < 0)
+				return bad_arg("--pid is not a process id", a);
 		} else {
 			return bad_arg("unknown option", o);
 		}
@@ -273,11 +328,18 @@ static int parse_args(int argc, char **argv)
 	}
 	if (opt.mode == M_SLOW_UNIX)
 		return 0;
+	if (opt.mode == M_SLOW_HTTP) {
+		if (!opt.clients || !opt.pid)
+			return bad_arg("--slow-http needs --clients and --pid", NULL);
+		if (!opt.timeout_set)
+			opt.timeout = 8.0;
+		return 0;
+	}
 	if (!opt.server)
 		return bad_arg("--server is required", NULL);
 	if (opt.mode == M_NONE)
 		return bad_arg("a MODE is required (--coalesce, --split, --garbage, "
-			       "--straddle, --serve, --slow-unix)", NULL);
+			       "--straddle, --serve, --slow-unix, --slow-http)", NULL);
 	return 0;
 }
 
@@ -861,6 +923,191 @@ static int run_slow_unix(void)
 	return k == 0 ? 0 : 1;
 }
 
+/* ---- slow HTTP clients against /metrics (--slow-http) ---------------------- */
+
+/* VmRSS of opt.pid in kB, or -1. */
+static long rss_kb(void)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%lu/status", opt.pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* A blocking TCP connection to --slow-http's address, or -1. */
+static int http_connect(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return -1;
+	if (connect(s, (struct sockaddr *)&opt.http_sa, sizeof(opt.http_sa)) < 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Room for n sockets of our own and a few more. */
+static int raise_nofile(unsigned n)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)n + 16;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (rl.rlim_cur >= want)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		rl.rlim_max = want;     /* needs CAP_SYS_RESOURCE; else fails */
+	rl.rlim_cur = want;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/*
+ * A scrape on a fresh connection (3 s per step, as the test's old client
+ * had): 1 iff the answer holds "\npptpgw_up 1\n".
+ */
+static int scrape_up(void)
+{
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	static char answer[1 << 20];
+	size_t have = 0;
+	char why[64];
+
+	fd = http_connect();
+	if (fd < 0)
+		return 0;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	deadline = now_s() + 3;
+	if (send_bytes((const uint8_t *)req, sizeof(req) - 1, 0, 0, why,
+		       sizeof(why)) < 0)
+		goto out;
+	for (;;) {
+		ssize_t k;
+
+		deadline = now_s() + 3;
+		if (wait_fd(POLLIN) <= 0)
+			break;
+		k = recv(fd, answer + have, sizeof(answer) - 1 - have, 0);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k <= 0 || (have += (size_t)k) == sizeof(answer) - 1)
+			break;
+	}
+out:
+	close(fd);
+	fd = -1;
+	answer[have] = 0;
+	return strstr(answer, "\npptpgw_up 1\n") != NULL;
+}
+
+/*
+ * Wait up to --timeout for the server to close every slow connection (EOF
+ * or error; what it sends before is read and dropped).  The ones it closed
+ * are set to -1.  Returns how many are still open.
+ */
+static unsigned wait_closed(int *s, unsigned n)
+{
+	struct pollfd *p = calloc(n, sizeof(*p));
+	unsigned i, open_n = n;
+	char buf[65536];
+
+	if (!p)
+		return n;
+	deadline = t_start + opt.timeout;
+	while (open_n > 0 && now_s() < deadline) {
+		for (i = 0; i < n; i++)
+			p[i] = (struct pollfd){ .fd = s[i], .events = POLLIN };
+		if (poll(p, n, 100) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < n; i++) {
+			ssize_t k;
+
+			if (s[i] < 0 || !p[i].revents)
+				continue;
+			k = recv(s[i], buf, sizeof(buf), MSG_DONTWAIT);
+			if (k > 0 || (k < 0 && (errno == EAGAIN || errno == EINTR)))
+				continue;
+			close(s[i]);
+			s[i] = -1;
+			open_n--;
+		}
+	}
+	free(p);
+	return open_n;
+}
+
+/*
+ * --slow-http: opt.clients connections that each send the start of a
+ * request head and never its end, half of them past the server's 8 KiB
+ * limit; one second later, how much the server (--pid) grew, then whether
+ * a fresh scrape still gets in, then whether the server drops all the slow
+ * ones within --timeout.
+ */
+static int run_slow_http(void)
+{
+	static const char head[] = "GET /metrics HTTP/1.1\r\nX-Pad: ";
+	static char req[sizeof(head) - 1 + 100000];
+	long rss0, rss1, grown;
+	unsigned i, left;
+	int *s, scraped, ok;
+
+	if (raise_nofile(opt.clients) < 0) {
+		printf("pptpprobe mode=slow-http result=FAIL why=\"fd limit: %s\"\n",
+		       strerror(errno));
+		return 1;
+	}
+	s = calloc(opt.clients, sizeof(*s));
+	rss0 = rss_kb();
+	if (!s || rss0 < 0) {
+		printf("pptpprobe mode=slow-http result=FAIL why=\"%s\"\n",
+		       s ? "no VmRSS for --pid" : "out of memory");
+		return 1;
+	}
+	memcpy(req, head, sizeof(head) - 1);
+	memset(req + sizeof(head) - 1, 'a', sizeof(req) - (sizeof(head) - 1));
+	for (i = 0; i < opt.clients; i++) {
+		/* Half go past the head limit, half stay under it and wait. */
+		size_t len = sizeof(head) - 1 + (i % 2 ? 100000 : 1000);
+
+		s[i] = http_connect();
+		if (s[i] < 0 ||
+		    fcntl(s[i], F_SETFL, fcntl(s[i], F_GETFL) | O_NONBLOCK) < 0) {
+			printf("pptpprobe mode=slow-http server=%s result=FAIL "
+			       "why=\"client %u: %s\"\n", opt.http, i, strerror(errno));
+			return 1;
+		}
+		/* Non-blocking: whatever part fits is enough. */
+		if (send(s[i], req, len, MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+			printf("pptpprobe mode=slow-http server=%s result=FAIL "
+			       "why=\"send %u: %s\"\n", opt.http, i, strerror(errno));
+			return 1;
+		}
+	}
+	sleep_ms(1000);
+	rss1 = rss_kb();
+	grown = rss1 < 0 ? -1 : rss1 - rss0;
+	scraped = scrape_up();
+	t_start = now_s();
+	left = wait_closed(s, opt.clients);
+	ok = rss1 >= 0 && grown < 8192 && scraped && left == 0;
+	printf("pptpprobe mode=slow-http server=%s clients=%u result=%s "
+	       "rss_grew_kb=%ld scrape=%s still_open=%u after_s=%.1f\n",
+	       opt.http, opt.clients, ok ? "ok" : "FAIL", grown,
+	       scraped ? "answered" : "NOT-answered", left, now_s() - t_start);
+	return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	char why[128] = "";
@@ -875,6 +1122,8 @@ int main(int argc, char **argv)
 		return run_serve();
 	if (opt.mode == M_SLOW_UNIX)
 		return run_slow_unix();
+	if (opt.mode == M_SLOW_HTTP)
+		return run_slow_http();
 	t_start = now_s();
 	deadline = t_start + opt.timeout;
 	if (connect_server(why, sizeof(why)) < 0) {

@@ -1,8 +1,9 @@
 /*
  * Unit tests for pkt.c: IPv4 and TCP header parsing, the Internet checksum,
- * RFC 1624 incremental updates and address rewrites.  Every checksum result
- * is checked against an independent, deliberately naive reference sum, so a
- * shared mistake in pkt.c's own helpers cannot hide itself.
+ * RFC 1624 incremental updates, address rewrites and pkt_view_parse.  Every
+ * checksum result is checked against an independent, deliberately naive
+ * reference sum, so a shared mistake in pkt.c's own helpers cannot hide
+ * itself.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -839,6 +840,194 @@ static void test_ip4_build(void)
 	CHECK_EQ(0xAA, p[0]);
 }
 
+/* ---- pkt_view_parse ------------------------------------------------------- */
+
+static void check_tcp_same(const struct tcp_info *want, const struct tcp_info *got)
+{
+	CHECK_EQ(want->sport, got->sport);
+	CHECK_EQ(want->dport, got->dport);
+	CHECK_EQ(want->seq, got->seq);
+	CHECK_EQ(want->ack, got->ack);
+	CHECK_EQ(want->flags, got->flags);
+	CHECK_EQ(want->off, got->off);
+	CHECK_EQ(want->payload_off, got->payload_off);
+	CHECK_EQ(want->payload_len, got->payload_len);
+}
+
+static void check_gre_same(const struct gre_info *want, const struct gre_info *got)
+{
+	CHECK_EQ(want->payload_len, got->payload_len);
+	CHECK_EQ(want->call_id, got->call_id);
+	CHECK_EQ(want->has_seq, got->has_seq);
+	CHECK_EQ(want->has_ack, got->has_ack);
+	CHECK_EQ(want->seq, got->seq);
+	CHECK_EQ(want->ack, got->ack);
+	CHECK_EQ(want->hdr_len, got->hdr_len);
+}
+
+/* Nothing of TCP in v: no error, every field zero. */
+static void check_no_tcp(const struct pkt_view *v)
+{
+	static const struct tcp_info zero;
+
+	CHECK_EQ(PKT_OK, v->tcp_err);
+	check_tcp_same(&zero, &v->tcp);
+}
+
+static void check_no_gre(const struct pkt_view *v)
+{
+	static const struct gre_info zero;
+
+	CHECK_EQ(GRE_OK, v->gre_err);
+	check_gre_same(&zero, &v->gre);
+}
+
+/* IPv4 (hlen h) carrying a GRE header of flags f0 f1, Call ID 0x9c51, seq 7
+ * and ack 5 as the flags have them, and plen payload bytes; the buffer has
+ * extra bytes after the packet.  Returns the total length. */
+static size_t build_gre(uint8_t *p, size_t h, uint8_t f0, uint8_t f1,
+			size_t plen, size_t extra)
+{
+	size_t gh = 8, tot, i;
+	uint8_t *g = p + h;
+
+	g[0] = f0;
+	g[1] = f1;
+	check_put16(g + 2, 0x880b);
+	check_put16(g + 4, (uint16_t)plen);
+	check_put16(g + 6, 0x9c51);
+	if (f0 & 0x10)
+		check_put32(g + gh, 7), gh += 4;
+	if (f1 & 0x80)
+		check_put32(g + gh, 5), gh += 4;
+	tot = h + gh + plen;
+	for (i = h + gh; i < tot + extra; i++)
+		p[i] = (uint8_t)check_rand();
+	build_ip(p, h, tot, IPPROTO_GRE_, 0xC0A8000B, 0xC6120002, 0);
+	return tot;
+}
+
+static void test_pkt_view(void)
+{
+	uint8_t buf[256];
+	struct pkt_view v;
+	struct ip4_info ip;
+	struct tcp_info t;
+	struct gre_info g;
+	size_t tot, k;
+
+	/* TCP, with IP options and trailing bytes in the buffer: the same
+	 * fields as ip4_parse and tcp_parse give for the same bytes. */
+	tot = build_tcp(buf, 24, 28, 33, 0xC0A8000B, 0xC6120002);
+	memset(buf + tot, 0xee, 8);
+	pkt_view_parse(&v, buf, tot + 8);
+	CHECK(v.data == buf);
+	CHECK_EQ(tot + 8, v.len);
+	CHECK_EQ(PKT_OK, v.err);
+	CHECK_EQ(PKT_OK, ip4_parse(buf, tot + 8, &ip));
+	CHECK_EQ(ip.hlen, v.ip.hlen);
+	CHECK_EQ(ip.tot_len, v.ip.tot_len);
+	CHECK_EQ(ip.proto, v.ip.proto);
+	CHECK_EQ(ip.src, v.ip.src);
+	CHECK_EQ(ip.dst, v.ip.dst);
+	CHECK_EQ(24, v.ip.hlen);
+	CHECK_EQ(tot, v.ip.tot_len);
+	CHECK_EQ(PKT_OK, v.tcp_err);
+	CHECK_EQ(PKT_OK, tcp_parse(buf, &ip, &t));
+	check_tcp_same(&t, &v.tcp);
+	CHECK_EQ(1723, v.tcp.dport);
+	CHECK_EQ(24 + 28, v.tcp.payload_off);
+	CHECK_EQ(33, v.tcp.payload_len);
+	check_no_gre(&v);
+
+	/* Enhanced GRE with seq and ack, ack only, neither: gre_parse's
+	 * fields over the IP payload (tot_len, not the buffer). */
+	{
+		static const uint8_t flags[][2] = {
+			{ 0x30, 0x81 }, { 0x20, 0x81 }, { 0x30, 0x01 },
+			{ 0x20, 0x01 }
+		};
+
+		for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+			tot = build_gre(buf, 20, flags[k][0], flags[k][1], 40, 6);
+			pkt_view_parse(&v, buf, tot + 6);
+			CHECK_EQ(PKT_OK, v.err);
+			CHECK_EQ(IPPROTO_GRE_, v.ip.proto);
+			CHECK_EQ(GRE_OK, v.gre_err);
+			CHECK_EQ(GRE_OK, gre_parse(buf + 20, tot - 20, &g));
+			check_gre_same(&g, &v.gre);
+			CHECK_EQ(0x9c51, v.gre.call_id);
+			CHECK_EQ(40, v.gre.payload_len);
+			CHECK_EQ(!!(flags[k][0] & 0x10), v.gre.has_seq);
+			CHECK_EQ(!!(flags[k][1] & 0x80), v.gre.has_ack);
+			if (v.gre.has_seq)
+				CHECK_EQ(7, v.gre.seq);
+			if (v.gre.has_ack)
+				CHECK_EQ(5, v.gre.ack);
+			CHECK_EQ(tot - 20 - 40, v.gre.hdr_len);
+			check_no_tcp(&v);
+		}
+	}
+
+	/* A truncated IPv4 header: err, and nothing below it. */
+	tot = build_tcp(buf, 20, 20, 10, 0xC0A8000B, 0xC6120002);
+	pkt_view_parse(&v, buf, 19);
+	CHECK_EQ(PKT_ERR_SHORT, v.err);
+	CHECK(v.data == buf);
+	CHECK_EQ(19, v.len);
+	check_no_tcp(&v);
+	check_no_gre(&v);
+
+	/* A valid IPv4 header with too little TCP: 10 bytes (shorter than
+	 * any TCP header), then 24 bytes whose data offset says 28. */
+	build_ip(buf, 20, 30, IPPROTO_TCP_, 0xC0A8000B, 0xC6120002, 0);
+	memset(buf + 20, 0x50, 10);
+	pkt_view_parse(&v, buf, 30);
+	CHECK_EQ(PKT_OK, v.err);
+	CHECK_EQ(PKT_ERR_SHORT, v.tcp_err);
+	check_no_gre(&v);
+	build_tcp(buf, 20, 20, 4, 0xC0A8000B, 0xC6120002);
+	buf[20 + 12] = 0x70;
+	pkt_view_parse(&v, buf, 44);
+	CHECK_EQ(PKT_OK, v.err);
+	CHECK_EQ(PKT_OK, ip4_parse(buf, 44, &ip));
+	CHECK_EQ(tcp_parse(buf, &ip, &t), v.tcp_err);
+	CHECK_EQ(PKT_ERR_TCPHDR, v.tcp_err);
+	check_no_gre(&v);
+
+	/* Bad GRE: version 0; and a payload length that fits the buffer but
+	 * not the IP packet's total length. */
+	tot = build_gre(buf, 20, 0x30, 0x80, 40, 0);
+	pkt_view_parse(&v, buf, tot);
+	CHECK_EQ(PKT_OK, v.err);
+	CHECK_EQ(GRE_ERR_VERSION, v.gre_err);
+	check_no_tcp(&v);
+	tot = build_gre(buf, 20, 0x30, 0x81, 40, 30);
+	check_put16(buf + 24, 60);
+	pkt_view_parse(&v, buf, tot + 30);
+	CHECK_EQ(PKT_OK, v.err);
+	CHECK_EQ(GRE_ERR_LENGTH, v.gre_err);
+	check_no_tcp(&v);
+
+	/* UDP whose payload is a valid GRE header and payload: neither filled. */
+	{
+		static const uint8_t gre[16] = {
+			0x30, 0x81, 0x88, 0x0b, 0x00, 0x28, 0x9c, 0x51,
+			0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x05
+		};
+
+		build_ip(buf, 20, 76, 17, 0xC0A8000B, 0xC6120002, 0);
+		memcpy(buf + 20, gre, 16);
+		memset(buf + 36, 0x50, 40);
+		CHECK_EQ(GRE_OK, gre_parse(buf + 20, 56, &g));
+	}
+	pkt_view_parse(&v, buf, 76);
+	CHECK_EQ(PKT_OK, v.err);
+	CHECK_EQ(17, v.ip.proto);
+	check_no_tcp(&v);
+	check_no_gre(&v);
+}
+
 static const struct check_case cases[] = {
 	CHECK_CASE(ip4_good),
 	CHECK_CASE(ip4_errors),
@@ -851,6 +1040,7 @@ static const struct check_case cases[] = {
 	CHECK_CASE(strings),
 	CHECK_CASE(tcp_trim),
 	CHECK_CASE(ip4_build),
+	CHECK_CASE(pkt_view),
 };
 
 int main(int argc, char **argv)
