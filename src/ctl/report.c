@@ -306,40 +306,6 @@ static void counter_metrics(FILE *f, const struct gw *g)
 }
 
 /* HELP text of the relay's counters; any left out get a plain one. */
-static const char *const relay_help[RLS_COUNT] = {
-	[RLS_INSIDE_CONNS] = "Relay: inside control connections accepted.",
-	[RLS_INSIDE_REFUSED] = "Relay: inside control connections refused, "
-			       "the table was full.",
-	[RLS_UPSTREAM_CONNS] = "Relay: upstream control connections opened.",
-	[RLS_UPSTREAM_FAILED] = "Relay: upstream control connections that "
-				"never got established.",
-	[RLS_PER_CALL_CONNS] = "Relay: upstream control connections made for "
-			       "one call.",
-	[RLS_SERVERS_PER_CALL] = "Relay: servers switched to one call per "
-				 "control connection.",
-	[RLS_CALLS] = "Relay: calls relayed up to established.",
-	[RLS_CALLS_REFUSED] = "Relay: calls refused by pptpgw (table full, "
-			      "no Call ID).",
-	[RLS_CTL_IN] = "Relay: control messages received, both sides.",
-	[RLS_CTL_OUT] = "Relay: control messages sent, both sides.",
-	[RLS_CTL_MALFORMED] = "Relay: control framing errors (the connection "
-			      "was closed).",
-	[RLS_CTL_UNEXPECTED] = "Relay: control messages out of place, "
-			       "ignored.",
-	[RLS_ECHO_SENT] = "Relay: Echo-Requests sent.",
-	[RLS_ECHO_TIMEOUTS] = "Relay: Echo-Requests never answered.",
-	[RLS_FRAMES_UP] = "Relay: PPP frames from clients to servers.",
-	[RLS_FRAMES_DOWN] = "Relay: PPP frames from servers to clients.",
-	[RLS_BYTES_UP] = "Relay: PPP bytes from clients to servers.",
-	[RLS_BYTES_DOWN] = "Relay: PPP bytes from servers to clients.",
-	[RLS_GRE_DUP] = "Relay: duplicate GRE frames dropped, both legs.",
-	[RLS_GRE_LATE] = "Relay: GRE frames behind a given-up gap, dropped.",
-	[RLS_GRE_LOST] = "Relay: GRE sequence numbers given up as lost.",
-	[RLS_GRE_REORDERED] = "Relay: GRE frames delivered from a reorder "
-			      "buffer.",
-	[RLS_GRE_ACK_ONLY_SENT] = "Relay: GRE ack-only packets sent.",
-	[RLS_GRE_BAD] = "Relay: GRE packets for a relayed call, unusable.",
-};
 
 static void relay_metrics(FILE *f, const struct relay *r)
 {
@@ -355,8 +321,7 @@ static void relay_metrics(FILE *f, const struct relay *r)
 
 		snprintf(name, sizeof(name), "relay_%s_total",
 			 rl_counter_name(i));
-		metric_head(f, name, "counter", relay_help[i] ? relay_help[i] :
-			    "Relay counter (see pptpgwctl stats).");
+		metric_head(f, name, "counter", rl_counters[i].help);
 		fprintf(f, "pptpgw_%s %llu\n", name,
 			(unsigned long long)(r ? relay_counter(r, i) : 0));
 	}

@@ -26,13 +26,10 @@ static const char *const end_names[RLE_COUNT] = {
 	"server_gone", "upstream_failed", "timeout", "protocol", "admin",
 	"shutdown"
 };
-static const char *const counter_names[RLS_COUNT] = {
-	"inside_conns", "inside_refused", "upstream_conns", "upstream_failed",
-	"per_call_conns", "servers_per_call", "calls", "calls_refused",
-	"ctl_in", "ctl_out", "ctl_malformed", "ctl_unexpected", "echo_sent",
-	"echo_timeouts", "frames_up", "frames_down", "bytes_up", "bytes_down",
-	"gre_dup", "gre_late", "gre_lost", "gre_reordered",
-	"gre_ack_only_sent", "gre_bad"
+const struct rl_counter_info rl_counters[RLS_COUNT] = {
+#define RL_COUNTER_INFO(e, n, h) [e] = { n, h },
+	RL_COUNTERS(RL_COUNTER_INFO)
+#undef RL_COUNTER_INFO
 };
 
 static const char *name_of(const char *const *t, unsigned n, unsigned i)
@@ -57,7 +54,7 @@ const char *rl_end_name(unsigned e)
 
 const char *rl_counter_name(unsigned c)
 {
-	return name_of(counter_names, RLS_COUNT, c);
+	return c < RLS_COUNT ? rl_counters[c].name : "?";
 }
 
 int rl_call_client_id_known(const struct rl_call *k)

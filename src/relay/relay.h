@@ -83,33 +83,72 @@ enum rl_end {
 	RLE_COUNT
 };
 
+/*
+ * The relay's counters, in one place: enum, the name pptpgwctl stats shows
+ * (and, as relay_NAME_total, the metric), and the metric's help text.
+ */
+#define RL_COUNTERS(X) \
+	X(RLS_INSIDE_CONNS, "inside_conns", \
+	  "Relay: inside control connections accepted.") \
+	X(RLS_INSIDE_REFUSED, "inside_refused", \
+	  "Relay: inside control connections refused, the table was full.") \
+	X(RLS_UPSTREAM_CONNS, "upstream_conns", \
+	  "Relay: upstream control connections opened.") \
+	X(RLS_UPSTREAM_FAILED, "upstream_failed", \
+	  "Relay: upstream control connections that never got established.") \
+	X(RLS_PER_CALL_CONNS, "per_call_conns", \
+	  "Relay: upstream control connections made for one call.") \
+	X(RLS_SERVERS_PER_CALL, "servers_per_call", \
+	  "Relay: servers switched to one call per control connection.") \
+	X(RLS_CALLS, "calls", \
+	  "Relay: calls relayed up to established.") \
+	X(RLS_CALLS_REFUSED, "calls_refused", \
+	  "Relay: calls refused by pptpgw (table full, no Call ID).") \
+	X(RLS_CTL_IN, "ctl_in", \
+	  "Relay: control messages received, both sides.") \
+	X(RLS_CTL_OUT, "ctl_out", \
+	  "Relay: control messages sent, both sides.") \
+	X(RLS_CTL_MALFORMED, "ctl_malformed", \
+	  "Relay: control framing errors (the connection was closed).") \
+	X(RLS_CTL_UNEXPECTED, "ctl_unexpected", \
+	  "Relay: control messages out of place, ignored.") \
+	X(RLS_ECHO_SENT, "echo_sent", \
+	  "Relay: Echo-Requests sent.") \
+	X(RLS_ECHO_TIMEOUTS, "echo_timeouts", \
+	  "Relay: Echo-Requests never answered.") \
+	X(RLS_FRAMES_UP, "frames_up", \
+	  "Relay: PPP frames from clients to servers.") \
+	X(RLS_FRAMES_DOWN, "frames_down", \
+	  "Relay: PPP frames from servers to clients.") \
+	X(RLS_BYTES_UP, "bytes_up", \
+	  "Relay: PPP bytes from clients to servers.") \
+	X(RLS_BYTES_DOWN, "bytes_down", \
+	  "Relay: PPP bytes from servers to clients.") \
+	X(RLS_GRE_DUP, "gre_dup", \
+	  "Relay: duplicate GRE frames dropped, both legs.") \
+	X(RLS_GRE_LATE, "gre_late", \
+	  "Relay: GRE frames behind a given-up gap, dropped.") \
+	X(RLS_GRE_LOST, "gre_lost", \
+	  "Relay: GRE sequence numbers given up as lost.") \
+	X(RLS_GRE_REORDERED, "gre_reordered", \
+	  "Relay: GRE frames delivered from a reorder buffer.") \
+	X(RLS_GRE_ACK_ONLY_SENT, "gre_ack_only_sent", \
+	  "Relay: GRE ack-only packets sent.") \
+	X(RLS_GRE_BAD, "gre_bad", \
+	  "Relay: GRE packets for a relayed call, unusable.")
+
 enum rl_counter {
-	RLS_INSIDE_CONNS,      /* inside connections accepted */
-	RLS_INSIDE_REFUSED,    /* ... refused: table full */
-	RLS_UPSTREAM_CONNS,    /* upstream connections opened */
-	RLS_UPSTREAM_FAILED,   /* ... that never reached "established" */
-	RLS_PER_CALL_CONNS,    /* upstream connections for one call */
-	RLS_SERVERS_PER_CALL,  /* servers switched to one call per connection */
-	RLS_CALLS,             /* calls relayed to established */
-	RLS_CALLS_REFUSED,     /* refused by us (table full, no ID) */
-	RLS_CTL_IN,            /* control messages received, both sides */
-	RLS_CTL_OUT,           /* control messages sent, both sides */
-	RLS_CTL_MALFORMED,     /* framing errors: the connection is closed */
-	RLS_CTL_UNEXPECTED,    /* well-formed but wrong here: ignored */
-	RLS_ECHO_SENT,
-	RLS_ECHO_TIMEOUTS,
-	RLS_FRAMES_UP,         /* PPP frames client -> server */
-	RLS_FRAMES_DOWN,       /* PPP frames server -> client */
-	RLS_BYTES_UP,
-	RLS_BYTES_DOWN,
-	RLS_GRE_DUP,           /* duplicates dropped, both legs */
-	RLS_GRE_LATE,          /* behind a given-up gap, dropped */
-	RLS_GRE_LOST,          /* sequence numbers given up */
-	RLS_GRE_REORDERED,     /* delivered from a reorder buffer */
-	RLS_GRE_ACK_ONLY_SENT,
-	RLS_GRE_BAD,           /* for a relayed call, but unusable */
+#define RL_COUNTER_ENUM(e, ...) e,
+	RL_COUNTERS(RL_COUNTER_ENUM)
+#undef RL_COUNTER_ENUM
 	RLS_COUNT
 };
+
+struct rl_counter_info {
+	const char *name, *help;
+};
+
+extern const struct rl_counter_info rl_counters[RLS_COUNT];
 
 struct rl_cfg {
 	uint32_t max_conns;        /* inside + upstream connections */
