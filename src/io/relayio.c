@@ -24,6 +24,9 @@
 #define CLOSE_FLUSH_MS 5000      /* a closed socket's last words, at most */
 #define CLOSING_MAX 256          /* sockets still saying them, at most */
 #define FD_SPARE 64              /* descriptors the rest of the daemon needs */
+#define FD_RESERVE 16            /* never taken by accepted clients: the
+				    control socket, /metrics, conntrack
+				    queries and upstream connections */
 
 /* One socket.  Its slot in the relay may be reused as soon as the relay
  * lets go of it, so a socket being closed no longer names one. */
@@ -45,6 +48,7 @@ struct relayio {
 	void *busy_arg;
 	struct evconnlistener *lis;
 	uint64_t lis_paused_until;   /* out of descriptors: accept later */
+	rlim_t fd_limit;             /* RLIMIT_NOFILE after fd_room() */
 	struct rsock **sock;         /* by connection slot */
 	struct event *tick, *reaper;
 	int rawfd;
@@ -357,6 +361,27 @@ static void hook_event(void *arg, const struct rl_event *ev)
 	}
 }
 
+/* Out of descriptors: a listener left on would be told again at once,
+ * forever.  Pause it for a second. */
+static void listen_pause(struct relayio *io, const char *why)
+{
+	static struct log_rl rl;
+
+	log_limited(&rl, LOG_WARNING, "relay: %s; not accepting for 1 s", why);
+	evconnlistener_disable(io->lis);
+	io->lis_paused_until = now_ms() + 1000;
+}
+
+static void on_listen_error(struct evconnlistener *l, void *arg)
+{
+	char why[128];
+
+	(void)l;
+	snprintf(why, sizeof(why), "accepting a connection failed (%s)",
+		 strerror(errno));
+	listen_pause(arg, why);
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 		      struct sockaddr *sa, int salen, void *arg)
 {
@@ -368,6 +393,20 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 
 	(void)l;
 	(void)salen;
+	/*
+	 * Descriptors are handed out lowest first, so this one's number is
+	 * how many are open.  Clients never take the last FD_RESERVE: one
+	 * host opening connections must not lock the admin out of the
+	 * control socket, nor the relay out of its upstream connections.
+	 */
+	if (io->fd_limit != RLIM_INFINITY &&
+	    (rlim_t)fd + FD_RESERVE >= io->fd_limit) {
+		close(fd);
+		listen_pause(io, "descriptors nearly all in use, the last ones "
+			     "are kept for the control socket and upstream "
+			     "connections");
+		return;
+	}
 	/* Only connections the nat rule redirected have another address
 	 * behind them; one made to this port directly has none. */
 	if (src->sin_family != AF_INET ||
@@ -410,18 +449,6 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* accept() failed, out of descriptors most likely: a listener left on would
- * be told again at once, forever.  Pause it for a second. */
-static void on_listen_error(struct evconnlistener *l, void *arg)
-{
-	struct relayio *io = arg;
-	static struct log_rl rl;
-
-	log_limited(&rl, LOG_WARNING, "relay: accepting a connection failed "
-		    "(%s); not accepting for 1 s", strerror(errno));
-	evconnlistener_disable(l);
-	io->lis_paused_until = now_ms() + 1000;
-}
 
 enum rl_gre_result relayio_gre(struct relayio *io, const struct pkt_view *v,
 			       uint64_t now)
@@ -492,6 +519,7 @@ struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
 			      uint16_t port, struct alias_space *as,
 			      relayio_id_busy_fn *busy, void *busy_arg)
 {
+	struct rlimit lim;
 	struct rl_hooks hooks = {
 		.ctl_send = hook_ctl_send,
 		.connect = hook_connect,
@@ -519,6 +547,8 @@ struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
 	if (relay_init(&io->rl, &c, &hooks) < 0)
 		goto fail;
 	fd_room(c.max_conns);
+	io->fd_limit = getrlimit(RLIMIT_NOFILE, &lim) == 0 ? lim.rlim_cur
+							   : RLIM_INFINITY;
 	io->sock = calloc(c.max_conns, sizeof(*io->sock));
 	/* Send-only: IPPROTO_RAW sockets never receive, and carry our own
 	 * IP header (the client's leg is sent from the server's address). */
