@@ -327,8 +327,7 @@ static void fill_info(struct daemon *d, struct report_info *ri)
 	ri->relay = d->relay ? relayio_relay(d->relay) : NULL;
 	ri->relay_policy = d->relay_policy;
 	ri->fastpath = d->fast_state;
-	ri->fastpath_calls = fastpath_stats(d->fast).calls;
-	ri->fastpath_errors = fastpath_stats(d->fast).errors;
+	ri->fp = fastpath_stats(d->fast);
 }
 
 static void on_command(void *arg, FILE *f, const char *line)
