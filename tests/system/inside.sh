@@ -29,6 +29,7 @@ topo_up 1
 expect "apt-get install of the package, offline" apt_quiet install "$deb1"
 grep -i -E 'warning|adduser' "$E2E_RUN/apt.log" >&2
 expect "apt-get printed no warning" eval '! grep -q -i warning "$E2E_RUN/apt.log"'
+e2e_log "installed: $(systemctl is-enabled pptpgw)/$(systemctl is-active pptpgw)"
 expect "installed: the unit is there, disabled and inactive" \
 	eval '[ "$(systemctl is-enabled pptpgw)/$(systemctl is-active pptpgw)" = disabled/inactive ]'
 expect "the pptpgw user exists" getent passwd pptpgw

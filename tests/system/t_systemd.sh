@@ -71,13 +71,16 @@ for tool in pppspeak logsink gretool pptpprobe; do
 done
 
 say "booting the container"
-systemd-nspawn -q -D "$work/root" -b --private-network --register=no \
+systemd-nspawn -q -D "$work/root" -b --private-network --register=no --keep-unit \
 	-M "pgsys$$" >"$work/nspawn.log" 2>&1 &
 NSPID=$!
 leader=""
-for k in $(seq 1 100); do
-	leader=$(pgrep -P "$NSPID" | head -n1)
+for k in $(seq 1 150); do
+	for c in $(pgrep -P "$NSPID"); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ] && leader=$c
+	done
 	[ -n "$leader" ] && break
+	kill -0 "$NSPID" 2>/dev/null || break
 	sleep 0.1
 done
 if [ -z "$leader" ]; then
@@ -87,8 +90,16 @@ if [ -z "$leader" ]; then
 	exit 77
 fi
 in_ct() { nsenter -t "$leader" -m -u -i -n -p -- "$@"; }
-state=$(timeout 90 nsenter -t "$leader" -m -u -i -n -p -- \
-	systemctl is-system-running --wait 2>/dev/null)
+# Its manager answers once its own socket is up; then wait for the boot.
+state=""
+for k in $(seq 1 90); do
+	state=$(nsenter -t "$leader" -m -u -i -n -p -- \
+		timeout 5 systemctl is-system-running 2>/dev/null)
+	case $state in
+	running|degraded|maintenance|stopping) break ;;
+	esac
+	sleep 1
+done
 say "container booted: $state"
 case $state in
 running|degraded) ;;
