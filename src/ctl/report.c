@@ -417,25 +417,40 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 	relay_metrics(f, ri->relay);
 }
 
+/* A call slot as "calls" shows it: plain decimal digits below 2^32 - 1,
+ * nothing that strtoul would also take (a sign, spaces, a wrap-around). */
+static int parse_slot(const char *s, uint32_t *slot)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (!isdigit((unsigned char)s[i]) || i >= 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0 || v >= UINT32_MAX)
+		return -1;
+	*slot = (uint32_t)v;
+	return 0;
+}
+
 /* "clear rN": relayed call N, as "calls" shows it; both sides are told. */
 static int clear_relayed(FILE *f, const struct report_info *ri,
 			 const char *arg, int json)
 {
 	struct relay *r = ri->relay;
 	struct rl_call_view k;
-	unsigned long slot = 0;
-	char *end = NULL;
+	uint32_t slot = 0;
 
-	if (isdigit((unsigned char)arg[1]))
-		slot = strtoul(arg + 1, &end, 10);
-	if (!end || *end || !r || slot >= UINT32_MAX ||
-	    relay_call_at(r, (uint32_t)slot, &k) < 0 ||
+	if (parse_slot(arg + 1, &slot) < 0 || !r ||
+	    relay_call_at(r, slot, &k) < 0 ||
 	    relay_call_clear(r, (uint32_t)slot, ri->now_ms) < 0) {
 		fprintf(f, "error: no relayed call %s\n", arg);
 		return -1;
 	}
-	fprintf(f, json ? "{\"cleared\":%lu,\"mode\":\"relay\"}\n"
-			: "cleared relayed call r%lu\n", slot);
+	fprintf(f, json ? "{\"cleared\":%u,\"mode\":\"relay\"}\n"
+			: "cleared relayed call r%u\n", slot);
 	return 0;
 }
 
@@ -460,15 +475,14 @@ int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 	else if (strcmp(cmd, "clear") == 0 && arg[0] == 'r')
 		return clear_relayed(f, ri, arg, json);
 	else if (strcmp(cmd, "clear") == 0) {
-		char *end;
-		unsigned long slot = strtoul(arg, &end, 10);
+		uint32_t slot = 0;
 
-		if (n < 2 || *end || gw_call_clear(g, (uint32_t)slot,
-						   ri->now_ms) < 0) {
+		if (n < 2 || parse_slot(arg, &slot) < 0 ||
+		    gw_call_clear(g, slot, ri->now_ms) < 0) {
 			fprintf(f, "error: no call %s\n", n < 2 ? "given" : arg);
 			return -1;
 		}
-		fprintf(f, json ? "{\"cleared\":%lu}\n" : "cleared call %lu\n",
+		fprintf(f, json ? "{\"cleared\":%u}\n" : "cleared call %u\n",
 			slot);
 	} else if (strcmp(cmd, "reload") == 0) {
 		char msg[512] = "";

@@ -181,6 +181,14 @@ static const struct clear_case bad_clears[] = {
 	{ "clear r-1", "error: no relayed call r-1\n" },
 	{ "clear r1x", "error: no relayed call r1x\n" },
 	{ "clear r 1", "error: no relayed call r\n" },
+	/* Translated calls: a number that only wraps to a live slot (1 here),
+	 * or is not written as plain digits, names none. */
+	{ "clear 4294967297", "error: no call 4294967297\n" },
+	{ "clear 18446744073709551617", "error: no call 18446744073709551617\n" },
+	{ "clear -4294967295", "error: no call -4294967295\n" },
+	{ "clear +1", "error: no call +1\n" },
+	{ "clear 0x1", "error: no call 0x1\n" },
+	{ "clear  ", "error: no call given\n" },
 };
 
 static void relay_report(struct gw *g, struct report_info ri)
@@ -365,6 +373,7 @@ static void relay_report(struct gw *g, struct report_info ri)
 		free(out);
 	}
 	CHECK_EQ(3, r.ncalls);
+	CHECK(g->tab.calls[1].state != CALL_FREE);
 	out = run(g, &ri, "clear r1", &rc_);
 	CHECK_EQ(0, rc_);
 	CHECK(strcmp(out, "cleared relayed call r1\n") == 0);
