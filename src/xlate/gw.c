@@ -865,6 +865,13 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 
 /* ---- GRE ------------------------------------------------------------------ */
 
+/* Whether this host reads GRE itself (a PPTP client of its own): without
+ * the hook, assume it does. */
+static int host_reads_gre(struct gw *g)
+{
+	return !g->hooks.local_gre || g->hooks.local_gre(g->hooks.arg);
+}
+
 static void gre_input(struct gw *g, struct gw_pkt *p,
 		      const struct pkt_view *v, const struct gw_meta *m,
 		      uint64_t now)
@@ -876,8 +883,15 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 
 	if (v->gre_err != GRE_OK) {
 		g->ctr[GC_GRE_MALFORMED]++;
-		/* Inbound it is not ours to judge; outbound it could leak. */
-		emit(g, p, m->dir == DIR_IN ? GW_ACCEPT : GW_DROP, 0);
+		/*
+		 * Outbound it could leak.  Inbound it is a stray's kin: it
+		 * goes to this host only if something here reads GRE, since
+		 * otherwise the host's ICMP answer reaches the (maybe
+		 * spoofed) server, and pptpd drops every call it has with
+		 * our public address on one.
+		 */
+		emit(g, p, m->dir == DIR_IN && host_reads_gre(g) ? GW_ACCEPT
+								 : GW_DROP, 0);
 		return;
 	}
 	if (m->dir == DIR_OUT) {
@@ -910,8 +924,7 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 		}
 		if (!c) {
 			/* Addressed to this host (or routed): never inside. */
-			int pass = !g->hooks.local_gre ||
-				   g->hooks.local_gre(g->hooks.arg);
+			int pass = host_reads_gre(g);
 			struct gw_event ev = {
 				.type = pass ? GWE_GRE_STRAY :
 					       GWE_GRE_STRAY_DROPPED,

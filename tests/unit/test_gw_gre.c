@@ -54,6 +54,38 @@ static void test_cdn_from_server(void)
  * GRE: otherwise it would draw an ICMP protocol-unreachable, on which pptpd
  * drops every call it has with our public address.
  */
+/* Malformed inbound GRE is judged as a stray: nothing here reads GRE, so
+ * it is dropped (its ICMP answer would end the server's calls). */
+static void test_malformed_gre_no_reader(void)
+{
+	struct env e;
+	struct flow f;
+	struct tpkt *t;
+	struct gw_meta m;
+	uint16_t alias;
+	int answer;
+
+	memset(&m, 0, sizeof(m));
+	m.dir = DIR_IN;
+	for (answer = 0; answer <= 1; answer++) {
+		local_gre_answer = answer;
+		if (env_init(&e, 64) < 0)
+			break;
+		flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+		alias = setup_call(&e, &f, 1, 500, 1);
+		t = new_pkt(&e);
+		t->gp.len = pg_gre(t->buf, sizeof(t->buf), SERVER, PUB, alias,
+				   0, 0, 0, 0, NULL, 0);
+		t->buf[21] = 0;   /* version 0 */
+		gw_input(&e.g, &t->gp, &m, e.now);
+		CHECK(answer ? accepted(t) : dropped(t));
+		CHECK_EQ(PUB, pg_dst(t->buf));
+		CHECK_EQ(1, e.g.ctr[GC_GRE_MALFORMED]);
+		env_done(&e);
+	}
+	local_gre_answer = -1;
+}
+
 static void test_stray_gre_no_reader(void)
 {
 	struct env e;
@@ -156,6 +188,7 @@ static void test_refused_call_gre_dropped(void)
 static const struct check_case cases[] = {
 	CHECK_CASE(cdn_from_server),
 	CHECK_CASE(stray_gre_no_reader),
+	CHECK_CASE(malformed_gre_no_reader),
 	CHECK_CASE(gre_spoof),
 	CHECK_CASE(refused_call_gre_dropped),
 };
