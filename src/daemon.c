@@ -596,7 +596,7 @@ static void notify_ready(struct daemon *d)
 /* The start failed: systemctl status shows why (the log says more). */
 static int start_failed(const char *why, int code)
 {
-	char msg[160];
+	char msg[320];
 
 	snprintf(msg, sizeof(msg), "STATUS=not started: %s", why);
 	sd_notify_send(msg);
@@ -622,6 +622,10 @@ int daemon_run(struct pptpgw_cfg *cfg)
 	d->started = now_ms();
 	relay_select_init(&d->relayed, &cfg->relay);
 	event_set_log_callback(libevent_log);
+	if (precheck_wans(cfg, why, sizeof(why)) < 0) {
+		log_err("%s", why);
+		return start_failed(why, EXIT_CONFIG);
+	}
 	if (resolve_wans(d) < 0)
 		return start_failed("WAN interface missing", EXIT_CONFIG);
 	if (rules_helper_conflict(why, sizeof(why))) {

@@ -46,7 +46,7 @@ sleep 0.3
 expect "the start names the missing interface and exits 78 ($st)" \
 	eval '[ "$st" = 78 ] && said "WAN interface nosuch0: no such interface"'
 expect "the failed start leaves its reason as the STATUS" \
-	grep -q "STATUS=not started: WAN interface missing" "$E2E_RUN/notify.log"
+	grep -q "STATUS=not started: WAN interface nosuch0: no such interface" "$E2E_RUN/notify.log"
 sink_stop
 
 # ---- readiness, and the ruleset as found

@@ -52,7 +52,7 @@ expect "... and the service is failed, not restarting" \
 expect "... with 'WAN interface eth0: no such interface' in the journal" \
 	eval 'journal | grep -q "WAN interface eth0: no such interface"'
 expect "... and the reason in systemctl status" \
-	grep -q "not started: WAN interface missing" "$E2E_RUN/status"
+	grep -q "not started: WAN interface eth0: no such interface" "$E2E_RUN/status"
 systemctl reset-failed pptpgw
 
 # ---- a good config: start, rules, a real call
