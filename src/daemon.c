@@ -55,7 +55,6 @@ struct daemon {
 	struct hostgre hostgre;
 	struct fastpath *fast;
 	char fast_state[160];    /* "on", or why not */
-	uint64_t fast_read_at;
 };
 
 /* ---- translator hooks ------------------------------------------------------ */
@@ -401,20 +400,13 @@ static int ctl_reload(void *arg, char *msg, size_t n)
 /* ---- loop ------------------------------------------------------------------- */
 
 /*
- * The kernel's counters are read once a second (more often under a short
- * call_idle, so a busy call is never taken for idle): a dump of both
- * counted maps, a few milliseconds at 50,000 calls.
+ * The kernel's counters are read a slice of calls a tick (io/fastpath.c):
+ * every call at least once a second up to 2,048 calls, less often beyond,
+ * in steps of a few milliseconds.  A call's idle end waits for a read.
  */
-static void fast_read(struct daemon *d, uint64_t now)
+static void fast_read(struct daemon *d)
 {
-	uint64_t every = d->cfg->gw.call_idle_ms / 4;
-
-	if (every > 1000)
-		every = 1000;
-	if (!d->fast || now < d->fast_read_at + every)
-		return;
-	d->fast_read_at = now;
-	if (fastpath_read(d->fast, on_fast_count, d) < 0) {
+	if (d->fast && fastpath_read(d->fast, on_fast_count, d) < 0) {
 		static struct log_rl rl;
 
 		log_limited(&rl, LOG_WARNING, "fast path: reading the "
@@ -429,7 +421,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	fast_read(d, now);
+	fast_read(d);
 	gw_tick(&d->gw, now);
 }
 

@@ -40,8 +40,10 @@ void fastpath_close(struct fastpath *fp);
 int fastpath_call_up(struct fastpath *fp, uint32_t slot,
 		     const struct call_xlat *x);
 /*
- * Reads the kernel's counters and gives each call's growth since the last
- * read to fn (dir is DIR_OUT or DIR_IN).  0, or -1 when the read failed.
+ * Reads the kernel's counters of the next slice of calls (up to 512, from
+ * where the last read stopped) and gives each call's growth since its last
+ * read to fn, per direction (DIR_OUT or DIR_IN), nothing new included.
+ * 0, or -1 when the read failed.
  */
 typedef void (*fastpath_count_fn)(void *arg, uint32_t slot, int dir,
 				  uint64_t pkts, uint64_t bytes);

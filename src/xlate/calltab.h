@@ -61,6 +61,7 @@ struct call {
 	uint32_t inside, outside, pub;
 	uint32_t next_in_conn, prev_in_conn;
 	uint64_t created, last_seen, state_since;  /* ms */
+	uint64_t kernel_read_at;  /* in_kernel: its counters last read, ms */
 	uint64_t pkts[2], bytes[2];
 };
 

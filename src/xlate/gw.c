@@ -1013,7 +1013,11 @@ static void tick_call(struct gw *g, struct call *c, uint64_t now)
 	} else if (c->state == CALL_CLEARING) {
 		if (c->state_since + cf->clearing_ms <= now)
 			end_call(g, c, END_CLEAR, now);
-	} else if (c->last_seen + cf->call_idle_ms <= now) {
+	} else if (c->last_seen + cf->call_idle_ms <= now &&
+		   (!c->in_kernel ||
+		    c->kernel_read_at >= c->last_seen + cf->call_idle_ms)) {
+		/* A call the kernel carries is idle only when a read of its
+		 * counters after the deadline still found nothing new. */
 		end_call(g, c, END_IDLE, now);
 	}
 }
@@ -1034,6 +1038,7 @@ void gw_call_traffic(struct gw *g, uint32_t slot, int dir, uint64_t pkts,
 	c = &g->tab.calls[slot];
 	if (c->state == CALL_FREE || !c->in_kernel)
 		return;
+	c->kernel_read_at = now;
 	c->pkts[dir] += pkts;
 	c->bytes[dir] += bytes;
 	if (pkts)

@@ -75,12 +75,12 @@ enum gw_verdict { GW_ACCEPT, GW_DROP };
 	  "direction=\"in\"", 0, "GRE bytes translated through the queue.") \
 	X(GC_GRE_FAST_OUT, "gre_out_fastpath_packets", \
 	  "gre_fastpath_packets_total", "direction=\"out\"", 0, \
-	  "GRE packets the kernel's maps translated (read back each " \
-	  "second).") \
+	  "GRE packets the kernel's maps translated (as read back: " \
+	  "every call once a second up to 2,048 calls).") \
 	X(GC_GRE_FAST_IN, "gre_in_fastpath_packets", \
 	  "gre_fastpath_packets_total", "direction=\"in\"", 0, \
-	  "GRE packets the kernel's maps translated (read back each " \
-	  "second).") \
+	  "GRE packets the kernel's maps translated (as read back: " \
+	  "every call once a second up to 2,048 calls).") \
 	X(GC_GRE_FAST_OUT_BYTES, "gre_out_fastpath_bytes", \
 	  "gre_fastpath_bytes_total", "direction=\"out\"", 0, \
 	  "GRE bytes the kernel's maps translated.") \
@@ -248,9 +248,10 @@ void gw_tick(struct gw *g, uint64_t now);
 
 /*
  * The kernel data plane (io/fastpath.c) tells the translator which calls
- * it carries (on), and what it carried for them since it last said: that
- * counts as the call's traffic (idle timeout, counters) as if it had come
- * through the queue.
+ * it carries (on), and what it carried for them since it last read their
+ * counters (told on every read, nothing new included): that counts as the
+ * call's traffic (idle timeout, counters) as if it had come through the
+ * queue.  Such a call ends idle only after a read past its deadline.
  */
 void gw_call_kernel(struct gw *g, uint32_t slot, int on);
 void gw_call_traffic(struct gw *g, uint32_t slot, int dir, uint64_t pkts,

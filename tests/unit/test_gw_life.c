@@ -283,10 +283,20 @@ static void test_kernel_traffic(void)
 	seg(&e, &f, DIR_OUT, PG_ACK, NULL, 0);
 	gw_tick(&e.g, t0 + e.g.cfg.call_idle_ms);
 	CHECK_EQ(1, e.g.tab.ncalls_used);
-	/* A read with nothing new does not keep it alive. */
+	/* Past its deadline with no read since: the kernel may have carried
+	 * traffic nobody has read yet, so it stays. */
+	seg(&e, &f, DIR_OUT, PG_ACK, NULL, 0);
+	gw_tick(&e.g, t0 + 3 * e.g.cfg.call_idle_ms);
+	CHECK_EQ(1, e.g.tab.ncalls_used);
+	/* A read before the deadline with nothing new: not yet idle. */
 	gw_call_traffic(&e.g, slot, DIR_IN, 0, 0,
 			t0 + 2 * e.g.cfg.call_idle_ms - 2);
-	gw_tick(&e.g, t0 + 2 * e.g.cfg.call_idle_ms - 1);
+	gw_tick(&e.g, t0 + 3 * e.g.cfg.call_idle_ms);
+	CHECK_EQ(1, e.g.tab.ncalls_used);
+	/* A read after it with nothing new: idle. */
+	gw_call_traffic(&e.g, slot, DIR_OUT, 0, 0,
+			t0 + 3 * e.g.cfg.call_idle_ms);
+	gw_tick(&e.g, t0 + 3 * e.g.cfg.call_idle_ms);
 	CHECK_EQ(0, e.g.tab.ncalls_used);
 	CHECK_EQ(1, e.ends[END_IDLE]);
 	/* GRE that still came through the queue for it was counted. */
