@@ -1,0 +1,285 @@
+#!/bin/bash
+# cpload.sh: pptpgw's control plane under load, in the network lab
+# (lab/netlab.sh), with the load generator bench/cpload.c:
+#   - call setups per second (and clears per second): one inside host with
+#     NSRC addresses opens SETUP_CONNS control connections to a test PAC
+#     (cpload --pac in the server netns) and asks SETUP_CALLS calls in all,
+#     real PPTP messages through pptpgw; REPEAT runs, median reported;
+#   - pptpgw's memory: VmRSS with 0 calls and with each LADDER count of
+#     calls held, so bytes per call;
+#   - cost per packet while LADDER calls are held: GRE for one of the calls
+#     (its real Call IDs) at GRE_RATE packets/s for GRE_SECS s from the
+#     inside host to the server; CPU time of the whole host (/proc/stat
+#     busy jiffies, minus the same time idle just before) and of pptpgw
+#     alone (/proc/PID/stat) per delivered packet.
+# Each measurement runs once per data path pptpgw has: "fastpath" (its
+# default when `pptpgw --help` lists --no-fastpath) and "queue"
+# (--no-fastpath; the only path of an older build).
+# Usage: sudo bench/cpload.sh [BUILD_DIR]
+#   env: LADDER ("10 1000 50000"), SETUP_CALLS (20000), SETUP_CONNS (200),
+#        NSRC (250), WINDOW (32 unanswered OCRQs per connection), REPEAT (3),
+#        GRE_RATE (10000), GRE_SECS (4), GRE_LEN (64), PATHS (detected),
+#        OUT (bench/results)
+# Writes OUT/cpload.md (tables) and OUT/cpload.csv; prints the tables.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+BUILD=$(readlink -f "${1:-$top/build}")
+LADDER=${LADDER:-10 1000 50000}
+SETUP_CALLS=${SETUP_CALLS:-20000}
+SETUP_CONNS=${SETUP_CONNS:-200}
+NSRC=${NSRC:-250}
+WINDOW=${WINDOW:-32}
+REPEAT=${REPEAT:-3}
+GRE_RATE=${GRE_RATE:-10000}
+GRE_SECS=${GRE_SECS:-4}
+GRE_LEN=${GRE_LEN:-64}
+OUT=${OUT:-$here/results}
+CPLOAD=$BUILD/bench/cpload
+if [ ! -x "$CPLOAD" ]; then
+	echo "error: no $CPLOAD; build it with $top/scripts/build.sh $BUILD" >&2
+	exit 1
+fi
+. "$top/lab/netlab.sh"
+e2e_init "$BUILD"
+. "$top/lab/gw.sh" "$BUILD"
+find_tool GRETOOL gretool
+mkdir -p "$OUT"
+log() { e2e_log "cpload: $*"; }
+
+# The inside host's extra addresses: 198.18.128.1 on, routed by the gateway
+# straight onto its LAN bridge.
+SRC0=198.18.128.1
+HZ=$(getconf CLK_TCK)
+
+if [ -z "${PATHS:-}" ]; then
+	if "$PPTPGW" --help 2>&1 | grep -q -- --no-fastpath; then
+		PATHS="fastpath queue"
+	else
+		PATHS="queue"
+	fi
+fi
+
+cpu_busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2); else print "-"}'; }
+
+CSV="$OUT/cpload.csv"
+MD="$OUT/cpload.md"
+echo "date,path,metric,calls,value,unit" >"$CSV"
+csv() { echo "$(date -u +%FT%TZ),$1,$2,$3,$4,$5" >>"$CSV"; }
+
+lab_up() {
+	local i
+	topo_up 1
+	{
+		for i in $(seq 0 $((NSRC - 1))); do
+			echo "addr add 198.18.$((128 + i / 254)).$((1 + i % 254))/32 dev eth0"
+		done
+	} >"$E2E_RUN/addrs.batch"
+	ip -n "$(host_ns 1)" -batch "$E2E_RUN/addrs.batch"
+	gw_exec ip route add 198.18.128.0/17 dev "$GW_LAN"
+	srv_exec "$CPLOAD" --pac >>"$E2E_RUN/logs/pac.log" 2>&1 &
+	PAC_PID=$!
+	E2E_PIDS+=("$PAC_PID")
+	for _ in $(seq 1 50); do
+		srv_exec ss -ltnH 2>/dev/null | grep -q ':1723 ' && return 0
+		sleep 0.1
+	done
+	log "the test PAC did not start"; return 1
+}
+
+# The configuration the benchmark runs pptpgw with: room for the largest
+# load, a short hold-down so the aliases of one step are free for the next,
+# no idle timeout within the run, little logging.
+write_conf() {
+	local max=$1
+	cat >"$E2E_RUN/pptpgw.conf" <<EOF
+[gateway]
+wan = $GW_WAN
+[limits]
+max_calls = $((max + max / 8 + 64))
+max_conns = 4096
+[timeouts]
+holddown = 1
+call_idle = 3600
+conn_idle = 3600
+[metrics]
+listen = off
+[log]
+level = warning
+EOF
+}
+
+gw_up() {  # gw_up PATH
+	local k extra=""
+	[ "$1" = queue ] && [ "$PATHS" != queue ] && extra=--no-fastpath
+	start_gw_cmd "$PPTPGW" -f "$E2E_RUN/pptpgw.conf" -s "$GW_SOCK" $extra
+	PPTPGW_PID=$GW_CMD_PID
+	for k in $(seq 1 100); do
+		ctl status >/dev/null 2>&1 && return 0
+		kill -0 "$PPTPGW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	log "pptpgw did not start"; cat "$E2E_RUN/logs/gw_cmd.log" >&2
+	return 1
+}
+
+gw_calls_zero() { [ "$(ctl_json status .calls)" = 0 ]; }
+
+# pns_run OUTFILE ARGS...: cpload --pns in the inside host, foreground.
+pns_run() {
+	local out=$1
+	shift
+	host_exec 1 "$CPLOAD" --pns --server "$SRV_IP" --src "$SRC0" --nsrc "$NSRC" \
+		--window "$WINDOW" "$@" >"$out" 2>>"$E2E_RUN/logs/pns.log"
+}
+
+# setup_runs PATH: REPEAT runs of SETUP_CALLS setups and clears.
+setup_runs() {
+	local path=$1 r per line s c rates="" crates=""
+	per=$(((SETUP_CALLS + SETUP_CONNS - 1) / SETUP_CONNS))
+	for r in $(seq 1 "$REPEAT"); do
+		pns_run "$E2E_RUN/setup-$path-$r.txt" --conns "$SETUP_CONNS" --calls "$per" \
+			--timeout 60 --hold 0.5 --clear
+		line=$(grep 'phase=setup' "$E2E_RUN/setup-$path-$r.txt")
+		s=$(kv "$line" setups_per_s)
+		line=$(grep 'phase=clear' "$E2E_RUN/setup-$path-$r.txt")
+		c=$(kv "$line" clears_per_s)
+		log "$path run $r: $(cat "$E2E_RUN/setup-$path-$r.txt" | tr '\n' ' ')"
+		csv "$path" setups_per_s "$((per * SETUP_CONNS))" "${s:-0}" "calls/s (run $r; up $(kv "$(grep phase=setup "$E2E_RUN/setup-$path-$r.txt")" calls_up))"
+		csv "$path" clears_per_s "$((per * SETUP_CONNS))" "${c:-0}" "calls/s (run $r)"
+		rates="$rates ${s:-0}"
+		crates="$crates ${c:-0}"
+		wait_until 20 gw_calls_zero || log "pptpgw still has calls: $(ctl status | tr '\n' ' ')"
+		sleep 1.2   # the hold-down
+	done
+	SETUP_MED[$path]=$(echo "$rates" | median)
+	CLEAR_MED[$path]=$(echo "$crates" | median)
+	SETUP_ALL[$path]=$(echo $rates)
+	CLEAR_ALL[$path]=$(echo $crates)
+	csv "$path" setups_per_s_median "$((per * SETUP_CONNS))" "${SETUP_MED[$path]}" "calls/s"
+	csv "$path" clears_per_s_median "$((per * SETUP_CONNS))" "${CLEAR_MED[$path]}" "calls/s"
+}
+
+# gre_cost PATH N CALLFILE: GRE of the call in CALLFILE at a fixed rate.
+gre_cost() {
+	local path=$1 n=$2 src pac pns c0 c1 i0 i1 p0 p1 sent got line idle host net gwus
+	read -r src pac pns <"$3"
+	# the machine's own load, for as long as the blast will last
+	i0=$(cpu_busy_ticks); sleep "$GRE_SECS"; i1=$(cpu_busy_ticks)
+	gre_count srv "$E2E_RUN/count-$path-$n.txt" "$((GRE_SECS + 3))" --call-id "$pac" || return 1
+	c0=$(cpu_busy_ticks); p0=$(proc_ticks "$PPTPGW_PID")
+	line=$(host_exec 1 "$CPLOAD" --gre --src "$src" --dst "$SRV_IP" --call-id "$pac" \
+		--rate "$GRE_RATE" --seconds "$GRE_SECS" --len "$GRE_LEN")
+	c1=$(cpu_busy_ticks); p1=$(proc_ticks "$PPTPGW_PID")
+	wait "$COUNT_PID"
+	sent=$(kv "$line" sent)
+	got=$(cat "$E2E_RUN/count-$path-$n.txt")
+	idle=$((i1 - i0))
+	host=$(awk -v d=$((c1 - c0)) -v g="$got" -v h="$HZ" 'BEGIN {printf "%.2f", g ? d / h * 1e6 / g : 0}')
+	net=$(awk -v d=$((c1 - c0 - idle)) -v g="$got" -v h="$HZ" 'BEGIN {printf "%.2f", g ? d / h * 1e6 / g : 0}')
+	gwus=$(awk -v d=$((p1 - p0)) -v g="$got" -v h="$HZ" 'BEGIN {printf "%.2f", g ? d / h * 1e6 / g : 0}')
+	log "$path $n calls: GRE src=$src call=$pac sent=$sent delivered=$got host=${host}us net=${net}us pptpgw=${gwus}us per packet"
+	csv "$path" gre_sent "$n" "$sent" packets
+	csv "$path" gre_delivered "$n" "$got" packets
+	csv "$path" host_cpu_us_per_pkt "$n" "$host" "us (all CPUs busy jiffies)"
+	csv "$path" host_cpu_net_us_per_pkt "$n" "$net" "us (minus the same time idle before)"
+	csv "$path" pptpgw_cpu_us_per_pkt "$n" "$gwus" "us (pptpgw utime+stime)"
+	ROW_GRE="$got/$sent | $host | $net | $gwus"
+}
+
+# ladder PATH: hold each LADDER count of calls, measure memory and GRE cost.
+ladder() {
+	local path=$1 n conns per pid rss0 rss hwm up line est
+	rss0=$(rss_kb "$PPTPGW_PID" VmRSS)
+	csv "$path" vmrss_kb 0 "$rss0" kB
+	ROWS[$path]="| $path | 0 | - | $rss0 | - | - | - | - | - | - |"
+	for n in $LADDER; do
+		if [ "$n" -le 100 ]; then conns=1; else conns=$(((n + 99) / 100)); fi
+		per=$(((n + conns - 1) / conns))
+		rm -f "$E2E_RUN/ready" "$E2E_RUN/call"
+		# not through host_exec: $! must be cpload's own pid (ip netns
+		# exec execs it), not a subshell's that would leave it running
+		ip netns exec "$(host_ns 1)" "$CPLOAD" --pns --server "$SRV_IP" --src "$SRC0" --nsrc "$NSRC" \
+			--window "$WINDOW" --conns "$conns" --calls "$per" --timeout 120 \
+			--ready "$E2E_RUN/ready" --call-file "$E2E_RUN/call" \
+			>"$E2E_RUN/ladder-$path-$n.txt" 2>>"$E2E_RUN/logs/pns.log" &
+		pid=$!
+		E2E_PIDS+=("$pid")
+		wait_until 150 test -e "$E2E_RUN/ready" || { log "no ready after 150 s"; }
+		line=$(grep phase=setup "$E2E_RUN/ladder-$path-$n.txt")
+		up=$(kv "$line" calls_up)
+		sleep 1
+		est=$(ctl_json status .calls_established)
+		rss=$(rss_kb "$PPTPGW_PID" VmRSS)
+		log "$path hold $n: $line; pptpgw established=$est VmRSS=${rss} kB"
+		csv "$path" calls_up "$n" "${up:-0}" calls
+		csv "$path" pptpgw_established "$n" "${est:-0}" calls
+		csv "$path" ladder_setups_per_s "$n" "$(kv "$line" setups_per_s)" "calls/s"
+		csv "$path" vmrss_kb "$n" "$rss" kB
+		local bpc
+		bpc=$(awk -v a="$rss0" -v b="$rss" -v n="${est:-0}" 'BEGIN {printf "%.0f", n ? (b - a) * 1024 / n : 0}')
+		csv "$path" rss_bytes_per_call "$n" "$bpc" "bytes"
+		ROW_GRE="- | - | - | -"
+		if [ -s "$E2E_RUN/call" ]; then
+			gre_cost "$path" "$n" "$E2E_RUN/call"
+		fi
+		ROWS[$path]="${ROWS[$path]}
+| $path | $n | ${up:-0}/${est:-0} | $rss | $bpc | $(kv "$line" setups_per_s) | $ROW_GRE |"
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		wait_until 30 gw_calls_zero || log "pptpgw still has calls: $(ctl status | tr '\n' ' ')"
+		sleep 1.2
+	done
+	hwm=$(rss_kb "$PPTPGW_PID" VmHWM)
+	HWM[$path]=$hwm
+	csv "$path" vmhwm_kb max "$hwm" kB
+}
+
+declare -A SETUP_MED CLEAR_MED SETUP_ALL CLEAR_ALL ROWS HWM
+max=0
+for n in $LADDER $SETUP_CALLS; do [ "$n" -gt "$max" ] && max=$n; done
+t_start=$(date +%s)
+for path in $PATHS; do
+	lab_up || exit 1
+	write_conf "$max"
+	gw_up "$path" || exit 1
+	log "$path: pptpgw pid $PPTPGW_PID, $(ctl status | head -n2 | tail -n1)"
+	ladder "$path"
+	setup_runs "$path"
+	log "$path: pptpgw stats: $(ctl --json stats | tr -d '\n' | cut -c1-600)"
+	stop_pptpgw
+	topo_down
+done
+
+{
+	echo "## Control plane under load (bench/cpload.sh)"
+	echo
+	echo "$(date -u '+%F %H:%M UTC'), $(uname -r), $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)); shared machine, timings are noisy."
+	echo "One inside host with $NSRC addresses, MASQUERADE gateway running pptpgw, test PAC (cpload --pac); window $WINDOW OCRQs per connection."
+	echo
+	echo "### Call setups per second ($SETUP_CALLS calls over $SETUP_CONNS control connections, $REPEAT runs)"
+	echo
+	echo "| path | setups/s median | runs | clears/s median | runs |"
+	echo "|---|---|---|---|---|"
+	for path in $PATHS; do
+		echo "| $path | ${SETUP_MED[$path]} | ${SETUP_ALL[$path]} | ${CLEAR_MED[$path]} | ${CLEAR_ALL[$path]} |"
+	done
+	echo
+	echo "### Calls held: pptpgw memory and cost per GRE packet ($GRE_RATE pkt/s for ${GRE_SECS} s, $GRE_LEN-byte payload, inside to server)"
+	echo
+	echo "| path | calls | up (cpload/pptpgw) | pptpgw VmRSS kB | RSS bytes/call over 0 | setups/s of this step | delivered/sent | host CPU us/pkt | host CPU us/pkt minus idle | pptpgw CPU us/pkt |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	for path in $PATHS; do
+		echo "${ROWS[$path]}"
+	done
+	echo
+	for path in $PATHS; do
+		echo "- $path: pptpgw VmHWM ${HWM[$path]} kB over the whole run."
+	done
+	echo "- Run time $(( $(date +%s) - t_start )) s."
+} >"$MD"
+cat "$MD"
