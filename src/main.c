@@ -8,6 +8,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "io/fastpath.h"
 #include "io/rules.h"
 
 static void usage(FILE *f)
@@ -15,7 +16,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: pptpgw [-f FILE] [--wan IFACE ...] [options]\n"
 "       pptpgw -n [-f FILE]            check the configuration and exit\n"
-"       pptpgw --print-rules iptables|nft --wan IFACE [--queue N]\n"
+"       pptpgw --print-rules iptables|nft|fastpath --wan IFACE [--queue N]\n"
 "\n"
 "Transparent PPTP NAT gateway: aliases inside Call IDs and translates the\n"
 "enhanced GRE of every call, so many inside hosts can hold PPTP tunnels\n"
@@ -28,7 +29,10 @@ static void usage(FILE *f)
 "  -w, --wan IFACE        WAN (NAT'd) interface; repeat for several\n"
 "  -q, --queue N          NFQUEUE number (default 1723)\n"
 "      --no-rules         do not install netfilter rules (see rules/)\n"
-"      --print-rules KIND print the rules for iptables-restore or nft\n"
+"      --no-fastpath      translate every GRE packet in pptpgw, none in the\n"
+"                         kernel's nftables maps (see README)\n"
+"      --print-rules KIND print the rules for iptables-restore or nft, or\n"
+"                         the fast path's table (fastpath)\n"
 "  -s, --socket PATH      control socket (default " PPTPGW_CTL_PATH ")\n"
 "      --metrics ADDR:PORT  Prometheus /metrics (default " PPTPGW_METRICS ", or off)\n"
 "      --max-calls N      calls at once (default 4096)\n"
@@ -52,6 +56,7 @@ enum {
 	OPT_RELAY = 256,
 	OPT_RELAY_PORT,
 	OPT_RELAY_PER_CALL,
+	OPT_NO_FASTPATH,
 };
 
 static const struct option opts[] = {
@@ -60,6 +65,7 @@ static const struct option opts[] = {
 	{ "wan", required_argument, NULL, 'w' },
 	{ "queue", required_argument, NULL, 'q' },
 	{ "no-rules", no_argument, NULL, 'N' },
+	{ "no-fastpath", no_argument, NULL, OPT_NO_FASTPATH },
 	{ "print-rules", required_argument, NULL, 'P' },
 	{ "socket", required_argument, NULL, 's' },
 	{ "metrics", required_argument, NULL, 'M' },
@@ -138,6 +144,9 @@ static int apply_args(int argc, char **argv, struct pptpgw_cfg *c, char *err,
 			break;
 		case 'N':
 			c->no_rules = 1;
+			break;
+		case OPT_NO_FASTPATH:
+			c->no_fastpath = 1;
 			break;
 		case 's':
 			if (copy_str(c->ctl_path, sizeof(c->ctl_path),
@@ -240,6 +249,21 @@ static void first_pass(int argc, char **argv)
 	}
 }
 
+/* The table the daemon makes for the kernel data plane, empty. */
+static void print_fastpath(const struct pptpgw_cfg *c)
+{
+	struct fastpath_cfg fc;
+	int i;
+
+	memset(&fc, 0, sizeof(fc));
+	for (i = 0; i < c->nwan && i < 8; i++)
+		snprintf(fc.wan[i], sizeof(fc.wan[i]), "%s", c->wan[i]);
+	fc.nwan = i;
+	fc.mark = c->gw.mark;
+	printf("# pptpgw's kernel data plane (the daemon makes it itself)\n");
+	fastpath_print_nft(stdout, &fc);
+}
+
 static int print_rules(const struct pptpgw_cfg *c)
 {
 	struct rules_cfg rc = { .nwan = c->nwan, .queue = c->queue,
@@ -258,8 +282,11 @@ static int print_rules(const struct pptpgw_cfg *c)
 		rules_print_iptables(stdout, &rc);
 	else if (strcmp(print_kind, "nft") == 0)
 		rules_print_nft(stdout, &rc);
+	else if (strcmp(print_kind, "fastpath") == 0)
+		print_fastpath(c);
 	else {
-		fprintf(stderr, "pptpgw: --print-rules takes iptables or nft\n");
+		fprintf(stderr, "pptpgw: --print-rules takes iptables, nft or "
+			"fastpath\n");
 		return 2;
 	}
 	return 0;

@@ -32,6 +32,11 @@ struct report_info {
 	/* Which servers are relayed, as config_relay_str writes it ("off",
 	 * "all", "203.0.113.2,auto"); NULL reads as "off". */
 	const char *relay_policy;
+	/* The kernel data plane: "on", or why it is off; NULL reads as
+	 * "off".  Calls it carries, installs or removals it was refused. */
+	const char *fastpath;
+	uint32_t fastpath_calls;
+	uint64_t fastpath_errors;
 };
 
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,

@@ -131,7 +131,7 @@ static void print_relay_nft(FILE *f, const struct rules_cfg *c,
 
 void rules_print_nft(FILE *f, const struct rules_cfg *c)
 {
-	const char *egre = "meta l4proto gre @th,0,32 & 0xef7fffff == 0x2001880b";
+	const char *egre = "ip protocol gre @th,0,32 & 0xef7fffff == 0x2001880b";
 	int i;
 
 	fprintf(f, "# pptpgw rules for nft -f (needs the nft queue statement)\n");
@@ -163,7 +163,7 @@ void rules_print_nft(FILE *f, const struct rules_cfg *c)
 	}
 	fprintf(f, "\t}\n\tchain filter_fwd {\n\t\ttype filter hook forward "
 		"priority filter; policy accept;\n");
-	fprintf(f, "\t\tmeta l4proto gre meta mark & 0x%x == 0x%x accept\n"
+	fprintf(f, "\t\tip protocol gre meta mark & 0x%x == 0x%x accept\n"
 		"\t}\n", c->mark, c->mark);
 	if (c->relay)
 		print_relay_nft(f, c, egre);
