@@ -1,13 +1,15 @@
 /*
  * cpload: control-plane load for pptpgw's benchmark (bench/cpload.sh).
  *
- *   cpload --pac [--listen A] [--max-channels N]
+ *   cpload --pac [--listen A] [--max-channels N] [--call-file FILE]
  *     A test PAC: listens on TCP 1723, answers SCCRQ with SCCRP (Maximum
  *     Channels N, default 65535), every OCRQ with an OCRP "connected" and a
  *     Call ID of its own (unique among its live calls), Echo-Request with
  *     Echo-Reply, CCRQ with CDN, StopCCRQ with StopCCRP.  Any number of
  *     calls per control connection.  epoll, nonblocking.  Runs until
- *     SIGTERM/SIGINT; prints one summary line then.
+ *     SIGTERM/SIGINT; prints one summary line then.  SIGUSR1 writes every
+ *     live call to FILE (--call-file), "PAC_CALL_ID PNS_CALL_ID" a line,
+ *     the PNS's ID as it arrived (behind pptpgw: the alias).
  *
  *   cpload --pns --server A --src A0 [--nsrc N] --conns C --calls K
  *          [--window W] [--timeout S] [--hold S] [--clear] [--ready FILE]
@@ -226,6 +228,7 @@ struct pac_conn {
 static struct {
 	uint16_t max_channels;
 	uint8_t used[65536 / 8];       /* PAC Call IDs of live calls */
+	uint16_t peer[65536];          /* by PAC Call ID: the PNS's, as seen */
 	uint16_t next_id;
 	uint64_t msgs, calls, clears, echoes, refused;
 	uint32_t conns, live;
@@ -295,6 +298,7 @@ static void pac_msg(void *arg, const uint8_t *msg, unsigned type)
 				}
 			}
 			c->calls[c->ncalls].pns_id = get16(msg + 12);
+			pac.peer[id] = get16(msg + 12);
 			c->calls[c->ncalls++].pac_id = id;
 			m.num[PF_CALL_ID] = id;
 			m.num[PF_RESULT] = PPTP_RESULT_OK;
@@ -355,7 +359,26 @@ static void pac_close(int ep, struct pac_conn *c)
 	free(c);
 }
 
-static int run_pac(const char *listen_addr, unsigned max_channels)
+/* Every live call as "PAC_CALL_ID PNS_CALL_ID", the PNS's ID as it reached
+ * us (behind pptpgw: its alias), so a script can send GRE toward the PNS. */
+static void pac_dump(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+	uint32_t id;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (!(f = fopen(tmp, "w")))
+		return;
+	for (id = 1; id < 65536; id++)
+		if (pac.used[id >> 3] & (1u << (id & 7)))
+			fprintf(f, "%u %u\n", id, pac.peer[id]);
+	fclose(f);
+	rename(tmp, path);
+}
+
+static int run_pac(const char *listen_addr, unsigned max_channels,
+		   const char *dump)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(PPTP_PORT) };
@@ -383,6 +406,11 @@ static int run_pac(const char *listen_addr, unsigned max_channels)
 	epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
 	fprintf(stderr, "cpload-pac listening on %s:1723\n", listen_addr);
 	while (!got_term) {
+		if (got_usr1) {
+			got_usr1 = 0;
+			if (dump)
+				pac_dump(dump);
+		}
 		n = epoll_wait(ep, evs, MAX_EVENTS, 1000);
 		for (i = 0; i < n; i++) {
 			struct pac_conn *c = evs[i].data.ptr;
@@ -921,7 +949,7 @@ static int run_gre(const char *src, const char *dst, unsigned call_id,
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: cpload --pac [--listen A] [--max-channels N]\n"
+"usage: cpload --pac [--listen A] [--max-channels N] [--call-file FILE]\n"
 "       cpload --pns --server A --src A0 [--nsrc N] --conns C --calls K\n"
 "              [--window W] [--timeout S] [--hold S] [--clear]\n"
 "              [--ready FILE] [--call-file FILE]\n"
@@ -1019,7 +1047,7 @@ int main(int argc, char **argv)
 	raise_nofile();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (mode && !strcmp(mode, "pac"))
-		return run_pac(listen_addr, (unsigned)maxch);
+		return run_pac(listen_addr, (unsigned)maxch, call_file);
 	if (mode && !strcmp(mode, "pns") && server && src) {
 		pns.conns = (uint32_t)conns;
 		pns.calls = (uint32_t)calls;

@@ -81,7 +81,9 @@ lab_up() {
 	} >"$E2E_RUN/addrs.batch"
 	ip -n "$(host_ns 1)" -batch "$E2E_RUN/addrs.batch"
 	gw_exec ip route add 198.18.128.0/17 dev "$GW_LAN"
-	srv_exec "$CPLOAD" --pac >>"$E2E_RUN/logs/pac.log" 2>&1 &
+	# not through srv_exec: $PAC_PID must be cpload's own (SIGUSR1)
+	ip netns exec "$NS_SRV" "$CPLOAD" --pac --call-file "$E2E_RUN/pac-calls" \
+		>>"$E2E_RUN/logs/pac.log" 2>&1 &
 	PAC_PID=$!
 	E2E_PIDS+=("$PAC_PID")
 	for _ in $(seq 1 50); do
@@ -173,7 +175,31 @@ ksoftirqd_ticks() {
 	echo "$n"
 }
 
-# gre_cost PATH N CALLFILE: GRE of the call in CALLFILE at a fixed rate.
+# pac_alias PAC_ID: the Call ID the test PAC got in that call's OCRQ (the
+# alias pptpgw gave the inside call): the ID of GRE toward the inside host.
+pac_alias() {
+	rm -f "$E2E_RUN/pac-calls"
+	kill -USR1 "$PAC_PID"
+	wait_until 10 test -e "$E2E_RUN/pac-calls" || return 1
+	awk -v p="$1" '$1 == p {print $2}' "$E2E_RUN/pac-calls"
+}
+
+# idle_cpu PATH N: pptpgw's CPU with the calls held and no traffic, over
+# GRE_SECS, in % of one CPU (IDLE_TICKS: its ticks).
+idle_cpu() {
+	local q0 q1
+	q0=$(proc_ticks "$PPTPGW_PID")
+	sleep "$GRE_SECS"
+	q1=$(proc_ticks "$PPTPGW_PID")
+	IDLE_TICKS=$((q1 - q0))
+	IDLE_PCT=$(awk -v d=$IDLE_TICKS -v h="$HZ" -v s="$GRE_SECS" 'BEGIN {printf "%.1f", d / h / s * 100}')
+	csv "$1" pptpgw_idle_cpu_pct "$2" "$IDLE_PCT" "% of one CPU, calls held, no traffic"
+}
+
+# gre_cost PATH N DIR: GRE of one held call at a fixed rate, DIR out (the
+# inside host to the server: the server's Call ID, pptpgw rewrites the
+# source) or in (the server to the public address: the alias, pptpgw
+# restores the inside host's address and Call ID).
 # The packet's whole trip is done by three kinds of task: the sender (its
 # syscall and the softirq work in its context: without IRQ time accounting
 # the kernel charges that to it), pptpgw (the queue path: verdicts, and the
@@ -181,44 +207,55 @@ ksoftirqd_ticks() {
 # CPU time per delivered packet is the path's cost; the host-wide busy time
 # is kept in the CSV but other jobs on the machine swamp it.
 gre_cost() {
-	local path=$1 n=$2 src pac pns c0 c1 i0 i1 q0 q1 p0 p1 k0 k1 sent got line
-	local cpu host pathus gwus idlepct
-	read -r src pac pns <"$3"
-	# pptpgw and the machine with the calls held and no traffic, for as
-	# long as the blast will last
-	i0=$(cpu_busy_ticks); q0=$(proc_ticks "$PPTPGW_PID")
-	sleep "$GRE_SECS"
-	i1=$(cpu_busy_ticks); q1=$(proc_ticks "$PPTPGW_PID")
-	idlepct=$(awk -v d=$((q1 - q0)) -v h="$HZ" -v s="$GRE_SECS" 'BEGIN {printf "%.1f", d / h / s * 100}')
-	gre_count srv "$E2E_RUN/count-$path-$n.txt" "$((GRE_SECS + 3))" --call-id "$pac" || return 1
+	local path=$1 n=$2 dir=$3 src pac pns alias c0 c1 p0 p1 k0 k1 sent got line
+	local cpu host pathus netus gwus m="$path,$3"
+	read -r src pac pns <"$E2E_RUN/call"
+	ROW_GRE="- | - | - | -"
+	if [ "$dir" = out ]; then
+		gre_count srv "$E2E_RUN/count-$path-$n-$dir.txt" "$((GRE_SECS + 3))" --call-id "$pac" || return 1
+	else
+		alias=$(pac_alias "$pac")
+		[ -n "$alias" ] || { log "no alias for PAC call $pac"; return 1; }
+		gre_count 1 "$E2E_RUN/count-$path-$n-$dir.txt" "$((GRE_SECS + 3))" --call-id "$pns" || return 1
+	fi
 	c0=$(cpu_busy_ticks); p0=$(proc_ticks "$PPTPGW_PID"); k0=$(ksoftirqd_ticks)
-	line=$(host_exec 1 "$CPLOAD" --gre --src "$src" --dst "$SRV_IP" --call-id "$pac" \
-		--rate "$GRE_RATE" --seconds "$GRE_SECS" --len "$GRE_LEN")
+	if [ "$dir" = out ]; then
+		line=$(host_exec 1 "$CPLOAD" --gre --src "$src" --dst "$SRV_IP" --call-id "$pac" \
+			--rate "$GRE_RATE" --seconds "$GRE_SECS" --len "$GRE_LEN")
+	else
+		line=$(srv_exec "$CPLOAD" --gre --src "$SRV_IP" --dst "$GW_WAN_IP" --call-id "$alias" \
+			--rate "$GRE_RATE" --seconds "$GRE_SECS" --len "$GRE_LEN")
+	fi
 	c1=$(cpu_busy_ticks); p1=$(proc_ticks "$PPTPGW_PID"); k1=$(ksoftirqd_ticks)
 	wait "$COUNT_PID"
 	sent=$(kv "$line" sent)
 	cpu=$(kv "$line" cpu_s)
-	got=$(cat "$E2E_RUN/count-$path-$n.txt")
+	got=$(cat "$E2E_RUN/count-$path-$n-$dir.txt")
 	host=$(awk -v d=$((c1 - c0)) -v g="$got" -v h="$HZ" 'BEGIN {printf "%.2f", g ? d / h * 1e6 / g : 0}')
 	gwus=$(awk -v d=$((p1 - p0)) -v g="$got" -v h="$HZ" 'BEGIN {printf "%.2f", g ? d / h * 1e6 / g : 0}')
 	pathus=$(awk -v c="${cpu:-0}" -v d=$((p1 - p0 + k1 - k0)) -v g="$got" -v h="$HZ" \
 		'BEGIN {printf "%.2f", g ? (c + d / h) * 1e6 / g : 0}')
-	log "$path $n calls: GRE src=$src call=$pac sent=$sent delivered=$got sender_cpu=${cpu}s pptpgw=$((p1 - p0)) ksoftirqd=$((k1 - k0)) ticks: path=${pathus}us pptpgw=${gwus}us host=${host}us per packet; idle: pptpgw ${idlepct}% host $((i1 - i0)) ticks"
-	csv "$path" gre_sent "$n" "$sent" packets
-	csv "$path" gre_delivered "$n" "$got" packets
-	csv "$path" path_cpu_us_per_pkt "$n" "$pathus" "us (sender incl. its softirq + pptpgw + ksoftirqd)"
-	csv "$path" pptpgw_cpu_us_per_pkt "$n" "$gwus" "us (pptpgw utime+stime)"
-	csv "$path" host_busy_us_per_pkt "$n" "$host" "us (all CPUs busy jiffies; shared machine)"
-	csv "$path" pptpgw_idle_cpu_pct "$n" "$idlepct" "% of one CPU, calls held, no traffic"
-	ROW_GRE="$got/$sent | $pathus | $gwus | $idlepct"
+	netus=$(awk -v c="${cpu:-0}" -v d=$((p1 - p0 + k1 - k0 - IDLE_TICKS)) -v g="$got" -v h="$HZ" \
+		'BEGIN {printf "%.2f", g ? (c + d / h) * 1e6 / g : 0}')
+	log "$path $n calls, GRE $dir: src=$src pac=$pac pns=$pns alias=${alias:-} sent=$sent delivered=$got sender_cpu=${cpu}s pptpgw=$((p1 - p0)) ksoftirqd=$((k1 - k0)) ticks: path=${pathus}us net=${netus}us pptpgw=${gwus}us host=${host}us per packet"
+	csv "$m" gre_sent "$n" "$sent" packets
+	csv "$m" gre_delivered "$n" "$got" packets
+	csv "$m" path_cpu_us_per_pkt "$n" "$pathus" "us (sender incl. its softirq + pptpgw + ksoftirqd)"
+	csv "$m" path_cpu_net_us_per_pkt "$n" "$netus" "us (path CPU minus pptpgw's CPU when idle for as long)"
+	csv "$m" pptpgw_cpu_us_per_pkt "$n" "$gwus" "us (pptpgw utime+stime)"
+	csv "$m" host_busy_us_per_pkt "$n" "$host" "us (all CPUs busy jiffies; shared machine)"
+	ROW_GRE="$got/$sent | $pathus | $netus | $gwus"
 }
 
 # ladder PATH: hold each LADDER count of calls, measure memory and GRE cost.
 ladder() {
-	local path=$1 n conns per pid rss0 rss hwm up line est fpc
+	local path=$1 n conns per pid rss0 rss hwm up line est fpc dir
+	sleep 1   # let it settle after its start
 	rss0=$(rss_kb "$PPTPGW_PID" VmRSS)
+	log "$path: pptpgw with no call: VmRSS $rss0 kB, RssAnon $(rss_kb "$PPTPGW_PID" RssAnon) kB, RssFile $(rss_kb "$PPTPGW_PID" RssFile) kB"
 	csv "$path" vmrss_kb 0 "$rss0" kB
-	ROWS[$path]="| $path | 0 | - | - | $rss0 | - | - | - | - | - | - |"
+	csv "$path" rssanon_kb 0 "$(rss_kb "$PPTPGW_PID" RssAnon)" kB
+	ROWS[$path]="| $path | 0 | - | - | $rss0 | - | - | - | - | - | - | - | - |"
 	for n in $LADDER; do
 		if [ "$n" -le 100 ]; then conns=1; else conns=$(((n + 99) / 100)); fi
 		per=$(((n + conns - 1) / conns))
@@ -234,27 +271,31 @@ ladder() {
 		wait_until 150 test -e "$E2E_RUN/ready" || { log "no ready after 150 s"; }
 		line=$(grep phase=setup "$E2E_RUN/ladder-$path-$n.txt")
 		up=$(kv "$line" calls_up)
-		sleep 1
-		# the fast path's entries, installed after each OCRP
-		[ "$path" = fastpath ] && wait_until 30 fp_calls_are "${up:-0}"
+		# the fast path's entries at the first look after the last OCRP
+		# (pptpgw installs a call's before passing its OCRP on)
 		fpc=$(ctl_json status '.fastpath_calls // "-"')
+		sleep 1
 		est=$(ctl_json status .calls_established)
 		rss=$(rss_kb "$PPTPGW_PID" VmRSS)
+		log "$path $n calls: RssAnon $(rss_kb "$PPTPGW_PID" RssAnon) kB, RssFile $(rss_kb "$PPTPGW_PID" RssFile) kB"
 		log "$path hold $n: $line; pptpgw established=$est VmRSS=${rss} kB"
 		csv "$path" calls_up "$n" "${up:-0}" calls
 		csv "$path" pptpgw_established "$n" "${est:-0}" calls
 		csv "$path" ladder_setups_per_s "$n" "$(kv "$line" setups_per_s)" "calls/s"
 		csv "$path" vmrss_kb "$n" "$rss" kB
+		csv "$path" rssanon_kb "$n" "$(rss_kb "$PPTPGW_PID" RssAnon)" kB
 		csv "$path" fastpath_calls "$n" "$fpc" calls
 		local bpc
 		bpc=$(awk -v a="$rss0" -v b="$rss" -v n="${est:-0}" 'BEGIN {printf "%.0f", n ? (b - a) * 1024 / n : 0}')
 		csv "$path" rss_bytes_per_call "$n" "$bpc" "bytes"
-		ROW_GRE="- | - | - | -"
-		if [ -s "$E2E_RUN/call" ]; then
-			gre_cost "$path" "$n" "$E2E_RUN/call"
-		fi
-		ROWS[$path]="${ROWS[$path]}
-| $path | $n | ${up:-0}/${est:-0} | $fpc | $rss | $bpc | $(kv "$line" setups_per_s) | $ROW_GRE |"
+		IDLE_TICKS=0 IDLE_PCT=-
+		[ -s "$E2E_RUN/call" ] && idle_cpu "$path" "$n"
+		for dir in out in; do
+			ROW_GRE="- | - | - | -"
+			[ -s "$E2E_RUN/call" ] && gre_cost "$path" "$n" "$dir"
+			ROWS[$path]="${ROWS[$path]}
+| $path | $n | ${up:-0}/${est:-0} | $fpc | $rss | $bpc | $(kv "$line" setups_per_s) | $IDLE_PCT | $dir | $ROW_GRE |"
+		done
 		kill -TERM "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		wait_until 30 gw_calls_zero || log "pptpgw still has calls: $(ctl status | tr '\n' ' ')"
@@ -295,10 +336,10 @@ done
 		echo "| $path | ${SETUP_MED[$path]} | ${SETUP_ALL[$path]} | ${CLEAR_MED[$path]} | ${CLEAR_ALL[$path]} |"
 	done
 	echo
-	echo "### Calls held: pptpgw memory and cost per GRE packet ($GRE_RATE pkt/s for ${GRE_SECS} s, $GRE_LEN-byte payload, inside to server)"
+	echo "### Calls held: pptpgw memory and cost per GRE packet ($GRE_RATE pkt/s for ${GRE_SECS} s, $GRE_LEN-byte payload; out: inside host to server, in: server to the public address)"
 	echo
-	echo "| path | calls | up (cpload/pptpgw) | fast-path entries | pptpgw VmRSS kB | RSS bytes/call over 0 | setups/s of this step | delivered/sent | path CPU us/pkt | pptpgw CPU us/pkt | pptpgw idle CPU % |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| path | calls | up (cpload/pptpgw) | fast-path entries right after the last OCRP | pptpgw VmRSS kB | RSS bytes/call over 0 | setups/s of this step | pptpgw idle CPU % | GRE | delivered/sent | path CPU us/pkt | path CPU us/pkt without pptpgw's idle work | pptpgw CPU us/pkt |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for path in $PATHS; do
 		echo "${ROWS[$path]}"
 	done
