@@ -18,7 +18,7 @@
 # Usage: sudo bench/cpload.sh [BUILD_DIR]
 #   env: LADDER ("10 1000 50000"), SETUP_CALLS (20000), SETUP_CONNS (200),
 #        NSRC (250), WINDOW (32 unanswered OCRQs per connection), REPEAT (3),
-#        GRE_RATE (10000), GRE_SECS (4), GRE_LEN (64), PATHS (detected),
+#        GRE_RATE (10000), GRE_SECS (5), GRE_LEN (64), PATHS (detected),
 #        OUT (bench/results)
 # Writes OUT/cpload.md (tables) and OUT/cpload.csv; prints the tables.
 set -u
@@ -32,7 +32,7 @@ NSRC=${NSRC:-250}
 WINDOW=${WINDOW:-32}
 REPEAT=${REPEAT:-3}
 GRE_RATE=${GRE_RATE:-10000}
-GRE_SECS=${GRE_SECS:-4}
+GRE_SECS=${GRE_SECS:-5}
 GRE_LEN=${GRE_LEN:-64}
 OUT=${OUT:-$here/results}
 CPLOAD=$BUILD/bench/cpload
@@ -249,13 +249,14 @@ gre_cost() {
 
 # ladder PATH: hold each LADDER count of calls, measure memory and GRE cost.
 ladder() {
-	local path=$1 n conns per pid rss0 rss hwm up line est fpc dir
+	local path=$1 n conns per pid rss0 rss hwm up line est fpc dir prev_rss prev_n=0
 	sleep 1   # let it settle after its start
 	rss0=$(rss_kb "$PPTPGW_PID" VmRSS)
+	prev_rss=$rss0
 	log "$path: pptpgw with no call: VmRSS $rss0 kB, RssAnon $(rss_kb "$PPTPGW_PID" RssAnon) kB, RssFile $(rss_kb "$PPTPGW_PID" RssFile) kB"
 	csv "$path" vmrss_kb 0 "$rss0" kB
 	csv "$path" rssanon_kb 0 "$(rss_kb "$PPTPGW_PID" RssAnon)" kB
-	ROWS[$path]="| $path | 0 | - | - | $rss0 | - | - | - | - | - | - | - | - |"
+	ROWS[$path]="| $path | 0 | - | - | $rss0 | - | - | - | - | - | - | - | - | - |"
 	for n in $LADDER; do
 		if [ "$n" -le 100 ]; then conns=1; else conns=$(((n + 99) / 100)); fi
 		per=$(((n + conns - 1) / conns))
@@ -285,16 +286,19 @@ ladder() {
 		csv "$path" vmrss_kb "$n" "$rss" kB
 		csv "$path" rssanon_kb "$n" "$(rss_kb "$PPTPGW_PID" RssAnon)" kB
 		csv "$path" fastpath_calls "$n" "$fpc" calls
-		local bpc
+		local bpc mpc
 		bpc=$(awk -v a="$rss0" -v b="$rss" -v n="${est:-0}" 'BEGIN {printf "%.0f", n ? (b - a) * 1024 / n : 0}')
-		csv "$path" rss_bytes_per_call "$n" "$bpc" "bytes"
+		mpc=$(awk -v a="$prev_rss" -v b="$rss" -v n="${est:-0}" -v m="$prev_n" 'BEGIN {printf "%.0f", n > m ? (b - a) * 1024 / (n - m) : 0}')
+		csv "$path" rss_bytes_per_call "$n" "$bpc" "bytes (over no call)"
+		csv "$path" rss_bytes_per_added_call "$n" "$mpc" "bytes (over the previous step)"
+		prev_rss=$rss prev_n=${est:-0}
 		IDLE_TICKS=0 IDLE_PCT=-
 		[ -s "$E2E_RUN/call" ] && idle_cpu "$path" "$n"
 		for dir in out in; do
 			ROW_GRE="- | - | - | -"
 			[ -s "$E2E_RUN/call" ] && gre_cost "$path" "$n" "$dir"
 			ROWS[$path]="${ROWS[$path]}
-| $path | $n | ${up:-0}/${est:-0} | $fpc | $rss | $bpc | $(kv "$line" setups_per_s) | $IDLE_PCT | $dir | $ROW_GRE |"
+| $path | $n | ${up:-0}/${est:-0} | $fpc | $rss | $bpc | $mpc | $(kv "$line" setups_per_s) | $IDLE_PCT | $dir | $ROW_GRE |"
 		done
 		kill -TERM "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
@@ -338,8 +342,8 @@ done
 	echo
 	echo "### Calls held: pptpgw memory and cost per GRE packet ($GRE_RATE pkt/s for ${GRE_SECS} s, $GRE_LEN-byte payload; out: inside host to server, in: server to the public address)"
 	echo
-	echo "| path | calls | up (cpload/pptpgw) | fast-path entries right after the last OCRP | pptpgw VmRSS kB | RSS bytes/call over 0 | setups/s of this step | pptpgw idle CPU % | GRE | delivered/sent | path CPU us/pkt | path CPU us/pkt without pptpgw's idle work | pptpgw CPU us/pkt |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| path | calls | up (cpload/pptpgw) | fast-path entries right after the last OCRP | pptpgw VmRSS kB | RSS bytes/call over no call | RSS bytes per call added since the previous step | setups/s of this step | pptpgw idle CPU % | GRE | delivered/sent | path CPU us/pkt | path CPU us/pkt without pptpgw's idle work | pptpgw CPU us/pkt |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for path in $PATHS; do
 		echo "${ROWS[$path]}"
 	done
@@ -348,7 +352,7 @@ done
 		echo "- $path: pptpgw VmHWM ${HWM[$path]} kB over the whole run."
 	done
 	echo "- path CPU: the sender's CPU time (its syscalls and the softirq work in its context, the gateway's netfilter hooks included; this kernel has no IRQ time accounting, so that is charged to it) + pptpgw's + ksoftirqd's, per delivered packet. pptpgw idle CPU: with the calls held and no traffic, over ${GRE_SECS} s."
-	echo "- RSS bytes/call over 0: (VmRSS with the calls held - VmRSS with none) / calls; small counts are dominated by pages of the preallocated tables touched for the first time."
+	echo "- RSS per call: VmRSS differences over calls. pptpgw's tables are allocated for max_calls and max_conns at start, and its 250 ms tick reads every slot of both, so most of its memory is resident from the first tick on whatever the load; the hash indexes' pages become resident as calls land in them (most of them by 1,000 calls). The per-call figures are therefore not a model of the memory: see bench/README.md."
 	echo "- Run time $(( $(date +%s) - t_start )) s."
 } >"$MD"
 cat "$MD"
