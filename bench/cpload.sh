@@ -288,7 +288,7 @@ ladder() {
 		csv "$path" fastpath_calls "$n" "$fpc" calls
 		local bpc mpc
 		bpc=$(awk -v a="$rss0" -v b="$rss" -v n="${est:-0}" 'BEGIN {printf "%.0f", n ? (b - a) * 1024 / n : 0}')
-		mpc=$(awk -v a="$prev_rss" -v b="$rss" -v n="${est:-0}" -v m="$prev_n" 'BEGIN {printf "%.0f", n > m ? (b - a) * 1024 / (n - m) : 0}')
+		mpc=$(awk -v a="$prev_rss" -v b="$rss" -v n="${est:-0}" -v m="$prev_n" 'BEGIN {printf "%.0f", (n > m) ? (b - a) * 1024 / (n - m) : 0}')
 		csv "$path" rss_bytes_per_call "$n" "$bpc" "bytes (over no call)"
 		csv "$path" rss_bytes_per_added_call "$n" "$mpc" "bytes (over the previous step)"
 		prev_rss=$rss prev_n=${est:-0}
