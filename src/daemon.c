@@ -19,6 +19,8 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "precheck.h"
+#include "sdnotify.h"
 #include "ctl/ctlsock.h"
 #include "ctl/metrics.h"
 #include "ctl/report.h"
@@ -327,8 +329,7 @@ static void fill_info(struct daemon *d, struct report_info *ri)
 	ri->relay = d->relay ? relayio_relay(d->relay) : NULL;
 	ri->relay_policy = d->relay_policy;
 	ri->fastpath = d->fast_state;
-	ri->fastpath_calls = fastpath_stats(d->fast).calls;
-	ri->fastpath_errors = fastpath_stats(d->fast).errors;
+	ri->fp = fastpath_stats(d->fast);
 }
 
 static void on_command(void *arg, FILE *f, const char *line)
@@ -581,6 +582,27 @@ static void fast_start(struct daemon *d)
 	snprintf(d->fast_state, sizeof(d->fast_state), "on");
 }
 
+/* systemd (Type=notify): started, and what it runs. */
+static void notify_ready(struct daemon *d)
+{
+	char msg[1600];
+
+	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=translating PPTP on WAN "
+		 "%s; relay %s; fast path %s", d->wan_list, d->relay_policy,
+		 d->fast_state);
+	sd_notify_send(msg);
+}
+
+/* The start failed: systemctl status shows why (the log says more). */
+static int start_failed(const char *why, int code)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "STATUS=not started: %s", why);
+	sd_notify_send(msg);
+	return code;
+}
+
 int daemon_run(struct pptpgw_cfg *cfg)
 {
 	struct daemon dd, *d = &dd;
@@ -595,12 +617,17 @@ int daemon_run(struct pptpgw_cfg *cfg)
 	relay_select_init(&d->relayed, &cfg->relay);
 	event_set_log_callback(libevent_log);
 	if (resolve_wans(d) < 0)
-		return 1;
+		return start_failed("WAN interface missing", EXIT_CONFIG);
 	if (rules_helper_conflict(why, sizeof(why))) {
 		log_err("refusing to start: the kernel PPTP helper is in use on "
 			"this host: %s. Both would rewrite the same Call IDs; "
 			"remove the helper rule first.", why);
-		return 1;
+		return start_failed("the kernel PPTP helper is in use",
+				    EXIT_CONFIG);
+	}
+	if (precheck_queue(cfg->queue, why, sizeof(why)) < 0) {
+		log_err("refusing to start: %s", why);
+		return start_failed("queue in use", EXIT_CONFIG);
 	}
 	d->base = event_base_new();
 	if (!d->base) {
@@ -646,9 +673,13 @@ int daemon_run(struct pptpgw_cfg *cfg)
 		 d->wan_list, cfg->queue,
 		 d->rules_installed ? "installed" : "left to the admin",
 		 cfg->ctl_path, cfg->metrics, d->relay_policy, d->fast_state);
+	notify_ready(d);
 	event_base_dispatch(d->base);
+	sd_notify_send("STOPPING=1");
 	rc_exit = 0;
 out:
 	teardown(d);
+	if (rc_exit)
+		start_failed("see the log", rc_exit);
 	return rc_exit;
 }

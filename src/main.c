@@ -4,10 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "precheck.h"
 #include "io/fastpath.h"
 #include "io/rules.h"
 
@@ -292,6 +297,85 @@ static int print_rules(const struct pptpgw_cfg *c)
 	return 0;
 }
 
+/* Whether a pptpgw answers on the control socket of c. */
+static int running(const struct pptpgw_cfg *c)
+{
+	struct sockaddr_un sun;
+	int fd, ok;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c->ctl_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* A WAN without an IPv4 address yet is worth a word, not a refusal: DHCP
+ * may still be at work. */
+static void note_addresses(const struct pptpgw_cfg *c)
+{
+	struct ifaddrs *ifa, *a;
+	int i;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = 0; i < c->nwan; i++) {
+		for (a = ifa; a; a = a->ifa_next)
+			if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
+			    !strcmp(a->ifa_name, c->wan[i]))
+				break;
+		if (!a)
+			printf("note: WAN interface %s has no IPv4 address "
+			       "yet\n", c->wan[i]);
+	}
+	freeifaddrs(ifa);
+}
+
+/*
+ * pptpgw -n: the file, then what can be checked on this host without
+ * starting: the WAN interfaces, the queue number, the kernel helper.
+ */
+static int check_host(const struct pptpgw_cfg *c)
+{
+	char relay[CONFIG_RELAY_STRLEN], why[256];
+	int bad = 0;
+
+	if (precheck_wans(c, why, sizeof(why)) < 0) {
+		fprintf(stderr, "pptpgw: %s\n", why);
+		bad = 1;
+	} else {
+		note_addresses(c);
+	}
+	if (precheck_queue(c->queue, why, sizeof(why)) < 0) {
+		if (running(c)) {
+			printf("note: queue %u is in use by the pptpgw running "
+			       "now\n", c->queue);
+		} else {
+			fprintf(stderr, "pptpgw: %s\n", why);
+			bad = 1;
+		}
+	}
+	if (!precheck_net_admin())
+		printf("note: not checked without CAP_NET_ADMIN: whether the "
+		       "kernel PPTP helper is in use\n");
+	else if (rules_helper_conflict(why, sizeof(why))) {
+		fprintf(stderr, "pptpgw: the kernel PPTP helper is in use on "
+			"this host: %s\n", why);
+		bad = 1;
+	}
+	if (bad)
+		return 1;
+	printf("%s: OK (WAN %s%s, queue %u, relay %s)\n",
+	       access(conf_path, R_OK) == 0 ? conf_path : "defaults",
+	       c->wan[0], c->nwan > 1 ? ", ..." : "", c->queue,
+	       config_relay_str(&c->relay, relay, sizeof(relay)));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct pptpgw_cfg cfg;
@@ -314,27 +398,20 @@ int main(int argc, char **argv)
 	}
 	if (build_config(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pptpgw: %s\n", err);
-		return check_only ? 1 : 2;
+		return check_only ? 1 : EXIT_CONFIG;
 	}
 	if (cfg.nwan == 0) {
 		fprintf(stderr, "pptpgw: no WAN interface: give --wan IFACE or "
 			"'wan =' in [gateway] of %s\n", conf_path);
-		return check_only ? 1 : 2;
-	}
-	if (check_only) {
-		char relay[CONFIG_RELAY_STRLEN];
-
-		printf("%s: OK (WAN %s%s, queue %u, relay %s)\n",
-		       access(conf_path, R_OK) == 0 ? conf_path : "defaults",
-		       cfg.wan[0], cfg.nwan > 1 ? ", ..." : "", cfg.queue,
-		       config_relay_str(&cfg.relay, relay, sizeof(relay)));
-		return 0;
+		return check_only ? 1 : EXIT_CONFIG;
 	}
 	if (print_kind)
 		return print_rules(&cfg);
-	if (geteuid() != 0)
-		fprintf(stderr, "pptpgw: warning: not root; queue and rules "
-			"need CAP_NET_ADMIN\n");
+	if (check_only)
+		return check_host(&cfg);
+	if (!precheck_net_admin())
+		fprintf(stderr, "pptpgw: warning: no CAP_NET_ADMIN; the queue, "
+			"conntrack and the rules need it\n");
 	log_init("pptpgw", cfg.log_level, cfg.use_syslog);
 	return daemon_run(&cfg);
 }

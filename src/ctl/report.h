@@ -11,6 +11,7 @@
 
 #include "xlate/gw.h"
 #include "relay/relay.h"
+#include "xlate/fastrec.h"
 
 struct report_info {
 	const char *version;
@@ -35,8 +36,7 @@ struct report_info {
 	/* The kernel data plane: "on", or why it is off; NULL reads as
 	 * "off".  Calls it carries, installs or removals it was refused. */
 	const char *fastpath;
-	uint32_t fastpath_calls;
-	uint64_t fastpath_errors;
+	struct fp_stats fp;
 };
 
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,

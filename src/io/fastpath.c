@@ -31,8 +31,25 @@ struct fastpath {
 	char *batch, *rbuf;
 	struct fp_rec *recs;
 	uint32_t nrecs;
-	struct fastpath_stats st;
+	struct fp_stats st;
 };
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Keeps the longest time since t0 in *max. */
+static void took(uint32_t *max, uint64_t t0)
+{
+	uint64_t d = mono_us() - t0;
+
+	if (d > *max)
+		*max = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
 
 static void print_ifs(FILE *f, const struct fastpath_cfg *c)
 {
@@ -221,6 +238,7 @@ int fastpath_call_up(struct fastpath *fp, uint32_t slot,
 {
 	struct fp_elem e[FPM_COUNT];
 	struct fp_rec *r;
+	uint64_t t0;
 	int rc;
 
 	if (!fp || slot >= fp->nrecs)
@@ -230,7 +248,9 @@ int fastpath_call_up(struct fastpath *fp, uint32_t slot,
 		fastpath_call_end(fp, slot, NULL, NULL);
 	if (fp_elems(x, e) != FPM_COUNT)
 		return -1;
+	t0 = mono_us();
 	rc = elems_apply(fp, 1, e, FPM_COUNT, slot);
+	took(&fp->st.install_us_max, t0);
 	if (rc < 0) {
 		static struct log_rl rl;
 
@@ -254,6 +274,7 @@ void fastpath_call_end(struct fastpath *fp, uint32_t slot,
 {
 	struct fp_elem e[FPM_COUNT];
 	struct fp_rec *r;
+	uint64_t t0;
 	int rc;
 
 	if (!fp || slot >= fp->nrecs || !fp->recs[slot].installed)
@@ -264,7 +285,9 @@ void fastpath_call_end(struct fastpath *fp, uint32_t slot,
 	if (fn && (read_one(fp, &e[FPM_IN_ADDR], fn, arg) < 0 ||
 		   read_one(fp, &e[FPM_OUT_ADDR], fn, arg) < 0))
 		fp->st.errors++;
+	t0 = mono_us();
 	rc = elems_apply(fp, 0, e, FPM_COUNT, slot);
+	took(&fp->st.remove_us_max, t0);
 	if (rc < 0) {
 		static struct log_rl rl;
 
@@ -354,6 +377,8 @@ static int read_one(struct fastpath *fp, const struct fp_elem *e,
 int fastpath_read(struct fastpath *fp, fastpath_count_fn fn, void *arg)
 {
 	struct read_ctx c = { fp, fn, arg };
+	uint64_t t0 = mono_us();
+	int rc = 0;
 
 	if (!fp)
 		return 0;
@@ -363,9 +388,11 @@ int fastpath_read(struct fastpath *fp, fastpath_count_fn fn, void *arg)
 	if (read_map(fp, FPM_IN_ADDR, &c) < 0 ||
 	    read_map(fp, FPM_OUT_ADDR, &c) < 0) {
 		fp->st.errors++;
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	fp->st.read_us_last = 0;
+	took(&fp->st.read_us_last, t0);
+	return rc;
 }
 
 const struct fp_rec *fastpath_rec(const struct fastpath *fp, uint32_t slot)
@@ -373,9 +400,9 @@ const struct fp_rec *fastpath_rec(const struct fastpath *fp, uint32_t slot)
 	return fp && slot < fp->nrecs ? &fp->recs[slot] : NULL;
 }
 
-struct fastpath_stats fastpath_stats(const struct fastpath *fp)
+struct fp_stats fastpath_stats(const struct fastpath *fp)
 {
-	struct fastpath_stats z;
+	struct fp_stats z;
 
 	if (fp)
 		return fp->st;

@@ -21,13 +21,6 @@ struct fastpath_cfg {
 	uint32_t slots;         /* call slots of the call table */
 };
 
-struct fastpath_stats {
-	uint32_t calls;         /* calls with entries in the kernel now */
-	uint64_t installed, removed;
-	uint64_t errors;        /* installs or removals the kernel refused */
-	uint64_t reads;         /* counter read-backs */
-};
-
 struct fastpath;
 
 /* The table, its maps and chains, as nft -f reads them. */
@@ -62,6 +55,6 @@ int fastpath_has(const struct fastpath *fp, uint32_t slot);
 
 /* The record of slot (NULL past the end): for the saved state. */
 const struct fp_rec *fastpath_rec(const struct fastpath *fp, uint32_t slot);
-struct fastpath_stats fastpath_stats(const struct fastpath *fp);
+struct fp_stats fastpath_stats(const struct fastpath *fp);
 
 #endif

@@ -1,5 +1,6 @@
 #include "io/fpnl.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <linux/netfilter.h>

@@ -52,6 +52,17 @@ struct fp_rec {
 	uint64_t pkts[2], bytes[2];
 };
 
+/* What the data plane did, for stats and metrics. */
+struct fp_stats {
+	uint32_t calls;          /* calls with entries in the kernel now */
+	uint64_t installed, removed;
+	uint64_t errors;         /* updates or reads the kernel refused */
+	uint64_t reads;          /* counter read-backs */
+	/* How long the kernel took to take a call's entries in or out (one
+	 * transaction each), and the last read of all counters, in us. */
+	uint32_t install_us_max, remove_us_max, read_us_last;
+};
+
 extern const char *const fp_map_names[FPM_COUNT];
 
 /* The map's traffic direction, or -1 for a map without counters. */
