@@ -196,6 +196,22 @@ idle_cpu() {
 	csv "$1" pptpgw_idle_cpu_pct "$2" "$IDLE_PCT" "% of one CPU, calls held, no traffic"
 }
 
+# fp_stats PATH N: the fast path's own timings (pptpgwctl stats), when it
+# has them: the last counter read-back's wall time, the longest install
+# and removal so far.
+fp_stats() {
+	local j k v
+	[ "$1" = fastpath ] || return 0
+	j=$(ctl --json stats) || return 0
+	for k in fastpath_read_us_last fastpath_install_us_max fastpath_remove_us_max; do
+		v=$(printf '%s\n' "$j" | jq -r ".$k // empty")
+		[ -n "$v" ] || continue
+		csv "$1" "$k" "$2" "$v" us
+		FPSTATS[$1]="${FPSTATS[$1]:-}${FPSTATS[$1]:+; }$2 calls: $k $v"
+	done
+	log "$1 $2 calls: fast path ${FPSTATS[$1]:-}"
+}
+
 # gre_cost PATH N DIR: GRE of one held call at a fixed rate, DIR out (the
 # inside host to the server: the server's Call ID, pptpgw rewrites the
 # source) or in (the server to the public address: the alias, pptpgw
@@ -294,6 +310,7 @@ ladder() {
 		prev_rss=$rss prev_n=${est:-0}
 		IDLE_TICKS=0 IDLE_PCT=-
 		[ -s "$E2E_RUN/call" ] && idle_cpu "$path" "$n"
+		fp_stats "$path" "$n"
 		for dir in out in; do
 			ROW_GRE="- | - | - | -"
 			[ -s "$E2E_RUN/call" ] && gre_cost "$path" "$n" "$dir"
@@ -310,7 +327,7 @@ ladder() {
 	csv "$path" vmhwm_kb max "$hwm" kB
 }
 
-declare -A SETUP_MED CLEAR_MED SETUP_ALL CLEAR_ALL ROWS HWM
+declare -A SETUP_MED CLEAR_MED SETUP_ALL CLEAR_ALL ROWS HWM FPSTATS
 max=0
 for n in $LADDER $SETUP_CALLS; do [ "$n" -gt "$max" ] && max=$n; done
 t_start=$(date +%s)
@@ -350,6 +367,7 @@ done
 	echo
 	for path in $PATHS; do
 		echo "- $path: pptpgw VmHWM ${HWM[$path]} kB over the whole run."
+		[ -z "${FPSTATS[$path]:-}" ] || echo "- $path, pptpgwctl stats (us, wall time) after each step's idle time: ${FPSTATS[$path]}."
 	done
 	echo "- path CPU: the sender's CPU time (its syscalls and the softirq work in its context, the gateway's netfilter hooks included; this kernel has no IRQ time accounting, so that is charged to it) + pptpgw's + ksoftirqd's, per delivered packet. pptpgw idle CPU: with the calls held and no traffic, over ${GRE_SECS} s."
 	echo "- RSS per call: VmRSS differences over calls. pptpgw's tables are allocated for max_calls and max_conns at start, and its 250 ms tick reads every slot of both, so most of its memory is resident from the first tick on whatever the load; the hash indexes' pages become resident as calls land in them (most of them by 1,000 calls). The per-call figures are therefore not a model of the memory: see bench/README.md."
