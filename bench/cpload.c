@@ -13,7 +13,7 @@
  *
  *   cpload --pns --server A --src A0 [--nsrc N] --conns C --calls K
  *          [--window W] [--timeout S] [--hold S] [--clear] [--ready FILE]
- *          [--call-file FILE]
+ *          [--call-file FILE] [--echo-ms M]
  *     C control connections from N source addresses (A0, A0+1, ...; the
  *     script puts them on the interface), round-robin.  Every connection
  *     starts (SCCRQ/SCCRP); once all have, each asks for K calls (OCRQ,
@@ -26,6 +26,9 @@
  *     SIGUSR1, or --clear after the hold, clears every call (CCRQ, wait for
  *     the CDNs; rate reported the same way).  SIGTERM/SIGINT: report, exit.
  *     One "key=value ..." line on stdout after the setup and after a clear.
+ *     --echo-ms: while holding, an Echo-Request every M ms on the first
+ *     connection; after the hold a line with the round trips' p50, p99
+ *     and maximum (how long control messages wait in the gateway).
  *
  *   cpload --gre --src A --dst B --call-id N --rate PPS --seconds S [--len L]
  *     Enhanced GRE (K and S set, protocol 0x880B) from A (raw socket, our
@@ -56,6 +59,7 @@
 
 #define MAX_EVENTS 256
 #define INBUF 8192
+#define ECHO_MAX 100000
 
 static volatile sig_atomic_t got_term, got_usr1;
 
@@ -482,7 +486,16 @@ static struct {
 	uint8_t ocrq[PPTP_MAX_LEN], ccrq[PPTP_MAX_LEN];
 	size_t ocrq_len, ccrq_len;
 	double t_first, t_last, c_first, c_last;
+	/* Echo round trips on the first connection while the calls are held:
+	 * how long a control message waits in the gateway. */
+	double echo_every, echo_due;
+	double echo_sent[ECHO_MAX];
+	uint32_t echo_next, nrtt;
+	double rtt[ECHO_MAX];
 } pns;
+
+static void pns_dead(int ep, struct pns_conn *c);
+static void pns_arm(int ep, struct pns_conn *c, int want_out);
 
 /* Send OCRQs up to the window. */
 static void pns_ask(struct pns_conn *c)
@@ -566,9 +579,62 @@ static void pns_msg(void *arg, const uint8_t *msg, unsigned type)
 		ob_add(&c->out, out, build(out, PPTP_ECHORP, &m));
 		pns.echoes++;
 		break;
+	case PPTP_ECHORP:
+		k = (uint32_t)get16(msg + 12) << 16 | get16(msg + 14);
+		if (k < pns.echo_next && k < ECHO_MAX && pns.echo_sent[k] > 0) {
+			pns.rtt[pns.nrtt++] = now_s() - pns.echo_sent[k];
+			pns.echo_sent[k] = 0;
+		}
+		break;
 	default:
 		break;
 	}
+}
+
+/* An Echo-Request on the first live connection when one is due. */
+static void pns_echo(int ep, struct pns_conn *cs)
+{
+	struct pptp_msg m;
+	uint8_t out[PPTP_MAX_LEN];
+	double t = now_s();
+	int r;
+
+	if (pns.echo_every <= 0 || t < pns.echo_due || cs[0].state != PN_READY ||
+	    pns.echo_next >= ECHO_MAX)
+		return;
+	pns.echo_due = t + pns.echo_every;
+	memset(&m, 0, sizeof(m));
+	m.num[PF_IDENTIFIER] = pns.echo_next;
+	pns.echo_sent[pns.echo_next++] = t;
+	ob_add(&cs[0].out, out, build(out, PPTP_ECHORQ, &m));
+	r = ob_flush(&cs[0].out, cs[0].fd);
+	if (r < 0)
+		pns_dead(ep, &cs[0]);
+	else
+		pns_arm(ep, &cs[0], r == 1);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void pns_echo_report(void)
+{
+	double p50 = 0, p99 = 0, max = 0;
+
+	if (pns.nrtt) {
+		qsort(pns.rtt, pns.nrtt, sizeof(pns.rtt[0]), cmp_double);
+		p50 = pns.rtt[pns.nrtt / 2];
+		p99 = pns.rtt[(pns.nrtt * 99) / 100];
+		max = pns.rtt[pns.nrtt - 1];
+	}
+	printf("cpload-pns phase=hold echo_sent=%u echo_answered=%u "
+	       "echo_p50_ms=%.2f echo_p99_ms=%.2f echo_max_ms=%.2f\n",
+	       pns.echo_next, pns.nrtt, p50 * 1e3, p99 * 1e3, max * 1e3);
+	fflush(stdout);
 }
 
 static void pns_dead(int ep, struct pns_conn *c)
@@ -649,7 +715,10 @@ static void pns_templates(void)
 	pns.ccrq_len = build(pns.ccrq, PPTP_CCRQ, &m);
 }
 
-/* Wait for events until done() holds, a signal, or the deadline. */
+static int never(void);
+
+/* Wait for events until done() holds, a signal, or the deadline.  While
+ * holding (done is never) echo round trips are measured too. */
 static void pns_loop(int ep, struct pns_conn *cs, double deadline,
 		     int (*done)(void))
 {
@@ -657,11 +726,13 @@ static void pns_loop(int ep, struct pns_conn *cs, double deadline,
 	uint32_t i;
 	int n;
 
-	(void)cs;
 	while (!got_term && !done() && now_s() < deadline) {
 		if (got_usr1 && !pns.clearing)
 			return;
-		n = epoll_wait(ep, evs, MAX_EVENTS, 100);
+		if (done == never)
+			pns_echo(ep, cs);
+		n = epoll_wait(ep, evs, MAX_EVENTS,
+			       done == never && pns.echo_every > 0 ? 5 : 100);
 		for (i = 0; i < (uint32_t)(n > 0 ? n : 0); i++)
 			pns_event(ep, evs[i].data.ptr, evs[i].events);
 	}
@@ -813,7 +884,10 @@ static int run_pns(const char *server, const char *src0, uint32_t nsrc,
 			fclose(f);
 	}
 	end = hold > 0 ? now_s() + hold : 1e300;
+	pns.echo_due = now_s();
 	pns_loop(ep, cs, end, never);
+	if (pns.echo_every > 0)
+		pns_echo_report();
 	if (!got_term && (clear || got_usr1)) {
 		pns.clearing = 1;
 		pns.c_first = pns.c_last = now_s();
@@ -952,7 +1026,7 @@ static void usage(FILE *f)
 "usage: cpload --pac [--listen A] [--max-channels N] [--call-file FILE]\n"
 "       cpload --pns --server A --src A0 [--nsrc N] --conns C --calls K\n"
 "              [--window W] [--timeout S] [--hold S] [--clear]\n"
-"              [--ready FILE] [--call-file FILE]\n"
+"              [--ready FILE] [--call-file FILE] [--echo-ms M]\n"
 "       cpload --gre --src A --dst B --call-id N --rate PPS --seconds S\n"
 "              [--len L]\n");
 }
@@ -973,7 +1047,7 @@ int main(int argc, char **argv)
 	const char *src = NULL, *dst = NULL, *ready = NULL, *call_file = NULL;
 	double maxch = 65535, nsrc = 1, conns = 1, calls = 1, window = 32;
 	double timeout = 60, hold = 0, call_id = -1, rate = 1000, secs = 5;
-	double len = 64;
+	double len = 64, echo_ms = 0;
 	int clear = 0, i;
 
 	for (i = 1; i < argc; i++) {
@@ -1032,6 +1106,8 @@ int main(int argc, char **argv)
 			d = &secs, lo = 0.01, hi = 86400;
 		else if (!strcmp(o, "--len"))
 			d = &len, lo = 0, hi = 1400;
+		else if (!strcmp(o, "--echo-ms"))
+			d = &echo_ms, lo = 0, hi = 60000;
 		else {
 			fprintf(stderr, "cpload: unknown option %s\n", o);
 			usage(stderr);
@@ -1052,6 +1128,7 @@ int main(int argc, char **argv)
 		pns.conns = (uint32_t)conns;
 		pns.calls = (uint32_t)calls;
 		pns.window = (uint32_t)window;
+		pns.echo_every = echo_ms / 1e3;
 		return run_pns(server, src, (uint32_t)nsrc, timeout, hold,
 			       clear, ready, call_file);
 	}

@@ -18,7 +18,9 @@
 # Usage: sudo bench/cpload.sh [BUILD_DIR]
 #   env: LADDER ("10 1000 50000"), SETUP_CALLS (20000), SETUP_CONNS (200),
 #        NSRC (250), WINDOW (32 unanswered OCRQs per connection), REPEAT (3),
-#        GRE_RATE (10000), GRE_SECS (5), GRE_LEN (64), PATHS (detected),
+#        GRE_RATE (10000), GRE_SECS (5), GRE_LEN (64), ECHO_MS (20: an
+#        Echo-Request every ECHO_MS ms on one connection while the calls
+#        are held, for the control messages' round trip), PATHS (detected),
 #        OUT (bench/results)
 # Writes OUT/cpload.md (tables) and OUT/cpload.csv; prints the tables.
 set -u
@@ -34,6 +36,7 @@ REPEAT=${REPEAT:-3}
 GRE_RATE=${GRE_RATE:-10000}
 GRE_SECS=${GRE_SECS:-5}
 GRE_LEN=${GRE_LEN:-64}
+ECHO_MS=${ECHO_MS:-20}
 OUT=${OUT:-$here/results}
 CPLOAD=$BUILD/bench/cpload
 if [ ! -x "$CPLOAD" ]; then
@@ -66,8 +69,11 @@ rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null; }
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {if (NR) print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2); else print "-"}'; }
 
-CSV="$OUT/cpload.csv"
-MD="$OUT/cpload.md"
+# Written aside and moved in place at the end: an interrupted run leaves
+# the previous results as they were.
+CSV="$OUT/.cpload.csv.$$"
+MD="$OUT/.cpload.md.$$"
+trap 'rc=$?; rm -f "$CSV" "$MD"; (exit $rc); e2e_exit' EXIT
 echo "date,path,metric,calls,value,unit" >"$CSV"
 csv() { echo "$(date -u +%FT%TZ),$1,$2,$3,$4,$5" >>"$CSV"; }
 
@@ -272,7 +278,7 @@ ladder() {
 	log "$path: pptpgw with no call: VmRSS $rss0 kB, RssAnon $(rss_kb "$PPTPGW_PID" RssAnon) kB, RssFile $(rss_kb "$PPTPGW_PID" RssFile) kB"
 	csv "$path" vmrss_kb 0 "$rss0" kB
 	csv "$path" rssanon_kb 0 "$(rss_kb "$PPTPGW_PID" RssAnon)" kB
-	ROWS[$path]="| $path | 0 | - | - | $rss0 | - | - | - | - | - | - | - | - | - |"
+	ROWS[$path]="| $path | 0 | - | - | $rss0 | - | - | - | - | - | - | - | - | - | - |"
 	for n in $LADDER; do
 		if [ "$n" -le 100 ]; then conns=1; else conns=$(((n + 99) / 100)); fi
 		per=$(((n + conns - 1) / conns))
@@ -281,7 +287,7 @@ ladder() {
 		# exec execs it), not a subshell's that would leave it running
 		ip netns exec "$(host_ns 1)" "$CPLOAD" --pns --server "$SRV_IP" --src "$SRC0" --nsrc "$NSRC" \
 			--window "$WINDOW" --conns "$conns" --calls "$per" --timeout 120 \
-			--ready "$E2E_RUN/ready" --call-file "$E2E_RUN/call" \
+			--ready "$E2E_RUN/ready" --call-file "$E2E_RUN/call" --echo-ms "$ECHO_MS" \
 			>"$E2E_RUN/ladder-$path-$n.txt" 2>>"$E2E_RUN/logs/pns.log" &
 		pid=$!
 		E2E_PIDS+=("$pid")
@@ -311,14 +317,26 @@ ladder() {
 		IDLE_TICKS=0 IDLE_PCT=-
 		[ -s "$E2E_RUN/call" ] && idle_cpu "$path" "$n"
 		fp_stats "$path" "$n"
+		local -A grerow=()
 		for dir in out in; do
 			ROW_GRE="- | - | - | -"
 			[ -s "$E2E_RUN/call" ] && gre_cost "$path" "$n" "$dir"
-			ROWS[$path]="${ROWS[$path]}
-| $path | $n | ${up:-0}/${est:-0} | $fpc | $rss | $bpc | $mpc | $(kv "$line" setups_per_s) | $IDLE_PCT | $dir | $ROW_GRE |"
+			grerow[$dir]=$ROW_GRE
 		done
 		kill -TERM "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
+		# control messages' round trips through the gateway meanwhile
+		local hl rtt
+		hl=$(grep phase=hold "$E2E_RUN/ladder-$path-$n.txt")
+		rtt="$(kv "$hl" echo_p50_ms) / $(kv "$hl" echo_p99_ms) / $(kv "$hl" echo_max_ms)"
+		log "$path $n calls: $hl"
+		csv "$path" echo_rtt_p50_ms "$n" "$(kv "$hl" echo_p50_ms)" "ms (Echo-Request every $ECHO_MS ms while held)"
+		csv "$path" echo_rtt_p99_ms "$n" "$(kv "$hl" echo_p99_ms)" ms
+		csv "$path" echo_rtt_max_ms "$n" "$(kv "$hl" echo_max_ms)" ms
+		for dir in out in; do
+			ROWS[$path]="${ROWS[$path]}
+| $path | $n | ${up:-0}/${est:-0} | $fpc | $rss | $bpc | $mpc | $(kv "$line" setups_per_s) | $rtt | $IDLE_PCT | $dir | ${grerow[$dir]} |"
+		done
 		wait_until 30 gw_calls_zero || log "pptpgw still has calls: $(ctl status | tr '\n' ' ')"
 		sleep 1.2
 	done
@@ -359,8 +377,8 @@ done
 	echo
 	echo "### Calls held: pptpgw memory and cost per GRE packet ($GRE_RATE pkt/s for ${GRE_SECS} s, $GRE_LEN-byte payload; out: inside host to server, in: server to the public address)"
 	echo
-	echo "| path | calls | up (cpload/pptpgw) | fast-path entries right after the last OCRP | pptpgw VmRSS kB | RSS bytes/call over no call | RSS bytes per call added since the previous step | setups/s of this step | pptpgw idle CPU % | GRE | delivered/sent | path CPU us/pkt | path CPU us/pkt without pptpgw's idle work | pptpgw CPU us/pkt |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| path | calls | up (cpload/pptpgw) | fast-path entries right after the last OCRP | pptpgw VmRSS kB | RSS bytes/call over no call | RSS bytes per call added since the previous step | setups/s of this step | control RTT while held p50 / p99 / max, ms | pptpgw idle CPU % | GRE | delivered/sent | path CPU us/pkt | path CPU us/pkt without pptpgw's idle work | pptpgw CPU us/pkt |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for path in $PATHS; do
 		echo "${ROWS[$path]}"
 	done
@@ -373,4 +391,6 @@ done
 	echo "- RSS per call: VmRSS differences over calls. pptpgw's tables are allocated for max_calls and max_conns at start, and its 250 ms tick reads every slot of both, so most of its memory is resident from the first tick on whatever the load; the hash indexes' pages become resident as calls land in them (most of them by 1,000 calls). The per-call figures are therefore not a model of the memory: see bench/README.md."
 	echo "- Run time $(( $(date +%s) - t_start )) s."
 } >"$MD"
-cat "$MD"
+mv "$CSV" "$OUT/cpload.csv"
+mv "$MD" "$OUT/cpload.md"
+cat "$OUT/cpload.md"
