@@ -262,6 +262,7 @@ gre_cost() {
 	log "$path $n calls, GRE $dir: src=$src pac=$pac pns=$pns alias=${alias:-} sent=$sent delivered=$got sender_cpu=${cpu}s pptpgw=$((p1 - p0)) ksoftirqd=$((k1 - k0)) ticks: path=${pathus}us net=${netus}us pptpgw=${gwus}us host=${host}us per packet"
 	csv "$m" gre_sent "$n" "$sent" packets
 	csv "$m" gre_delivered "$n" "$got" packets
+	csv "$m" sender_cpu_us_per_pkt "$n" "$(awk -v c="${cpu:-0}" -v g="$got" 'BEGIN {printf "%.2f", g ? c * 1e6 / g : 0}')" "us (the sender with its softirq work: the whole trip on the fast path)"
 	csv "$m" path_cpu_us_per_pkt "$n" "$pathus" "us (sender incl. its softirq + pptpgw + ksoftirqd)"
 	csv "$m" path_cpu_net_us_per_pkt "$n" "$netus" "us (path CPU minus pptpgw's CPU when idle for as long)"
 	csv "$m" pptpgw_cpu_us_per_pkt "$n" "$gwus" "us (pptpgw utime+stime)"
