@@ -199,7 +199,7 @@ idle_cpu() {
 	q1=$(proc_ticks "$PPTPGW_PID")
 	IDLE_TICKS=$((q1 - q0))
 	IDLE_PCT=$(awk -v d=$IDLE_TICKS -v h="$HZ" -v s="$GRE_SECS" 'BEGIN {printf "%.1f", d / h / s * 100}')
-	csv "$1" pptpgw_idle_cpu_pct "$2" "$IDLE_PCT" "% of one CPU, calls held, no traffic"
+	csv "$1" pptpgw_idle_cpu_pct "$2" "$IDLE_PCT" "% of one CPU (calls held; no traffic)"
 }
 
 # fp_stats PATH N: the fast path's own timings (pptpgwctl stats), when it
@@ -230,7 +230,7 @@ fp_stats() {
 # is kept in the CSV but other jobs on the machine swamp it.
 gre_cost() {
 	local path=$1 n=$2 dir=$3 src pac pns alias c0 c1 p0 p1 k0 k1 sent got line
-	local cpu host pathus netus gwus m="$path,$3"
+	local cpu host pathus netus gwus
 	read -r src pac pns <"$E2E_RUN/call"
 	ROW_GRE="- | - | - | -"
 	if [ "$dir" = out ]; then
@@ -260,13 +260,13 @@ gre_cost() {
 	netus=$(awk -v c="${cpu:-0}" -v d=$((p1 - p0 + k1 - k0 - IDLE_TICKS)) -v g="$got" -v h="$HZ" \
 		'BEGIN {printf "%.2f", g ? (c + d / h) * 1e6 / g : 0}')
 	log "$path $n calls, GRE $dir: src=$src pac=$pac pns=$pns alias=${alias:-} sent=$sent delivered=$got sender_cpu=${cpu}s pptpgw=$((p1 - p0)) ksoftirqd=$((k1 - k0)) ticks: path=${pathus}us net=${netus}us pptpgw=${gwus}us host=${host}us per packet"
-	csv "$m" gre_sent "$n" "$sent" packets
-	csv "$m" gre_delivered "$n" "$got" packets
-	csv "$m" sender_cpu_us_per_pkt "$n" "$(awk -v c="${cpu:-0}" -v g="$got" 'BEGIN {printf "%.2f", g ? c * 1e6 / g : 0}')" "us (the sender with its softirq work: the whole trip on the fast path)"
-	csv "$m" path_cpu_us_per_pkt "$n" "$pathus" "us (sender incl. its softirq + pptpgw + ksoftirqd)"
-	csv "$m" path_cpu_net_us_per_pkt "$n" "$netus" "us (path CPU minus pptpgw's CPU when idle for as long)"
-	csv "$m" pptpgw_cpu_us_per_pkt "$n" "$gwus" "us (pptpgw utime+stime)"
-	csv "$m" host_busy_us_per_pkt "$n" "$host" "us (all CPUs busy jiffies; shared machine)"
+	csv "$path" "${dir}_gre_sent" "$n" "$sent" packets
+	csv "$path" "${dir}_gre_delivered" "$n" "$got" packets
+	csv "$path" "${dir}_sender_cpu_us_per_pkt" "$n" "$(awk -v c="${cpu:-0}" -v g="$got" 'BEGIN {printf "%.2f", g ? c * 1e6 / g : 0}')" "us (the sender with its softirq work: the whole trip on the fast path)"
+	csv "$path" "${dir}_path_cpu_us_per_pkt" "$n" "$pathus" "us (sender incl. its softirq + pptpgw + ksoftirqd)"
+	csv "$path" "${dir}_path_cpu_net_us_per_pkt" "$n" "$netus" "us (path CPU minus pptpgw's CPU when idle for as long)"
+	csv "$path" "${dir}_pptpgw_cpu_us_per_pkt" "$n" "$gwus" "us (pptpgw utime+stime)"
+	csv "$path" "${dir}_host_busy_us_per_pkt" "$n" "$host" "us (all CPUs busy jiffies; shared machine)"
 	ROW_GRE="$got/$sent | $pathus | $netus | $gwus"
 }
 
