@@ -41,19 +41,18 @@
  *                      in_call=C in_src=A in_dst=B in_n=N
  *     Exit 1 when N each way did not come within S seconds (30).
  *
- *   grebench cpu --save FILE [--since FILE] [--ns PATH]... [--tree PID]
- *     One line: "T BUSY OTHERS": CLOCK_MONOTONIC ns; busy ticks of all CPUs
- *     (/proc/stat user+nice+system+irq+softirq); and, with --since, the
- *     user+system ticks other processes used since that earlier sample:
- *     every user-space process neither in one of the network namespaces
- *     PATH nor PID or its descendant, counted per process (pid and start
- *     time), so one that ends between the samples takes nothing away (its
- *     last moments count as ours: a small error, never a large one); a
- *     process born since counts whole.  --save writes this sample's
- *     processes to FILE for a later --since.  BUSY(b) - BUSY(a) - OTHERS(b)
- *     is what the benchmark and the kernel cost, with the other work on a
- *     shared machine taken out (kernel threads stay in: softirq work may
- *     land in ksoftirqd).
+ *   grebench cpu [--ns PATH]... [--tree PID]
+ *     One line: "T BUSY OURS": CLOCK_MONOTONIC ns; busy ticks of all CPUs
+ *     (/proc/stat user+nice+system+irq+softirq); and the ticks of the
+ *     benchmark's own processes: user+system time, their reaped children's
+ *     included, of every process in one of the network namespaces PATH or
+ *     PID or its descendant, plus the ksoftirqd threads.  With tick-based
+ *     accounting, softirq work is charged to the task it interrupted; the
+ *     packets of a veth path are processed in the sending task's context
+ *     (to the receiving end's tap) or in ksoftirqd's, and an NFQUEUE
+ *     verdict's in the verdict's sender's: so OURS(b) - OURS(a) holds the
+ *     data path's cost, and nothing of what other work on a shared machine
+ *     does in its own processes (busy time as a whole does).
 
  * Exit status: 0 done, 1 system error or nothing learned, 2 bad arguments.
  */
@@ -114,7 +113,7 @@ static void usage(void)
 	    "                     [--call-id N] [--ready FILE]\n"
 	    "       grebench learn --iface IF [--min N] [--tail T] [--timeout S]\n"
 	    "                      [--ready FILE]\n"
-	    "       grebench cpu --save FILE [--since FILE] [--ns PATH]... [--tree PID]\n");
+	    "       grebench cpu [--ns PATH]... [--tree PID]\n");
 }
 
 static int bad_arg(const char *opt, const char *val)
@@ -852,7 +851,8 @@ static unsigned long long cpu_busy(void)
 struct proc {
 	int pid, ppid;
 	unsigned long flags;
-	unsigned long long ticks, start;
+	unsigned long long ticks;
+	char comm[32];
 	ino_t ns;
 };
 
@@ -861,7 +861,7 @@ struct proc {
 static int proc_read(int pid, struct proc *p)
 {
 	char path[64], buf[1024], *s;
-	unsigned long long ut, st;
+	unsigned long long ut, st, cut, cst;
 	struct stat sb;
 	ssize_t n;
 	int fd;
@@ -878,12 +878,13 @@ static int proc_read(int pid, struct proc *p)
 	s = strrchr(buf, ')');
 	if (!s)
 		return -1;
-	if (sscanf(s + 2, "%*c %d %*d %*d %*d %*d %lu %*u %*u %*u %*u %llu %llu "
-		   "%*d %*d %*d %*d %*d %*d %llu",
-		   &p->ppid, &p->flags, &ut, &st, &p->start) != 5)
+	if (sscanf(s + 2, "%*c %d %*d %*d %*d %*d %lu %*u %*u %*u %*u %llu %llu %llu %llu",
+		   &p->ppid, &p->flags, &ut, &st, &cut, &cst) != 6)
 		return -1;
 	p->pid = pid;
-	p->ticks = ut + st;
+	p->ticks = ut + st + cut + cst;
+	snprintf(p->comm, sizeof(p->comm), "%.*s", (int)(s - strchr(buf, '(') - 1),
+		 strchr(buf, '(') + 1);
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	p->ns = stat(path, &sb) == 0 ? sb.st_ino : 0;
 	return 0;
@@ -905,54 +906,18 @@ static int in_tree(const struct proc *ps, size_t n, int pid, int root)
 	return 0;
 }
 
-/* The other processes of an earlier sample: "pid start ticks" lines. */
-static struct proc *load_prev(const char *path, size_t *n)
-{
-	struct proc *v = NULL, *nv;
-	size_t cap = 0;
-	FILE *f = fopen(path, "r");
-	struct proc p = { 0 };
-
-	*n = 0;
-	if (!f)
-		return NULL;
-	while (fscanf(f, "%d %llu %llu", &p.pid, &p.start, &p.ticks) == 3) {
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			if (!(nv = realloc(v, cap * sizeof(*v))))
-				break;
-			v = nv;
-		}
-		v[(*n)++] = p;
-	}
-	fclose(f);
-	return v;
-}
-
-static unsigned long long since_prev(const struct proc *p,
-				     const struct proc *prev, size_t nprev)
-{
-	for (size_t i = 0; i < nprev; i++)
-		if (prev[i].pid == p->pid && prev[i].start == p->start)
-			return p->ticks >= prev[i].ticks ? p->ticks - prev[i].ticks : 0;
-	return p->ticks;
-}
-
 static int cmd_cpu(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "ns", 1, 0, 'n' }, { "tree", 1, 0, 'r' }, { "save", 1, 0, 'w' },
-		{ "since", 1, 0, 's' }, { 0, 0, 0, 0 }
+		{ "ns", 1, 0, 'n' }, { "tree", 1, 0, 'r' }, { 0, 0, 0, 0 }
 	};
 	ino_t ours[64];
-	size_t nours = 0, n = 0, cap = 1024, nprev = 0;
-	struct proc *ps = malloc(cap * sizeof(*ps)), *prev = NULL;
-	unsigned long long busy, others = 0;
-	const char *save = NULL;
+	size_t nours = 0, n = 0, cap = 1024;
+	struct proc *ps = malloc(cap * sizeof(*ps));
+	unsigned long long busy, mine = 0;
 	struct dirent *de;
 	struct stat sb;
 	int o, root = 0;
-	FILE *out = NULL;
 	double v;
 	uint64_t t;
 	DIR *d;
@@ -969,22 +934,10 @@ static int cmd_cpu(int argc, char **argv)
 				return bad_arg("--tree", optarg);
 			root = (int)v;
 			break;
-		case 'w':
-			save = optarg;
-			break;
-		case 's':
-			prev = load_prev(optarg, &nprev);
-			if (!prev)
-				return bad_arg("--since", optarg);
-			break;
 		default:
 			usage();
 			return 2;
 		}
-	}
-	if (!save) {
-		fprintf(stderr, "%s: cpu needs --save\n", prog);
-		return 2;
 	}
 	if (!ps || !(d = opendir("/proc")))
 		return 1;
@@ -1007,25 +960,20 @@ static int cmd_cpu(int argc, char **argv)
 			n++;
 	}
 	closedir(d);
-	if (!(out = fopen(save, "w"))) {
-		fprintf(stderr, "%s: %s: %s\n", prog, save, strerror(errno));
-		return 1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
 
-		if (ps[i].flags & PF_KTHREAD)
+		if (ps[i].flags & PF_KTHREAD) {
+			if (!strncmp(ps[i].comm, "ksoftirqd/", 10))
+				mine += ps[i].ticks;
 			continue;
+		}
 		for (k = 0; k < nours && ours[k] != ps[i].ns; k++)
 			;
 		if (k < nours || (root && in_tree(ps, n, ps[i].pid, root)))
-			continue;
-		fprintf(out, "%d %llu %llu\n", ps[i].pid, ps[i].start, ps[i].ticks);
-		if (prev)
-			others += since_prev(&ps[i], prev, nprev);
+			mine += ps[i].ticks;
 	}
-	fclose(out);
-	printf("%llu %llu %llu\n", (unsigned long long)t, busy, others);
+	printf("%llu %llu %llu\n", (unsigned long long)t, busy, mine);
 	return 0;
 }
 

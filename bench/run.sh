@@ -165,18 +165,16 @@ learn_call() {
 	host_exec 1 iptables -t raw -A PREROUTING -p gre -j DROP
 }
 
-# cpu_sample NAME [SINCE]: "t busy others" (see grebench cpu); the
-# sample's processes are kept as NAME for a later SINCE.
+# cpu_sample: "t busy ours" (see grebench cpu).
 cpu_sample() {
 	local ns args=()
 	for ns in $(e2e_our_namespaces); do args+=(--ns "/run/netns/$ns"); done
-	[ -n "${2:-}" ] && args+=(--since "$E2E_RUN/cpu.$2")
-	"$GREBENCH" cpu --tree $$ --save "$E2E_RUN/cpu.$1" "${args[@]}"
+	"$GREBENCH" cpu --tree $$ "${args[@]}"
 }
 
-# cpu_ours A B: from samples A and B (B taken --since A): our busy ticks
-# (all busy less other processes'), the nanoseconds between, all busy ticks.
-cpu_ours() { echo "$1 $2" | awk '{print ($5 - $2) - $6, $4 - $1, $5 - $2}'; }
+# cpu_ours A B: from samples A and B: our ticks, the nanoseconds between,
+# all busy ticks.
+cpu_ours() { echo "$1 $2" | awk '{print $6 - $3, $4 - $1, $5 - $2}'; }
 
 RUN_ID=0
 # point MODE REP DIR SIZE LOAD: one measurement; one CSV row.
@@ -196,9 +194,9 @@ point() {
 	local seqvar="NEXT_SEQ_$dir"
 	seq=${!seqvar}
 	if [ "$load" = fixed ]; then
-		c0=$(cpu_sample c0)
+		c0=$(cpu_sample)
 		sleep "$BASE_S"
-		c1=$(cpu_sample c1 c0)
+		c1=$(cpu_sample)
 	fi
 	rm -f "$E2E_RUN/recv.ready"
 	ip netns exec "$r_ns" "$GREBENCH" recv --iface "$HOST_IF" --seconds "$(awk -v t="$POINT_S" 'BEGIN {print 3 * t + 10}')" \
@@ -210,11 +208,11 @@ point() {
 		[ -e "$E2E_RUN/recv.ready" ] && break
 		sleep 0.05
 	done
-	[ "$load" = fixed ] && c2=$(cpu_sample c2)
+	[ "$load" = fixed ] && c2=$(cpu_sample)
 	s=$("${s_run[@]}" "$GREBENCH" send --dst "$dst" --call-id "$call" --seq "$seq" \
 		--size "$size" --rate "$rate" --seconds "$POINT_S" --run "$RUN_ID" 2>>"$LOG")
 	wait "$rp"
-	[ "$load" = fixed ] && c3=$(cpu_sample c3 c2)
+	[ "$load" = fixed ] && c3=$(cpu_sample)
 	r=$(cat "$E2E_RUN/recv.out")
 	printf -v "$seqvar" '%s' "$(field "$s" next_seq)"
 	echo "$mode rep=$rep $dir $size $load: $s | $r" >>"$LOG"
