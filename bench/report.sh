@@ -91,11 +91,13 @@ ratio() {  # ratio MODE DIR SIZE COLUMN: the median over the helper's, or -
 		done
 		echo
 	done
-	echo "Medians over the repeats.  *delivered pps*: intact packets at the receiver per"
-	echo "second of sending, the sender as fast as its socket goes; *loss*: 1 - received/sent."
-	echo "*CPU us/pkt*: busy time of all CPUs (/proc/stat) at the fixed load, less other"
-	echo "processes' time and less the idle rate just before, per delivered packet: the"
-	echo "sender, the receiver, the gateway and the kernel together, so modes compare."
+	echo "Medians over the repeats.  *delivered pps*: packets that reached the receiving"
+	echo "end's interface (read intact, or past a full receiver ring) per second of sending,"
+	echo "the sender as fast as its socket goes; *loss*: 1 - delivered/sent."
+	echo "*CPU us/pkt*: at the fixed load, the CPU time of the benchmark's processes and"
+	echo "ksoftirqd (softirq work is charged to the task it interrupts), less their idle"
+	echo "rate just before, per delivered packet: the sender, the receiver, the gateway"
+	echo "and the kernel's path together, so modes compare (see bench/README.md)."
 	echo "*latency*: payload timestamp to the receiver reading it, at the fixed load; it"
 	echo "includes the receiver's wakeup: compare with plain routing."
 	echo
