@@ -5,7 +5,7 @@
 # nothing beyond the essential packages is present.
 set -eu
 pkgs=(build-essential cmake pkg-config
-      libnetfilter-queue-dev libnetfilter-conntrack-dev libevent-dev libmnl-dev
+      libnetfilter-queue-dev libnetfilter-conntrack-dev libevent-dev libmnl-dev libnftnl-dev
       # run and test: netfilter tools, the real peers, JSON for the scripts
       iptables nftables iproute2 procps conntrack ethtool jq
       pptpd pptp-linux

@@ -327,6 +327,13 @@ static int set_key(struct ctx *x, struct pptpgw_cfg *c, const char *sec,
 		c->no_rules = !b;
 		return 0;
 	}
+	if (!strcmp(sec, "gateway") && !strcmp(key, "fastpath")) {
+		if (parse_bool(v, &b) < 0)
+			return fail(x, "bad value for %s: expected %s", key,
+				    "yes or no");
+		c->no_fastpath = !b;
+		return 0;
+	}
 	if (!strcmp(sec, "control") && !strcmp(key, "socket")) {
 		if (v[0] != '/' || strlen(v) >= sizeof(c->ctl_path))
 			return fail(x, "bad value for %s: expected %s", key,
@@ -515,6 +522,8 @@ const char *config_restart_only(const struct pptpgw_cfg *a,
 		return "queue";
 	if (a->no_rules != b->no_rules)
 		return "rules";
+	if (a->no_fastpath != b->no_fastpath)
+		return "fastpath";
 	if (a->gw.mark != b->gw.mark)
 		return "mark";
 	if (a->tab.max_calls != b->tab.max_calls)

@@ -3,7 +3,8 @@
  * lines, '#' comments.  Pure: parses text into a pptpgw_cfg, and names the
  * file and line of the first error.
  *
- *   [gateway]   wan (a list; may repeat), queue, rules (yes/no), mark
+ *   [gateway]   wan (a list; may repeat), queue, rules (yes/no), mark,
+ *               fastpath (yes/no: established calls in the kernel's maps)
  *   [limits]    max_calls, max_conns
  *   [timeouts]  holddown, call_idle, conn_idle, request, clearing (seconds)
  *   [control]   socket
@@ -52,6 +53,7 @@ struct pptpgw_cfg {
 	uint16_t queue;
 	uint32_t queue_maxlen;
 	int no_rules;
+	int no_fastpath;         /* every GRE packet through the queue */
 	char ctl_path[108];
 	char metrics[64];        /* "ADDR:PORT" for /metrics, or "off" */
 	int log_level;

@@ -4,10 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "precheck.h"
+#include "io/fastpath.h"
 #include "io/rules.h"
 
 static void usage(FILE *f)
@@ -15,7 +21,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: pptpgw [-f FILE] [--wan IFACE ...] [options]\n"
 "       pptpgw -n [-f FILE]            check the configuration and exit\n"
-"       pptpgw --print-rules iptables|nft --wan IFACE [--queue N]\n"
+"       pptpgw --print-rules iptables|nft|fastpath --wan IFACE [--queue N]\n"
 "\n"
 "Transparent PPTP NAT gateway: aliases inside Call IDs and translates the\n"
 "enhanced GRE of every call, so many inside hosts can hold PPTP tunnels\n"
@@ -28,7 +34,10 @@ static void usage(FILE *f)
 "  -w, --wan IFACE        WAN (NAT'd) interface; repeat for several\n"
 "  -q, --queue N          NFQUEUE number (default 1723)\n"
 "      --no-rules         do not install netfilter rules (see rules/)\n"
-"      --print-rules KIND print the rules for iptables-restore or nft\n"
+"      --no-fastpath      translate every GRE packet in pptpgw, none in the\n"
+"                         kernel's nftables maps (see README)\n"
+"      --print-rules KIND print the rules for iptables-restore or nft, or\n"
+"                         the fast path's table (fastpath)\n"
 "  -s, --socket PATH      control socket (default " PPTPGW_CTL_PATH ")\n"
 "      --metrics ADDR:PORT  Prometheus /metrics (default " PPTPGW_METRICS ", or off)\n"
 "      --max-calls N      calls at once (default 4096)\n"
@@ -52,6 +61,7 @@ enum {
 	OPT_RELAY = 256,
 	OPT_RELAY_PORT,
 	OPT_RELAY_PER_CALL,
+	OPT_NO_FASTPATH,
 };
 
 static const struct option opts[] = {
@@ -60,6 +70,7 @@ static const struct option opts[] = {
 	{ "wan", required_argument, NULL, 'w' },
 	{ "queue", required_argument, NULL, 'q' },
 	{ "no-rules", no_argument, NULL, 'N' },
+	{ "no-fastpath", no_argument, NULL, OPT_NO_FASTPATH },
 	{ "print-rules", required_argument, NULL, 'P' },
 	{ "socket", required_argument, NULL, 's' },
 	{ "metrics", required_argument, NULL, 'M' },
@@ -138,6 +149,9 @@ static int apply_args(int argc, char **argv, struct pptpgw_cfg *c, char *err,
 			break;
 		case 'N':
 			c->no_rules = 1;
+			break;
+		case OPT_NO_FASTPATH:
+			c->no_fastpath = 1;
 			break;
 		case 's':
 			if (copy_str(c->ctl_path, sizeof(c->ctl_path),
@@ -240,6 +254,21 @@ static void first_pass(int argc, char **argv)
 	}
 }
 
+/* The table the daemon makes for the kernel data plane, empty. */
+static void print_fastpath(const struct pptpgw_cfg *c)
+{
+	struct fastpath_cfg fc;
+	int i;
+
+	memset(&fc, 0, sizeof(fc));
+	for (i = 0; i < c->nwan && i < 8; i++)
+		snprintf(fc.wan[i], sizeof(fc.wan[i]), "%s", c->wan[i]);
+	fc.nwan = i;
+	fc.mark = c->gw.mark;
+	printf("# pptpgw's kernel data plane (the daemon makes it itself)\n");
+	fastpath_print_nft(stdout, &fc);
+}
+
 static int print_rules(const struct pptpgw_cfg *c)
 {
 	struct rules_cfg rc = { .nwan = c->nwan, .queue = c->queue,
@@ -258,10 +287,92 @@ static int print_rules(const struct pptpgw_cfg *c)
 		rules_print_iptables(stdout, &rc);
 	else if (strcmp(print_kind, "nft") == 0)
 		rules_print_nft(stdout, &rc);
+	else if (strcmp(print_kind, "fastpath") == 0)
+		print_fastpath(c);
 	else {
-		fprintf(stderr, "pptpgw: --print-rules takes iptables or nft\n");
+		fprintf(stderr, "pptpgw: --print-rules takes iptables, nft or "
+			"fastpath\n");
 		return 2;
 	}
+	return 0;
+}
+
+/* Whether a pptpgw answers on the control socket of c. */
+static int running(const struct pptpgw_cfg *c)
+{
+	struct sockaddr_un sun;
+	int fd, ok;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", c->ctl_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* A WAN without an IPv4 address yet is worth a word, not a refusal: DHCP
+ * may still be at work. */
+static void note_addresses(const struct pptpgw_cfg *c)
+{
+	struct ifaddrs *ifa, *a;
+	int i;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = 0; i < c->nwan; i++) {
+		for (a = ifa; a; a = a->ifa_next)
+			if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
+			    !strcmp(a->ifa_name, c->wan[i]))
+				break;
+		if (!a)
+			printf("note: WAN interface %s has no IPv4 address "
+			       "yet\n", c->wan[i]);
+	}
+	freeifaddrs(ifa);
+}
+
+/*
+ * pptpgw -n: the file, then what can be checked on this host without
+ * starting: the WAN interfaces, the queue number, the kernel helper.
+ */
+static int check_host(const struct pptpgw_cfg *c)
+{
+	char relay[CONFIG_RELAY_STRLEN], why[256];
+	int bad = 0;
+
+	if (precheck_wans(c, why, sizeof(why)) < 0) {
+		fprintf(stderr, "pptpgw: %s\n", why);
+		bad = 1;
+	} else {
+		note_addresses(c);
+	}
+	if (precheck_queue(c->queue, why, sizeof(why)) < 0) {
+		if (running(c)) {
+			printf("note: queue %u is in use by the pptpgw running "
+			       "now\n", c->queue);
+		} else {
+			fprintf(stderr, "pptpgw: %s\n", why);
+			bad = 1;
+		}
+	}
+	if (!precheck_net_admin())
+		printf("note: not checked without CAP_NET_ADMIN: whether the "
+		       "kernel PPTP helper is in use\n");
+	else if (rules_helper_conflict(why, sizeof(why))) {
+		fprintf(stderr, "pptpgw: the kernel PPTP helper is in use on "
+			"this host: %s\n", why);
+		bad = 1;
+	}
+	if (bad)
+		return 1;
+	printf("%s: OK (WAN %s%s, queue %u, relay %s)\n",
+	       access(conf_path, R_OK) == 0 ? conf_path : "defaults",
+	       c->wan[0], c->nwan > 1 ? ", ..." : "", c->queue,
+	       config_relay_str(&c->relay, relay, sizeof(relay)));
 	return 0;
 }
 
@@ -287,27 +398,20 @@ int main(int argc, char **argv)
 	}
 	if (build_config(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pptpgw: %s\n", err);
-		return check_only ? 1 : 2;
+		return check_only ? 1 : EXIT_CONFIG;
 	}
 	if (cfg.nwan == 0) {
 		fprintf(stderr, "pptpgw: no WAN interface: give --wan IFACE or "
 			"'wan =' in [gateway] of %s\n", conf_path);
-		return check_only ? 1 : 2;
-	}
-	if (check_only) {
-		char relay[CONFIG_RELAY_STRLEN];
-
-		printf("%s: OK (WAN %s%s, queue %u, relay %s)\n",
-		       access(conf_path, R_OK) == 0 ? conf_path : "defaults",
-		       cfg.wan[0], cfg.nwan > 1 ? ", ..." : "", cfg.queue,
-		       config_relay_str(&cfg.relay, relay, sizeof(relay)));
-		return 0;
+		return check_only ? 1 : EXIT_CONFIG;
 	}
 	if (print_kind)
 		return print_rules(&cfg);
-	if (geteuid() != 0)
-		fprintf(stderr, "pptpgw: warning: not root; queue and rules "
-			"need CAP_NET_ADMIN\n");
+	if (check_only)
+		return check_host(&cfg);
+	if (!precheck_net_admin())
+		fprintf(stderr, "pptpgw: warning: no CAP_NET_ADMIN; the queue, "
+			"conntrack and the rules need it\n");
 	log_init("pptpgw", cfg.log_level, cfg.use_syslog);
 	return daemon_run(&cfg);
 }

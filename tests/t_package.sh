@@ -10,7 +10,8 @@ for t in cpack dpkg-deb; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t missing"; exit 77; }
 done
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+ns=""
+trap 'rm -rf "$work"; [ -z "$ns" ] || ip netns del "$ns" 2>/dev/null' EXIT
 
 # A package from a build of its own, with the Debian prefix.
 cmake -S "$src" -B "$work/b" -DCMAKE_INSTALL_PREFIX=/usr >/dev/null &&
@@ -22,8 +23,9 @@ files=$(dpkg-deb -c "$deb" 2>/dev/null | awk '{print $6}')
 missing=""
 for f in ./etc/pptpgw.conf ./usr/sbin/pptpgw ./usr/sbin/pptpgwctl \
 	 ./usr/lib/systemd/system/pptpgw.service ./usr/lib/sysusers.d/pptpgw.conf \
-	 ./usr/share/man/man8/pptpgw.8 ./usr/share/man/man8/pptpgwctl.8 \
-	 ./usr/share/man/man5/pptpgw.conf.5 ./usr/share/pptpgw/rules/pptpgw.iptables \
+	 ./usr/share/man/man8/pptpgw.8.gz ./usr/share/man/man8/pptpgwctl.8.gz \
+	 ./usr/share/man/man5/pptpgw.conf.5.gz ./usr/share/pptpgw/rules/pptpgw.iptables \
+	 ./usr/share/doc/pptpgw/copyright ./usr/share/doc/pptpgw/changelog.gz \
 	 ./usr/share/pptpgw/rules/pptpgw.nft; do
 	printf '%s\n' "$files" | grep -qx "$f" || missing="$missing $f"
 done
@@ -34,14 +36,27 @@ twice=$(printf '%s\n' "$files" | grep -E '^\./usr/s?bin/.' | sed 's|.*/||' | sor
 check "each program is installed once, in /usr/sbin" "$([ -z "$twice" ] &&
 	! printf '%s\n' "$files" | grep -q '^\./usr/bin/.'; echo $?)"
 dpkg-deb -e "$deb" "$work/ctl" && grep -qx /etc/pptpgw.conf "$work/ctl/conffiles" &&
-	grep -q "adduser --system --group" "$work/ctl/postinst"
-check "/etc/pptpgw.conf is a conffile; postinst creates the pptpgw user" $?
-dpkg-deb -I "$deb" | grep -q "Depends:.*libnetfilter-queue1.*" 
-check "dependencies come from the linked libraries" $?
+	grep -q "adduser --quiet --system --group" "$work/ctl/postinst" &&
+	[ -x "$work/ctl/prerm" ] && [ -x "$work/ctl/postrm" ]
+check "/etc/pptpgw.conf is a conffile; postinst creates the user; prerm and postrm are there" $?
+dpkg-deb -I "$deb" | grep -q "Depends:.*libnetfilter-queue1" &&
+	dpkg-deb -I "$deb" | grep -q "Depends:.*libnftnl" &&
+	dpkg-deb -I "$deb" | grep -q "Depends:.*adduser"
+check "dependencies come from the linked libraries, and adduser" $?
+for s in postinst prerm postrm; do sh -n "$work/ctl/$s" || echo "$s does not parse"; done >"$work/sherr"
+[ ! -s "$work/sherr" ] || cat "$work/sherr"
+check "the maintainer scripts parse" "$([ ! -s "$work/sherr" ]; echo $?)"
 
-# The installed example config is valid as shipped.
-"$build/pptpgw" -n -f "$src/etc/pptpgw.conf" >/dev/null
-check "the shipped config passes pptpgw -n" $?
+# The installed example config is valid as shipped, on a host with its
+# WAN interface (eth0): a namespace of the test's own has one.
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null; then
+	ns="pgpkg$$"
+	ip netns add "$ns" && ip -n "$ns" link add eth0 type veth peer name eth1 &&
+		ip netns exec "$ns" "$build/pptpgw" -n -f "$src/etc/pptpgw.conf" >/dev/null
+	check "the shipped config passes pptpgw -n" $?
+	ip netns del "$ns" 2>/dev/null
+	ns=""
+fi
 
 command -v man >/dev/null &&
 for m in "$src"/man/*.[58]; do

@@ -22,6 +22,16 @@ if [ "$(id -u)" = 0 ] && command -v iptables-restore >/dev/null && command -v nf
 	check "iptables-restore --test accepts the iptables rules" $?
 	ip netns exec "$ns" nft -c -f <(sed 's/queue num [0-9]*/accept/' "$dir/pptpgw.nft")
 	check "nft -c accepts the nft rules (queue swapped for accept)" $?
+	# Loaded, they must list: nft 1.0.6 aborts listing a raw payload match
+	# after "meta l4proto gre", which would break the admin's own
+	# `nft list ruleset`.
+	ip netns exec "$ns" nft -f <(sed 's/queue num [0-9]*/accept/' "$dir/pptpgw.nft") &&
+		ip netns exec "$ns" nft list ruleset >/dev/null 2>&1
+	check "the nft rules, loaded, list with nft list ruleset" $?
+	# The fast path's table (made by the daemon itself) lists too.
+	ip netns exec "$ns" nft -f <("$pptpgw" --print-rules fastpath --wan eth0) &&
+		ip netns exec "$ns" nft list table ip pptpgw_fp >/dev/null 2>&1
+	check "the fast path's table loads and lists" $?
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -26,6 +26,23 @@ static void usage(FILE *f)
 		"  top          live call table with packet rates\n");
 }
 
+/* Not running, and not allowed to ask, are told apart. */
+static void say_why(const char *path, int err)
+{
+	if (err == EACCES || err == EPERM)
+		fprintf(stderr, "pptpgwctl: permission denied on %s: run it as "
+			"root or as a member of group pptpgw\n", path);
+	else if (err == ECONNREFUSED)
+		fprintf(stderr, "pptpgwctl: daemon not running (%s is left "
+			"from an earlier run)\n", path);
+	else if (err == ENOENT)
+		fprintf(stderr, "pptpgwctl: daemon not running: no socket at "
+			"%s\n", path);
+	else
+		fprintf(stderr, "pptpgwctl: cannot reach the daemon at %s: "
+			"%s\n", path, strerror(err));
+}
+
 /* One command, one answer: the answer in a malloc'd buffer. */
 static int ask(const char *path, const char *line, char **answer)
 {
@@ -47,8 +64,7 @@ static int ask(const char *path, const char *line, char **answer)
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "pptpgwctl: daemon not running: no socket at "
-			"%s (%s)\n", path, strerror(errno));
+		say_why(path, errno);
 		if (fd >= 0)
 			close(fd);
 		free(buf);

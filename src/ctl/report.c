@@ -32,6 +32,16 @@ static const char *relay_policy(const struct report_info *ri)
 	return ri->relay_policy ? ri->relay_policy : "off";
 }
 
+static const char *fast_state(const struct report_info *ri)
+{
+	return ri->fastpath ? ri->fastpath : "off";
+}
+
+static int fast_on(const struct report_info *ri)
+{
+	return strcmp(fast_state(ri), "on") == 0;
+}
+
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 		   int json)
 {
@@ -50,7 +60,8 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 			"\"relay_policy\":\"%s\",\"relay_conns\":%u,"
 			"\"relay_calls_active\":%u,"
 			"\"relay_calls_established\":%u,"
-			"\"relay_max_calls\":%u}\n",
+			"\"relay_max_calls\":%u,\"fastpath\":%s,"
+			"\"fastpath_state\":\"%s\",\"fastpath_calls\":%u}\n",
 			ri->version, (unsigned long long)up, ri->wan,
 			ri->rules_installed ? "true" : "false",
 			g->tab.nconns_used, g->tab.ncalls_used + g->tab.nrefused,
@@ -59,7 +70,9 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 			(unsigned long long)ri->queue_errors, relay_policy(ri),
 			r ? relay_conns_used(r) : 0,
 			r ? relay_calls_used(r) : 0, rn[RLK_ESTABLISHED],
-			r ? relay_max_calls(r) : 0);
+			r ? relay_max_calls(r) : 0,
+			fast_on(ri) ? "true" : "false", fast_state(ri),
+			ri->fp.calls);
 		return;
 	}
 	fprintf(f, "pptpgw %s, up %llus, WAN %s, rules %s\n", ri->version,
@@ -76,6 +89,11 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 			relay_max_calls(r));
 	else
 		fprintf(f, "relay %s\n", relay_policy(ri));
+	if (fast_on(ri))
+		fprintf(f, "fast path on: %u calls in the kernel's maps\n",
+			ri->fp.calls);
+	else
+		fprintf(f, "fast path %s\n", fast_state(ri));
 }
 
 /*
@@ -243,6 +261,16 @@ void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 	fprintf(f, json ? ",\"queue_user_dropped\":%llu"
 			: "queue_user_dropped %llu\n",
 		(unsigned long long)ri->queue_user_dropped);
+	fprintf(f, json ? ",\"fastpath_installed\":%llu,\"fastpath_removed\":%llu,"
+			  "\"fastpath_errors\":%llu,\"fastpath_install_us_max\":%u,"
+			  "\"fastpath_remove_us_max\":%u,\"fastpath_read_us_last\":%u"
+			: "fastpath_installed %llu\nfastpath_removed %llu\n"
+			  "fastpath_errors %llu\nfastpath_install_us_max %u\n"
+			  "fastpath_remove_us_max %u\nfastpath_read_us_last %u\n",
+		(unsigned long long)ri->fp.installed,
+		(unsigned long long)ri->fp.removed,
+		(unsigned long long)ri->fp.errors, ri->fp.install_us_max,
+		ri->fp.remove_us_max, ri->fp.read_us_last);
 	/* The relay's counters, zero without a relay: the keys stay put. */
 	for (i = 0; i < RLS_COUNT; i++)
 		fprintf(f, json ? ",\"relay_%s\":%llu" : "relay_%s %llu\n",
@@ -375,6 +403,17 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 		    "Verdicts that could not be sent.");
 	fprintf(f, "pptpgw_queue_errors_total %llu\n",
 		(unsigned long long)ri->queue_errors);
+	metric_head(f, "fastpath_up", "gauge",
+		    "1 while the kernel's maps translate established calls.");
+	fprintf(f, "pptpgw_fastpath_up %d\n", fast_on(ri));
+	metric_head(f, "fastpath_calls", "gauge",
+		    "Calls whose GRE the kernel's maps translate.");
+	fprintf(f, "pptpgw_fastpath_calls %u\n", ri->fp.calls);
+	metric_head(f, "fastpath_errors_total", "counter",
+		    "Kernel map updates or reads that failed (those calls "
+		    "stay on the queue).");
+	fprintf(f, "pptpgw_fastpath_errors_total %llu\n",
+		(unsigned long long)ri->fp.errors);
 	relay_metrics(f, ri->relay);
 }
 

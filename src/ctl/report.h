@@ -11,6 +11,7 @@
 
 #include "xlate/gw.h"
 #include "relay/relay.h"
+#include "xlate/fastrec.h"
 
 struct report_info {
 	const char *version;
@@ -32,6 +33,10 @@ struct report_info {
 	/* Which servers are relayed, as config_relay_str writes it ("off",
 	 * "all", "203.0.113.2,auto"); NULL reads as "off". */
 	const char *relay_policy;
+	/* The kernel data plane: "on", or why it is off; NULL reads as
+	 * "off".  Calls it carries, installs or removals it was refused. */
+	const char *fastpath;
+	struct fp_stats fp;
 };
 
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,

@@ -131,7 +131,7 @@ static void print_relay_nft(FILE *f, const struct rules_cfg *c,
 
 void rules_print_nft(FILE *f, const struct rules_cfg *c)
 {
-	const char *egre = "meta l4proto gre @th,0,32 & 0xef7fffff == 0x2001880b";
+	const char *egre = "ip protocol gre @th,0,32 & 0xef7fffff == 0x2001880b";
 	int i;
 
 	fprintf(f, "# pptpgw rules for nft -f (needs the nft queue statement)\n");
@@ -163,7 +163,7 @@ void rules_print_nft(FILE *f, const struct rules_cfg *c)
 	}
 	fprintf(f, "\t}\n\tchain filter_fwd {\n\t\ttype filter hook forward "
 		"priority filter; policy accept;\n");
-	fprintf(f, "\t\tmeta l4proto gre meta mark & 0x%x == 0x%x accept\n"
+	fprintf(f, "\t\tip protocol gre meta mark & 0x%x == 0x%x accept\n"
 		"\t}\n", c->mark, c->mark);
 	if (c->relay)
 		print_relay_nft(f, c, egre);
@@ -306,10 +306,60 @@ static int remove_installed(int with_relay)
 	return r == 0 ? 0 : -1;
 }
 
+/*
+ * iptables-nft makes a table and its base chains the first time a rule
+ * goes into it, and leaves them when the rules go.  Tables that came with
+ * our rules, and hold no rule when ours are gone, go too, so a stop leaves
+ * the ruleset as the start found it.
+ */
+static const char *const ipt_tables[] = { "raw", "mangle", "filter", "nat" };
+static unsigned tables_before;
+
+/* A bit per table of ipt_tables that nftables has now (family ip). */
+static unsigned nft_tables_now(void)
+{
+	char *argv[] = { "nft", "list", "tables", "ip", NULL };
+	char out[4096], name[64];
+	unsigned bits = 0, i;
+	const char *line;
+
+	if (run_cmd(argv, NULL, out, sizeof(out)) != 0)
+		return 0;
+	for (line = out; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		if (sscanf(line, "table ip %63s", name) != 1)
+			continue;
+		for (i = 0; i < sizeof(ipt_tables) / sizeof(ipt_tables[0]); i++)
+			if (!strcmp(name, ipt_tables[i]))
+				bits |= 1u << i;
+	}
+	return bits;
+}
+
+static void drop_tables_we_made(void)
+{
+	static char out[1 << 16];
+	unsigned now = nft_tables_now(), i;
+
+	for (i = 0; i < sizeof(ipt_tables) / sizeof(ipt_tables[0]); i++) {
+		char *list[] = { "nft", "-j", "list", "table", "ip",
+				 (char *)ipt_tables[i], NULL };
+		char *del[] = { "nft", "delete", "table", "ip",
+				(char *)ipt_tables[i], NULL };
+
+		if (!(now & ~tables_before & (1u << i)))
+			continue;
+		if (run_cmd(list, NULL, out, sizeof(out)) == 0 &&
+		    !strstr(out, "\"rule\""))
+			run_cmd(del, NULL, out, sizeof(out));
+	}
+}
+
 void rules_uninstall(int with_relay)
 {
 	if (remove_installed(with_relay) < 0)
 		rules_remove();
+	drop_tables_we_made();
 }
 
 /* The nat chain's new body, for iptables-restore. */
@@ -362,6 +412,7 @@ int rules_install(const struct rules_cfg *c)
 {
 	int r;
 
+	tables_before = nft_tables_now();
 	rules_remove();
 	r = restore(rules_print_iptables, c);
 	if (r != 0) {
@@ -396,6 +447,21 @@ static int text_has_pptp_helper(const char *text)
 	return 0;
 }
 
+static int legacy_table_exists(const char *name)
+{
+	FILE *f = fopen("/proc/net/ip_tables_names", "r");
+	char line[64];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strncmp(line, name, strlen(name)) == 0 &&
+			(line[strlen(name)] == '\n' || !line[strlen(name)]);
+	fclose(f);
+	return found;
+}
+
 int rules_helper_conflict(char *why, size_t n)
 {
 	static char out[1 << 20];
@@ -418,7 +484,11 @@ int rules_helper_conflict(char *why, size_t n)
 			 "('-j CT --helper pptp', see iptables-save -t raw)");
 		return 1;
 	}
-	if (run_cmd(legacy, NULL, out, sizeof(out)) == 0 &&
+	/* iptables-legacy-save makes the legacy raw table it reads (and
+	 * iptables then warns of legacy tables on every run): only read it
+	 * where it is already there. */
+	if (legacy_table_exists("raw") &&
+	    run_cmd(legacy, NULL, out, sizeof(out)) == 0 &&
 	    text_has_pptp_helper(out)) {
 		snprintf(why, n, "an iptables-legacy raw rule attaches the "
 			 "pptp helper");

@@ -95,7 +95,7 @@ uint32_t conn_slot(const struct calltab *t, const struct conn *c)
 	return (uint32_t)(c - t->conns);
 }
 
-static uint32_t call_slot(const struct calltab *t, const struct call *c)
+uint32_t call_slot(const struct calltab *t, const struct call *c)
 {
 	return (uint32_t)(c - t->calls);
 }

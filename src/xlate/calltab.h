@@ -55,6 +55,7 @@ struct call {
 	uint8_t state;          /* enum call_state */
 	uint8_t peer_known;
 	uint8_t inside_pns;     /* inside host is the PNS (client) of this call */
+	uint8_t in_kernel;      /* its GRE is translated by the kernel's maps */
 	uint16_t inside_id, peer_id, alias;
 	uint32_t conn;          /* slot of its control connection */
 	uint32_t inside, outside, pub;
@@ -137,6 +138,7 @@ struct conn *conn_find(struct calltab *t, uint32_t inside, uint16_t iport,
 struct conn *conn_add(struct calltab *t, uint32_t inside, uint16_t iport,
 		      uint32_t outside, uint16_t oport, uint64_t now);
 uint32_t conn_slot(const struct calltab *t, const struct conn *c);
+uint32_t call_slot(const struct calltab *t, const struct call *c);
 /* Ends every call of the connection with reason, then frees it. */
 void conn_del(struct calltab *t, struct conn *c, enum call_end reason,
 	      uint64_t now, void (*on_end)(void *, const struct call *,

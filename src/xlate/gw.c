@@ -927,6 +927,8 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 		gre_set_call_id(gh, c->inside_id);
 	}
 	p->modified = 1;
+	if (c->in_kernel)
+		g->ctr[GC_GRE_QUEUED_IN_KERNEL]++;
 	c->last_seen = now;
 	c->pkts[m->dir]++;
 	c->bytes[m->dir] += ip->tot_len;
@@ -1001,6 +1003,31 @@ static void tick_call(struct gw *g, struct call *c, uint64_t now)
 	} else if (c->last_seen + cf->call_idle_ms <= now) {
 		end_call(g, c, END_IDLE, now);
 	}
+}
+
+void gw_call_kernel(struct gw *g, uint32_t slot, int on)
+{
+	if (slot < g->tab.ncalls_cap)
+		g->tab.calls[slot].in_kernel = on ? 1 : 0;
+}
+
+void gw_call_traffic(struct gw *g, uint32_t slot, int dir, uint64_t pkts,
+		     uint64_t bytes, uint64_t now)
+{
+	struct call *c;
+
+	if (slot >= g->tab.ncalls_cap || (dir != DIR_OUT && dir != DIR_IN))
+		return;
+	c = &g->tab.calls[slot];
+	if (c->state == CALL_FREE || !c->in_kernel)
+		return;
+	c->pkts[dir] += pkts;
+	c->bytes[dir] += bytes;
+	if (pkts)
+		c->last_seen = now;
+	g->ctr[dir == DIR_OUT ? GC_GRE_FAST_OUT : GC_GRE_FAST_IN] += pkts;
+	g->ctr[dir == DIR_OUT ? GC_GRE_FAST_OUT_BYTES :
+				GC_GRE_FAST_IN_BYTES] += bytes;
 }
 
 void gw_tick(struct gw *g, uint64_t now)

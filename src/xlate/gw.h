@@ -63,14 +63,34 @@ enum gw_verdict { GW_ACCEPT, GW_DROP };
 	  "Channels), or a second call refused by the server.") \
 	X(GC_GRE_OUT, "gre_out_packets", "gre_packets_total", \
 	  "direction=\"out\"", 0, \
-	  "GRE packets translated; out is inside to outside.") \
+	  "GRE packets translated through the queue; out is inside " \
+	  "to outside.") \
 	X(GC_GRE_IN, "gre_in_packets", "gre_packets_total", \
 	  "direction=\"in\"", 0, \
-	  "GRE packets translated; out is inside to outside.") \
+	  "GRE packets translated through the queue; out is inside " \
+	  "to outside.") \
 	X(GC_GRE_OUT_BYTES, "gre_out_bytes", "gre_bytes_total", \
-	  "direction=\"out\"", 0, "GRE bytes translated.") \
+	  "direction=\"out\"", 0, "GRE bytes translated through the queue.") \
 	X(GC_GRE_IN_BYTES, "gre_in_bytes", "gre_bytes_total", \
-	  "direction=\"in\"", 0, "GRE bytes translated.") \
+	  "direction=\"in\"", 0, "GRE bytes translated through the queue.") \
+	X(GC_GRE_FAST_OUT, "gre_out_fastpath_packets", \
+	  "gre_fastpath_packets_total", "direction=\"out\"", 0, \
+	  "GRE packets the kernel's maps translated (read back each " \
+	  "second).") \
+	X(GC_GRE_FAST_IN, "gre_in_fastpath_packets", \
+	  "gre_fastpath_packets_total", "direction=\"in\"", 0, \
+	  "GRE packets the kernel's maps translated (read back each " \
+	  "second).") \
+	X(GC_GRE_FAST_OUT_BYTES, "gre_out_fastpath_bytes", \
+	  "gre_fastpath_bytes_total", "direction=\"out\"", 0, \
+	  "GRE bytes the kernel's maps translated.") \
+	X(GC_GRE_FAST_IN_BYTES, "gre_in_fastpath_bytes", \
+	  "gre_fastpath_bytes_total", "direction=\"in\"", 0, \
+	  "GRE bytes the kernel's maps translated.") \
+	X(GC_GRE_QUEUED_IN_KERNEL, "gre_queued_in_kernel", \
+	  "gre_queued_in_kernel_total", NULL, 0, \
+	  "GRE of calls the kernel's maps translate that still came " \
+	  "through the queue (in flight while the entries went in).") \
 	X(GC_GRE_OUT_NOCALL, "gre_out_no_call_dropped", NULL, NULL, 1, \
 	  "Outbound GRE for no call, dropped: it would leak an inside " \
 	  "address.") \
@@ -225,6 +245,16 @@ void gw_input(struct gw *g, struct gw_pkt *p, const struct gw_meta *m,
 
 /* Periodic work: held segments, idle and stuck calls, hold-downs. */
 void gw_tick(struct gw *g, uint64_t now);
+
+/*
+ * The kernel data plane (io/fastpath.c) tells the translator which calls
+ * it carries (on), and what it carried for them since it last said: that
+ * counts as the call's traffic (idle timeout, counters) as if it had come
+ * through the queue.
+ */
+void gw_call_kernel(struct gw *g, uint32_t slot, int on);
+void gw_call_traffic(struct gw *g, uint32_t slot, int dir, uint64_t pkts,
+		     uint64_t bytes, uint64_t now);
 
 /* The control connection is gone (conntrack said so). */
 void gw_conn_gone(struct gw *g, uint32_t inside, uint16_t iport,

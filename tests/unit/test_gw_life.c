@@ -238,6 +238,84 @@ static void test_idle_and_holddown(void)
 	env_done(&e);
 }
 
+/*
+ * A call the kernel's maps carry never crosses the queue: the traffic read
+ * back from the maps keeps it alive and counts for it, and only for a call
+ * the data plane said it carries.
+ */
+static void test_kernel_traffic(void)
+{
+	struct env e;
+	struct flow f;
+	struct call *c;
+	uint32_t slot;
+	uint16_t alias;
+	uint64_t t0;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+	alias = setup_call(&e, &f, 1, 500, 1);
+	c = call_by_alias(&e.g.tab, PUB, SERVER, alias);
+	if (!c) {
+		CHECK(0);
+		env_done(&e);
+		return;
+	}
+	slot = call_slot(&e.g.tab, c);
+	/* Not in the kernel: what the maps say is not this call's. */
+	gw_call_traffic(&e.g, slot, DIR_IN, 5, 500, e.now);
+	CHECK_EQ(0, c->pkts[DIR_IN]);
+	CHECK_EQ(0, e.g.ctr[GC_GRE_FAST_IN]);
+	gw_call_kernel(&e.g, slot, 1);
+	t0 = e.now;
+	e.now += e.g.cfg.call_idle_ms - 1;
+	gw_call_traffic(&e.g, slot, DIR_IN, 5, 500, e.now);
+	gw_call_traffic(&e.g, slot, DIR_OUT, 7, 700, e.now);
+	gw_call_traffic(&e.g, slot, 2, 9, 900, e.now);    /* no such dir */
+	CHECK_EQ(5, c->pkts[DIR_IN]);
+	CHECK_EQ(500, c->bytes[DIR_IN]);
+	CHECK_EQ(7, c->pkts[DIR_OUT]);
+	CHECK_EQ(5, e.g.ctr[GC_GRE_FAST_IN]);
+	CHECK_EQ(7, e.g.ctr[GC_GRE_FAST_OUT]);
+	CHECK_EQ(700, e.g.ctr[GC_GRE_FAST_OUT_BYTES]);
+	CHECK_EQ(0, e.g.ctr[GC_GRE_IN]);
+	seg(&e, &f, DIR_OUT, PG_ACK, NULL, 0);
+	gw_tick(&e.g, t0 + e.g.cfg.call_idle_ms);
+	CHECK_EQ(1, e.g.tab.ncalls_used);
+	/* A read with nothing new does not keep it alive. */
+	gw_call_traffic(&e.g, slot, DIR_IN, 0, 0,
+			t0 + 2 * e.g.cfg.call_idle_ms - 2);
+	gw_tick(&e.g, t0 + 2 * e.g.cfg.call_idle_ms - 1);
+	CHECK_EQ(0, e.g.tab.ncalls_used);
+	CHECK_EQ(1, e.ends[END_IDLE]);
+	/* GRE that still came through the queue for it was counted. */
+	CHECK_EQ(0, e.g.ctr[GC_GRE_QUEUED_IN_KERNEL]);
+	env_done(&e);
+}
+
+static void test_queued_while_in_kernel(void)
+{
+	struct env e;
+	struct flow f;
+	struct call *c;
+	uint16_t alias;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+	alias = setup_call(&e, &f, 1, 500, 1);
+	gre_in(&e, &f, alias);
+	CHECK_EQ(0, e.g.ctr[GC_GRE_QUEUED_IN_KERNEL]);
+	c = call_by_alias(&e.g.tab, PUB, SERVER, alias);
+	if (c)
+		gw_call_kernel(&e.g, call_slot(&e.g.tab, c), 1);
+	CHECK_EQ(INSIDE(1), pg_dst(gre_in(&e, &f, alias)->buf));
+	CHECK_EQ(PUB, pg_src(gre_out(&e, &f, 500)->buf));
+	CHECK_EQ(2, e.g.ctr[GC_GRE_QUEUED_IN_KERNEL]);
+	env_done(&e);
+}
+
 static void test_request_timeout_and_conn_idle(void)
 {
 	struct env e;
@@ -307,6 +385,8 @@ static const struct check_case cases[] = {
 	CHECK_CASE(inside_id_reuse),
 	CHECK_CASE(peer_reuse_event),
 	CHECK_CASE(idle_and_holddown),
+	CHECK_CASE(kernel_traffic),
+	CHECK_CASE(queued_while_in_kernel),
 	CHECK_CASE(request_timeout_and_conn_idle),
 	CHECK_CASE(conn_gone_and_admin),
 };

@@ -210,6 +210,9 @@ static void relay_report(struct gw *g, struct report_info ri)
 	r.ended[RLE_SERVER_GONE] = 4;
 	ri.relay = &r;
 	ri.relay_policy = "203.0.113.2,auto";
+	ri.fastpath = "on";
+	ri.fp.calls = 5;
+	ri.fp.install_us_max = 321;
 
 	/* calls: translated rows first, then relayed ones, same columns. */
 	out = run(g, &ri, "calls", &rc_);
@@ -263,12 +266,19 @@ static void relay_report(struct gw *g, struct report_info ri)
 	out = run(g, &ri, "status", &rc_);
 	CHECK(strstr(out, "\nrelay 203.0.113.2,auto: connections 2, calls 3 "
 		      "(established 1) of 4\n") != NULL);
+	CHECK(strstr(out, "\nfast path on: 5 calls in the kernel's maps\n")
+	      != NULL);
 	free(out);
 	out = run(g, &ri, "status json", &rc_);
 	CHECK(json_balanced(out));
 	CHECK(strstr(out, "\"relay_policy\":\"203.0.113.2,auto\",\"relay_conns\":2,"
 		      "\"relay_calls_active\":3,\"relay_calls_established\":1,"
-		      "\"relay_max_calls\":4}") != NULL);
+		      "\"relay_max_calls\":4,\"fastpath\":true,"
+		      "\"fastpath_state\":\"on\",\"fastpath_calls\":5}") != NULL);
+	free(out);
+	out = run(g, &ri, "stats json", &rc_);
+	CHECK(json_balanced(out));
+	CHECK(strstr(out, ",\"fastpath_install_us_max\":321,") != NULL);
 	free(out);
 
 	/* stats: every counter and end reason, by name. */
@@ -379,8 +389,10 @@ static void relay_report(struct gw *g, struct report_info ri)
 	/* Without a relay: policy "off", zero counters, nothing to clear. */
 	ri.relay = NULL;
 	ri.relay_policy = NULL;
+	ri.fastpath = "unavailable: cannot run nft";
 	out = run(g, &ri, "status", &rc_);
 	CHECK(strstr(out, "\nrelay off\n") != NULL);
+	CHECK(strstr(out, "\nfast path unavailable: cannot run nft\n") != NULL);
 	free(out);
 	out = run(g, &ri, "status json", &rc_);
 	CHECK(strstr(out, "\"relay_policy\":\"off\",\"relay_conns\":0,"
