@@ -56,6 +56,10 @@ END {
 	}
 }' "$csv" >"$agg"
 
+num() {  # num DECIMALS VALUE: VALUE rounded, or - when there is none
+	if [ -z "$2" ] || [ "$2" = - ]; then echo -; else printf "%.${1}f" "$2"; fi
+}
+
 ratio() {  # ratio MODE DIR SIZE COLUMN: the median over the helper's, or -
 	awk -F'\t' -v m="$1" -v d="$2" -v s="$3" -v c="$4" '
 		$1 == "helper" && $2 == d && $3 == s { h = $c }
@@ -85,9 +89,9 @@ ratio() {  # ratio MODE DIR SIZE COLUMN: the median over the helper's, or -
 				continue
 			fi
 			printf '| %s | %s B | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' \
-				"$mode" "$size" "$(printf '%.0f' "$pps")" "$(ratio "$mode" "$dir" "$size" 4)" \
-				"$(printf '%.2f' "$uloss")" "$cpu" "$(ratio "$mode" "$dir" "$size" 7)" \
-				"$floss" "$p50" "$p99" "$n"
+				"$mode" "$size" "$(num 0 "$pps")" "$(ratio "$mode" "$dir" "$size" 4)" \
+				"$(num 2 "$uloss")" "$(num 2 "$cpu")" "$(ratio "$mode" "$dir" "$size" 7)" \
+				"$(num 2 "$floss")" "$(num 0 "$p50")" "$(num 0 "$p99")" "$n"
 		done
 		echo
 	done
@@ -139,8 +143,8 @@ if command -v gnuplot >/dev/null; then
 	sizes=$(cut -f3 "$agg" | awk '!x[$0]++' | tr '\n' ' ')
 	{
 		printf 'mode'
-		for s in $sizes; do printf '\tpps%s' "$s"; done
-		for s in $sizes; do printf '\tcpu%s' "$s"; done
+		for s in $sizes; do printf '\t%s B' "$s"; done
+		for s in $sizes; do printf '\t%s B' "$s"; done
 		echo
 		for m in $(awk -F'\t' '$2 == "out" {print $1}' "$agg" | awk '!x[$0]++'); do
 			printf '%s' "$m"
@@ -158,6 +162,7 @@ if command -v gnuplot >/dev/null; then
 set terminal pngcairo size 1100,450 noenhanced font ",10"
 set output "$prefix.png"
 set multiplot layout 1,2 title "pptpgw data plane, inside -> server, medians ($(date -u +%Y-%m-%d))"
+set datafile separator "\t"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
