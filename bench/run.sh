@@ -22,7 +22,7 @@
 # Writes bench/results/dataplane-<stamp>.{md,csv,png,log} and the same as
 # dataplane.{md,csv,png} (the latest run).  If bench/cpload.sh exists, it
 # runs after the data plane (control-plane load) and its Markdown and CSV
-# join the results (see bench/README.md for that contract).
+# join the results (see bench/README.md).
 #
 # Environment:
 #   MODES ("plain helper fastpath queue relay"), SIZES ("64 1400"),
@@ -283,6 +283,8 @@ session() {
 	if [ "$mode" != plain ] && [ "$mode" != helper ]; then
 		log "$mode: pptpgw queue_dropped=$(gwstat queue_dropped 2>/dev/null)" \
 			"calls=$(ctl_json status .calls 2>/dev/null)"
+		# everything pptpgw counted (queue, fast path, relay), for the log
+		ctl --json stats 2>/dev/null | jq -c . >>"$LOG" 2>&1
 		stop_pptpgw
 	fi
 	speakers CONT
@@ -301,13 +303,19 @@ for rep in $(seq 1 "$REPEAT"); do
 done
 log "data plane done in $(($(date +%s) - T0)) s; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# The control-plane load generator (another part of issue 9), if present:
-# it writes $OUT/cpload-$STAMP.md and .csv.
+# The control-plane load generator (issue 9, item 3, its other half), if
+# present: `OUT=DIR bench/cpload.sh BUILD_DIR` writes DIR/cpload.md and
+# DIR/cpload.csv; they join this run's results as cpload-<stamp>.*.
 CPLOAD_MD=""
 if [ -f "$here/cpload.sh" ] && [ "${NO_CPLOAD:-0}" != 1 ]; then
 	log "control plane: bench/cpload.sh"
-	if STAMP=$STAMP bash "$here/cpload.sh" "$BUILD" "$OUT" 2>>"$LOG"; then
-		CPLOAD_MD="$OUT/cpload-$STAMP.md"
+	touch "$E2E_RUN/cpload.start"
+	if OUT="$OUT" STAMP="$STAMP" bash "$here/cpload.sh" "$BUILD" >>"$LOG" 2>&1; then
+		for f in md csv; do
+			[ "$OUT/cpload.$f" -nt "$E2E_RUN/cpload.start" ] &&
+				cp "$OUT/cpload.$f" "$OUT/cpload-$STAMP.$f"
+		done
+		[ -f "$OUT/cpload-$STAMP.md" ] && CPLOAD_MD="$OUT/cpload-$STAMP.md"
 	else
 		log "bench/cpload.sh failed (see $LOG)"
 	fi
