@@ -83,7 +83,7 @@ ratio() {  # ratio MODE DIR SIZE COLUMN: the median over the helper's, or -
 		echo
 		echo "| mode | payload | delivered pps, unlimited | x helper | loss % | CPU us/pkt at fixed load | x helper | loss % at fixed load | latency p50 / p99 us | runs |"
 		echo "|---|---|---|---|---|---|---|---|---|---|"
-		awk -F'\t' -v d="$dir" '$2 == d' "$agg" | while IFS=$'\t' read -r mode _ size pps uloss rdrop cpu floss p50 p99 n status; do
+		awk -F'\t' -v d="$dir" '$2 == d' "$agg" | while IFS=$'\t' read -r mode _ size pps uloss _ cpu floss p50 p99 n status; do
 			if [ "$status" != ok ]; then
 				echo "| $mode | $size B | $status | | | | | | | 0 |"
 				continue

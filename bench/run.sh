@@ -157,8 +157,11 @@ learn_call() {
 	H_OUT_CALL=$(field "$lh" out_call) H_IN_CALL=$(field "$lh" in_call)
 	S_OUT_CALL=$(field "$lsv" out_call) S_IN_CALL=$(field "$lsv" in_call)
 	S_OUT_DST=$(field "$lsv" out_dst)
-	# continue each stream where the paused speaker left it
+	# continue each stream where the paused speaker left it (point reads
+	# them as NEXT_SEQ_$dir)
+	# shellcheck disable=SC2034
 	NEXT_SEQ_out=$(($(field "$lh" out_seq) + 1))
+	# shellcheck disable=SC2034
 	NEXT_SEQ_in=$(($(field "$lsv" out_seq) + 1))
 	# the load goes nowhere past the receiver's tap: not into pptpctrl or pptp
 	srv_exec iptables -t raw -A PREROUTING -p gre -j DROP
@@ -179,7 +182,7 @@ cpu_ours() { echo "$1 $2" | awk '{print $6 - $3, $4 - $1, $5 - $2}'; }
 RUN_ID=0
 # point MODE REP DIR SIZE LOAD: one measurement; one CSV row.
 point() {
-	local mode=$1 rep=$2 dir=$3 size=$4 load=$5 rate=0 k
+	local mode=$1 rep=$2 dir=$3 size=$4 load=$5 rate=0
 	local r_ns r_call dst call seq c0 c1 c2 c3 s r
 	local -a s_run
 	RUN_ID=$((RUN_ID + 1))
@@ -204,7 +207,7 @@ point() {
 		>"$E2E_RUN/recv.out" 2>>"$LOG" &
 	local rp=$!
 	E2E_PIDS+=("$rp")
-	for k in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ -e "$E2E_RUN/recv.ready" ] && break
 		sleep 0.05
 	done

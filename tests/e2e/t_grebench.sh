@@ -49,7 +49,7 @@ ip -n "$B" link set lo up
 # The receiver taps the device; the stack behind it need not see the load.
 ip netns exec "$B" iptables -t raw -A PREROUTING -p gre -j DROP
 ip netns exec "$A" iptables -t raw -A PREROUTING -p gre -j DROP
-for k in $(seq 1 50); do
+for _ in $(seq 1 50); do
 	ip -n "$A" link show a0 | grep -q 'state UP' && break
 	sleep 0.1
 done
@@ -70,7 +70,7 @@ recv_start() {
 		--ready "$RUN/ready" "$@" >"$RUN/recv.out" &
 	RPID=$!
 	PIDS+=("$RPID")
-	for k in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		[ -e "$RUN/ready" ] && return 0
 		sleep 0.05
 	done
