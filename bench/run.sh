@@ -130,7 +130,7 @@ speakers() {
 # learn_call: start the call, learn its IDs and sequence numbers at both
 # ends (host: H_*, server: S_*), pause the speakers.  1 if it did not come up.
 learn_call() {
-	local hr="$E2E_RUN/learn-h" sr="$E2E_RUN/learn-s" k lh lsv
+	local hr="$E2E_RUN/learn-h" sr="$E2E_RUN/learn-s" lh lsv
 	rm -f "$hr".* "$sr".*
 	host_exec 1 "$GREBENCH" learn --iface "$HOST_IF" --min 20 --tail 1 --timeout 40 \
 		--ready "$hr.ready" >"$hr.out" 2>>"$LOG" &
@@ -142,7 +142,7 @@ learn_call() {
 	start_pptpd 2>>"$LOG"
 	start_client 1 2>>"$LOG"
 	# both ends have seen 20 frames each way: the call carries data
-	for k in $(seq 1 400); do
+	for _ in $(seq 1 400); do
 		[ -e "$hr.ready" ] && [ -e "$sr.ready" ] && break
 		kill -0 "$ph" 2>/dev/null || kill -0 "$ps" 2>/dev/null || break
 		sleep 0.1
