@@ -52,10 +52,10 @@ if [ "${NO_DEPS:-0}" != 1 ]; then
 	"$top/scripts/deps.sh" || exit 1
 	if ! command -v gnuplot >/dev/null; then
 		echo "installing gnuplot-nox (the chart)" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 \
 			gnuplot-nox >/dev/null ||
 			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-				apt-get install -y -qq --no-install-recommends gnuplot-nox >/dev/null; } ||
+				apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 gnuplot-nox >/dev/null; } ||
 			echo "bench: no gnuplot: no chart" >&2
 	fi
 fi
