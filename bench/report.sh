@@ -56,6 +56,13 @@ END {
 	}
 }' "$csv" >"$agg"
 
+over_plain() {  # over_plain MODE DIR SIZE: CPU us/pkt beyond plain routing's, or -
+	awk -F'\t' -v m="$1" -v d="$2" -v s="$3" '
+		$1 == "plain" && $2 == d && $3 == s { p = $7 }
+		$1 == m && $2 == d && $3 == s { v = $7 }
+		END { if (p != "" && p != "-" && v != "" && v != "-") printf "%+.2f", v - p; else printf "-" }' "$agg"
+}
+
 num() {  # num DECIMALS VALUE: VALUE rounded, or - when there is none
 	if [ -z "$2" ] || [ "$2" = - ]; then echo -; else printf "%.${1}f" "$2"; fi
 }
@@ -81,16 +88,17 @@ ratio() {  # ratio MODE DIR SIZE COLUMN: the median over the helper's, or -
 			echo "### Server -> inside host"
 		fi
 		echo
-		echo "| mode | payload | delivered pps, unlimited | x helper | loss % | CPU us/pkt at fixed load | x helper | loss % at fixed load | latency p50 / p99 us | runs |"
-		echo "|---|---|---|---|---|---|---|---|---|---|"
+		echo "| mode | payload | delivered pps, unlimited | x helper | loss % | CPU us/pkt at fixed load | x helper | over plain | loss % at fixed load | latency p50 / p99 us | runs |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		awk -F'\t' -v d="$dir" '$2 == d' "$agg" | while IFS=$'\t' read -r mode _ size pps uloss _ cpu floss p50 p99 n status; do
 			if [ "$status" != ok ]; then
-				echo "| $mode | $size B | $status | | | | | | | 0 |"
+				echo "| $mode | $size B | $status | | | | | | | | 0 |"
 				continue
 			fi
-			printf '| %s | %s B | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' \
+			printf '| %s | %s B | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' \
 				"$mode" "$size" "$(num 0 "$pps")" "$(ratio "$mode" "$dir" "$size" 4)" \
 				"$(num 2 "$uloss")" "$(num 2 "$cpu")" "$(ratio "$mode" "$dir" "$size" 7)" \
+				"$(over_plain "$mode" "$dir" "$size")" \
 				"$(num 2 "$floss")" "$(num 0 "$p50")" "$(num 0 "$p99")" "$n"
 		done
 		echo
@@ -101,7 +109,8 @@ ratio() {  # ratio MODE DIR SIZE COLUMN: the median over the helper's, or -
 	echo "*CPU us/pkt*: at the fixed load, the CPU time of the benchmark's processes and"
 	echo "ksoftirqd (softirq work is charged to the task it interrupts), less their idle"
 	echo "rate just before, per delivered packet: the sender, the receiver, the gateway"
-	echo "and the kernel's path together, so modes compare (see bench/README.md)."
+	echo "and the kernel's path together, so modes compare (see bench/README.md); *over"
+	echo "plain*: that less plain routing's, the cost of the gateway's translation."
 	echo "*latency*: payload timestamp to the receiver reading it, at the fixed load; it"
 	echo "includes the receiver's wakeup: compare with plain routing."
 	echo
