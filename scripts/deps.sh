@@ -11,7 +11,9 @@ pkgs=(build-essential cmake pkg-config
       pptpd pptp-linux
       # the Debian package (cpack's DEB generator and dpkg-shlibdeps), and
       # the checks of its man pages and unit
-      file dpkg-dev man-db systemd
+      file dpkg-dev man-db systemd lintian
+      # the system test: a Debian 12 tree booted with systemd-nspawn
+      debootstrap systemd-container
       # the fuzz targets (libFuzzer comes with clang's runtime, below)
       clang)
 

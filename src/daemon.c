@@ -613,6 +613,12 @@ int daemon_run(struct pptpgw_cfg *cfg)
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
+	/*
+	 * A peer that goes away before its answer (pptpgwctl, a /metrics
+	 * scraper, a relayed client) must cost a write error, not the process:
+	 * libevent writes sockets with writev, which raises SIGPIPE.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	d->started = now_ms();
 	relay_select_init(&d->relayed, &cfg->relay);
 	event_set_log_callback(libevent_log);

@@ -400,7 +400,7 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 	fprintf(f, "pptpgw_queue_user_dropped_total %llu\n",
 		(unsigned long long)ri->queue_user_dropped);
 	metric_head(f, "queue_errors_total", "counter",
-		    "Verdicts that could not be sent.");
+		    "Failed verdict sends (retried), refused or lost verdicts.");
 	fprintf(f, "pptpgw_queue_errors_total %llu\n",
 		(unsigned long long)ri->queue_errors);
 	metric_head(f, "fastpath_up", "gauge",

@@ -20,6 +20,10 @@ void packetpath_verdict(struct packetpath *pp, struct gw_pkt *p,
 			      p->modified ? p->data : NULL, p->len);
 	else
 		queue_verdict(pp->queue, p->id, QUEUE_DROP, 0, NULL, 0);
+	/*
+	 * The verdict may wait for the end of the receive batch, but the
+	 * queue copies a payload outside its own buffer: the copy can go.
+	 */
 	if (p->on_heap)
 		free(p);
 }

@@ -12,20 +12,41 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "log.h"
+#include "wire/vbatch.h"
 
+/* Packets received per wakeup: the other events of the loop stay alive. */
 #define QUEUE_BUDGET 64
+/* One queued packet's message: the copy range plus its attributes. */
+#define QUEUE_MSG_MAX (0xffff + 4096)
+/*
+ * The receive buffer holds a whole batch: payloads rewritten in place are
+ * referenced by the verdict batch until it is sent.
+ */
+#define QUEUE_RXBUF (256 << 10)
+/* Verdicts and bytes batched before a send (held TCP copies are inline). */
+#define QUEUE_VB_RECS 256
+#define QUEUE_VB_BYTES (160 << 10)
+#define QUEUE_SEND_MAX (256 << 10)
+#define QUEUE_SOCKBUF (8 << 20)
+/* Immediate retries of a send the kernel refused for want of memory. */
+#define QUEUE_SEND_TRIES 3
+#define QUEUE_RETRY_MS 10
 
 struct queue {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint16_t num;
 	uint32_t seq;
-	struct event *ev;
+	struct event *ev, *retry;
 	queue_handler handler;
 	void *arg;
 	char *buf;
 	size_t bufsz;
+	struct vbatch vb;
+	int in_rx;              /* dispatching a receive batch */
+	int stalled;            /* verdicts failed to go: reading stopped */
 	uint64_t errors;
+	uint64_t lost;
 };
 
 /* Send a config message and wait for the kernel's acknowledgement. */
@@ -96,44 +117,150 @@ static int on_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+/* One datagram of verdicts to the kernel. */
+static ssize_t send_verdicts(void *arg, const struct iovec *iov, int niov,
+			     size_t len)
 {
 	struct queue *q = arg;
-	int i;
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to),
+			     .msg_iov = (struct iovec *)iov,
+			     .msg_iovlen = (size_t)niov };
+	int tries = 0;
+	ssize_t n;
+
+	(void)len;
+	for (;;) {
+		n = sendmsg(mnl_socket_get_fd(q->nl), &mh, 0);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		q->errors++;
+		/* Short of memory (kernel or socket): it may pass at once. */
+		if ((errno != ENOBUFS && errno != ENOMEM && errno != EAGAIN) ||
+		    ++tries == QUEUE_SEND_TRIES)
+			return -1;
+	}
+}
+
+/*
+ * Send the batched verdicts.  When the kernel keeps refusing, they stay
+ * pending (a lost verdict would hold its queue slot for good) and reading
+ * stops, which keeps the receive buffer they point into, until a timer
+ * gets them through.
+ */
+static int queue_flush(struct queue *q)
+{
+	static struct log_rl rl;
+	struct timeval tv = { 0, QUEUE_RETRY_MS * 1000 };
+	int err;
+
+	if (!vbatch_pending(&q->vb))
+		return 0;
+	if (vbatch_flush(&q->vb, send_verdicts, q) == 0)
+		return 0;
+	err = errno;
+	if (!q->stalled) {
+		q->stalled = 1;
+		event_del(q->ev);
+		log_limited(&rl, LOG_WARNING, "queue %u: %u verdicts not sent "
+			    "(%s), retrying", q->num, vbatch_pending(&q->vb),
+			    strerror(err));
+	}
+	evtimer_add(q->retry, &tv);
+	return -1;
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue *q = arg;
 
 	(void)fd;
 	(void)what;
-	/* A budget per wakeup keeps the other events of the loop alive. */
-	for (i = 0; i < QUEUE_BUDGET; i++) {
-		int n = (int)recv(mnl_socket_get_fd(q->nl), q->buf, q->bufsz,
-				  MSG_DONTWAIT);
+	if (queue_flush(q) < 0)
+		return;
+	q->stalled = 0;
+	event_add(q->ev, NULL);
+}
 
+/*
+ * Drain the socket into one buffer, message after message, and answer the
+ * whole batch with as few sends as the verdict batch allows.
+ */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue *q = arg;
+	size_t off = 0;
+	int i;
+
+	(void)what;
+	if (queue_flush(q) < 0)
+		return;
+	q->in_rx = 1;
+	for (i = 0; i < QUEUE_BUDGET && !q->stalled; i++) {
+		ssize_t n;
+
+		if (q->bufsz - off < QUEUE_MSG_MAX) {
+			/* The buffer is reused: what points into it goes first. */
+			if (queue_flush(q) < 0)
+				break;
+			off = 0;
+		}
+		n = recv(fd, q->buf + off, q->bufsz - off, MSG_DONTWAIT);
 		if (n < 0) {
+			if (errno == EINTR)
+				continue;
 			if (errno == ENOBUFS) {
 				q->errors++;
 				continue;
 			}
 			break;
 		}
-		mnl_cb_run(q->buf, (size_t)n, 0, q->portid, on_msg, q);
+		/* An error message: the kernel refused one of our verdicts. */
+		if (mnl_cb_run(q->buf + off, (size_t)n, 0, q->portid, on_msg,
+			       q) < 0)
+			q->errors++;
+		off += MNL_ALIGN((size_t)n);
 	}
+	q->in_rx = 0;
+	queue_flush(q);
+}
+
+/* Datagrams of verdicts no larger than the send buffer takes. */
+static void queue_fit_send(struct queue *q, int fd)
+{
+	int sz = 0;
+	socklen_t n = sizeof(sz);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, &n) < 0 || sz < 4096)
+		return;
+	if ((size_t)sz - 1024 < q->vb.max_send)
+		q->vb.max_send = (size_t)sz - 1024;
 }
 
 struct queue *queue_start(struct event_base *base, uint16_t num, uint32_t maxlen,
 		      queue_handler h, void *arg)
 {
 	struct queue *q = calloc(1, sizeof(*q));
-	int one = 1, rcv = 8 << 20;
+	int one = 1, sz = QUEUE_SOCKBUF;
+	int fd;
 
 	if (!q)
 		return NULL;
 	q->num = num;
 	q->handler = h;
 	q->arg = arg;
-	q->bufsz = 0xffff + (MNL_SOCKET_BUFFER_SIZE / 2);
+	q->bufsz = QUEUE_RXBUF;
 	q->buf = malloc(q->bufsz);
+	if (!q->buf || vbatch_init(&q->vb, num, QUEUE_VB_BYTES, QUEUE_VB_RECS,
+				   QUEUE_SEND_MAX) < 0) {
+		log_err("queue %u: out of memory", num);
+		goto fail;
+	}
+	vbatch_keep(&q->vb, q->buf, q->bufsz);
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!q->buf || !q->nl) {
+	if (!q->nl) {
 		log_err("queue %u: cannot open netlink: %s", num,
 			strerror(errno));
 		goto fail;
@@ -143,17 +270,31 @@ struct queue *queue_start(struct event_base *base, uint16_t num, uint32_t maxlen
 		goto fail;
 	}
 	q->portid = mnl_socket_get_portid(q->nl);
-	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
-		   sizeof(rcv));
+	fd = mnl_socket_get_fd(q->nl);
+	/*
+	 * A full socket buffer costs the packets it drops (counted by the
+	 * kernel, see queue_kernel_drops) and not a failed receive.
+	 */
+	if (mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one,
+				  sizeof(one)) < 0)
+		log_warn("queue %u: NETLINK_NO_ENOBUFS: %s", num,
+			 strerror(errno));
+	/* A burst waits in the buffer instead of being dropped. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	/* A datagram of verdicts must fit the send buffer. */
+	sz = 2 * QUEUE_SEND_MAX;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	queue_fit_send(q, fd);
 	if (configure(q, maxlen) < 0) {
 		log_err("queue %u: cannot bind (is another program using it?)",
 			num);
 		goto fail;
 	}
-	q->ev = event_new(base, mnl_socket_get_fd(q->nl), EV_READ | EV_PERSIST,
-			  on_readable, q);
-	if (!q->ev || event_add(q->ev, NULL) < 0)
+	q->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, q);
+	q->retry = evtimer_new(base, on_retry, q);
+	if (!q->ev || !q->retry || event_add(q->ev, NULL) < 0)
 		goto fail;
 	return q;
 fail:
@@ -161,28 +302,39 @@ fail:
 	return NULL;
 }
 
+/*
+ * In a receive batch the verdict waits for the batch's send; any other
+ * (a held TCP segment released by a timer or a later packet's event) goes
+ * at once.  Full: the batch goes first; failing that it grows, since a
+ * dropped verdict would hold its packet's queue slot for good.
+ */
 int queue_verdict(struct queue *q, uint32_t id, enum queue_verdict_kind v,
 		uint32_t mark, const uint8_t *data, size_t len)
 {
-	static const int nf[] = { NF_DROP, NF_ACCEPT, NF_REPEAT };
-	char buf[0x10000 + 1024];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT, q->num);
+	static const uint32_t nf[] = { NF_DROP, NF_ACCEPT, NF_REPEAT };
 
-	nfq_nlmsg_verdict_put(nlh, (int)id, nf[v]);
-	if (mark)
-		nfq_nlmsg_verdict_put_mark(nlh, mark);
-	if (data)
-		nfq_nlmsg_verdict_put_pkt(nlh, data, (uint32_t)len);
-	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0) {
-		q->errors++;
-		return -1;
+	if (vbatch_add(&q->vb, id, nf[v], mark, data, len) < 0) {
+		if (queue_flush(q) < 0 && vbatch_grow(&q->vb) < 0) {
+			static struct log_rl rl;
+
+			q->lost++;
+			log_limited(&rl, LOG_ERR, "queue %u: out of memory: "
+				    "verdict for packet %u lost", q->num, id);
+			return -1;
+		}
+		if (vbatch_add(&q->vb, id, nf[v], mark, data, len) < 0) {
+			q->lost++;
+			return -1;
+		}
 	}
+	if (!q->in_rx)
+		return queue_flush(q);
 	return 0;
 }
 
 uint64_t queue_errors(const struct queue *q)
 {
-	return q->errors;
+	return q->errors + q->lost;
 }
 
 void queue_kernel_drops(uint16_t num, uint64_t *full, uint64_t *user)
@@ -209,7 +361,12 @@ void queue_stop(struct queue *q)
 		return;
 	if (q->ev)
 		event_free(q->ev);
+	if (q->retry)
+		event_free(q->retry);
 	if (q->nl) {
+		/* Whatever is still pending goes before the unbind. */
+		if (q->vb.buf)
+			vbatch_flush(&q->vb, send_verdicts, q);
 		if (q->buf) {
 			struct nlmsghdr *nlh = nfq_nlmsg_put(q->buf,
 							     NFQNL_MSG_CONFIG,
@@ -219,6 +376,7 @@ void queue_stop(struct queue *q)
 		}
 		mnl_socket_close(q->nl);
 	}
+	vbatch_free(&q->vb);
 	free(q->buf);
 	free(q);
 }

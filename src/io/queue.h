@@ -30,11 +30,20 @@ enum queue_verdict_kind { QUEUE_DROP, QUEUE_ACCEPT, QUEUE_REPEAT };
 
 /*
  * data is the packet to send instead of the original, or NULL.  mark, if
- * not 0, becomes the packet's mark.
+ * not 0, becomes the packet's mark.  Given while the queue hands packets
+ * up, the verdict joins the batch sent when that receive batch is done
+ * (data may then point into the packet handed up; anything else is
+ * copied); given at any other time it is sent at once.  A send the kernel
+ * refuses is retried (the verdict stays pending, and no packet is read
+ * meanwhile); -1 only when the verdict could not even be kept (out of
+ * memory).
  */
 int queue_verdict(struct queue *q, uint32_t id, enum queue_verdict_kind v,
 		uint32_t mark, const uint8_t *data, size_t len);
-/* Verdicts that could not be sent, and receive buffer overruns. */
+/*
+ * Failed verdict sends (each retried until it passes), verdicts the kernel
+ * refused or that were lost for want of memory, receive buffer overruns.
+ */
 uint64_t queue_errors(const struct queue *q);
 
 /*

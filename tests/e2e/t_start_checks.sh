@@ -69,6 +69,20 @@ expect "a second pptpgw on the same queue refuses to start, exit 78 ($st)" \
 	eval '[ "$st" = 78 ] && said "queue 1723 is in use"'
 expect "the first one still runs" gw_alive
 
+# ---- clients that leave before their answer: the control socket and
+# /metrics write to a closed peer; that must not end pptpgw (SIGPIPE).
+hang_up_early() {
+	kill -STOP "$PPTPGW_PID"
+	timeout 0.5 "$PPTPGWCTL" -s "$GW_SOCK" stats >/dev/null 2>&1
+	gw_exec timeout 0.5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9723 &&
+		printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && exec 3>&-' 2>/dev/null
+	kill -CONT "$PPTPGW_PID"
+	sleep 0.5
+}
+hang_up_early
+expect "clients leaving before their answer (control socket, /metrics) do not end pptpgw" gw_alive
+expect "... which still answers" ctl status
+
 # ---- pptpgwctl: not running, and not allowed
 "$PPTPGWCTL" -s "$E2E_RUN/none.sock" status >"$out" 2>&1
 expect "pptpgwctl without a daemon: 'daemon not running'" said "daemon not running: no socket"
