@@ -43,7 +43,7 @@ install() {
 	fi
 	[ -n "${PPTPGW_APT_UPDATED:-}" ] || apt-get update -qq
 	PPTPGW_APT_UPDATED=1
-	apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+	apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 "$@" >/dev/null
 	if [ $had_policy = 0 ]; then
 		rm -f /usr/sbin/policy-rc.d
 		trap - EXIT
