@@ -30,7 +30,9 @@
 #   point), REPEAT (3), FIXED_PPS (20000), BASE_S (2: idle seconds before a
 #   fixed-load point, whose CPU is subtracted), OUT (bench/results),
 #   NO_DEPS=1 (skip scripts/deps.sh and apt-get), NO_BUILD=1 (skip the build),
-#   NO_CPLOAD=1 (skip bench/cpload.sh), E2E_KEEP=1 (keep the lab's run dir).
+#   NO_CPLOAD=1 (skip bench/cpload.sh), E2E_KEEP=1 (keep the lab's run dir),
+#   PERF_DIR=DIR (a system-wide `perf record -g` of each unlimited point into
+#   DIR/MODE-DIR-SIZE.data, for `perf report`).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -212,9 +214,17 @@ point() {
 		sleep 0.05
 	done
 	[ "$load" = fixed ] && c2=$(cpu_sample)
+	local pp=""
+	if [ -n "${PERF_DIR:-}" ] && [ "$load" = unlimited ]; then
+		# a system-wide profile of the point, to explain a gap (bench/README.md)
+		perf record -q -a -g -e cpu-clock -o "$PERF_DIR/$mode-$dir-$size.data" \
+			-- sleep "$POINT_S" >/dev/null 2>>"$LOG" &
+		pp=$!
+	fi
 	s=$("${s_run[@]}" "$GREBENCH" send --dst "$dst" --call-id "$call" --seq "$seq" \
 		--size "$size" --rate "$rate" --seconds "$POINT_S" --run "$RUN_ID" 2>>"$LOG")
 	wait "$rp"
+	[ -z "$pp" ] || wait "$pp"
 	[ "$load" = fixed ] && c3=$(cpu_sample)
 	r=$(cat "$E2E_RUN/recv.out")
 	printf -v "$seqvar" '%s' "$(field "$s" next_seq)"

@@ -127,6 +127,8 @@ expect "upgrade: restarted, the running binary is the new one" \
 # ---- remove: daemon and rules gone; purge: nothing left
 systemctl enable pptpgw 2>/dev/null
 expect "apt-get remove" apt_quiet remove pptpgw
+e2e_log "after remove: process $(pgrep -x pptpgw || echo none), rules $(our_rules)," \
+	"table $(fast_table && echo present || echo gone), unit $(systemctl is-active pptpgw)"
 expect "remove: no pptpgw process, no rules, no table" \
 	eval '! pgrep -x pptpgw >/dev/null && [ "$(our_rules)" = 0 ] && ! fast_table'
 expect "apt-get purge" apt_quiet purge pptpgw

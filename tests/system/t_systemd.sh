@@ -89,12 +89,15 @@ if [ -z "$leader" ]; then
 	echo "SKIP: this machine cannot boot a container with systemd-nspawn"
 	exit 77
 fi
-in_ct() { nsenter -t "$leader" -m -u -i -n -p -- "$@"; }
+# -r -w: the container's own root and working directory. Entering its mount
+# namespace alone leaves the root at that namespace's first mount, which is
+# the container's only when this script runs in the machine's own root (in
+# a chroot it is the machine's, whose /run has no systemd: "offline").
+in_ct() { nsenter -t "$leader" -m -u -i -n -p -r -w -- "$@"; }
 # Its manager answers once its own socket is up; then wait for the boot.
 state=""
 for k in $(seq 1 90); do
-	state=$(nsenter -t "$leader" -m -u -i -n -p -- \
-		timeout 5 systemctl is-system-running 2>/dev/null)
+	state=$(in_ct timeout 5 systemctl is-system-running 2>/dev/null)
 	case $state in
 	running|degraded|maintenance|stopping) break ;;
 	esac
@@ -103,12 +106,18 @@ done
 say "container booted: $state"
 case $state in
 running|degraded) ;;
-*)
+initializing|starting)
 	# The machine, not the package: say so, and skip.
 	tail -n 40 "$work/nspawn.log" >&2
 	say "the container's systemd did not come up (state '${state:-none}')"
 	echo "SKIP: systemd did not boot in the container on this machine"
 	exit 77 ;;
+*)
+	# The container runs but its manager cannot be asked: this script's
+	# fault (a skip here once hid exactly that), not the machine's.
+	tail -n 20 "$work/nspawn.log" >&2
+	say "FAIL: cannot ask the container's systemd (state '${state:-none}')"
+	exit 1 ;;
 esac
 [ "$state" = degraded ] && in_ct systemctl --failed --no-legend >&2
 
