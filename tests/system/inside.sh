@@ -119,10 +119,12 @@ systemctl start pptpgw
 old=$(unit MainPID)
 expect "apt-get install of a newer version" apt_quiet install "$deb2"
 new=$(unit MainPID)
+# The same file (device and inode), not the same name: seen from a chroot,
+# readlink names the file by the machine's path.
 exe=$(readlink "/proc/$new/exe" 2>/dev/null)
 e2e_log "upgrade: MainPID $old -> $new, exe $exe"
 expect "upgrade: restarted, the running binary is the new one" \
-	eval '[ "$new" != 0 ] && [ "$new" != "$old" ] && [ "$exe" = /usr/sbin/pptpgw ]'
+	eval '[ "$new" != 0 ] && [ "$new" != "$old" ] && [ "/proc/$new/exe" -ef /usr/sbin/pptpgw ]'
 
 # ---- remove: daemon and rules gone; purge: nothing left
 systemctl enable pptpgw 2>/dev/null
