@@ -100,6 +100,7 @@ static void relay_rules_cfg(struct daemon *d, struct rules_cfg *rc,
 	rc->relay_port = d->cfg->relay.port;
 	rc->relay_servers = servers;
 	rc->nrelay = relay_select_servers(&d->relayed, servers);
+	rc->gre_untracked = d->fast != NULL;
 }
 
 /* The relay policy changed: its text, and the rules if ours. */

@@ -29,9 +29,14 @@
 #define GET_MAX 512                      /* bytes of one GET request */
 #define RCVBUF_BYTES (4 << 20)           /* a slice's answers, with room */
 
-/* After the queue rules' raw notrack (-300) and conntrack, before the
- * mangle chains that queue GRE (-150). */
-#define FP_PRIORITY "-160"
+/*
+ * Prerouting: after defragmentation (-400), before the raw table (-300)
+ * and conntrack (-200), so that this chain untracks enhanced GRE itself
+ * (the queue rules then need no raw chain: a chain less for every
+ * packet).  Forward: before the mangle chain that queues GRE (-150).
+ */
+#define FP_PRE_PRIORITY "-310"
+#define FP_FWD_PRIORITY "-160"
 
 #define EGRE "ip protocol gre @th,0,32 & 0xef7fffff == 0x2001880b"
 
@@ -67,6 +72,11 @@ static void print_ifs(FILE *f, const struct fastpath_cfg *c)
 {
 	int i;
 
+	/* One name is one comparison; a set of them, a lookup. */
+	if (c->nwan == 1) {
+		fprintf(f, "\"%s\"", c->wan[0]);
+		return;
+	}
 	fprintf(f, "{ ");
 	for (i = 0; i < c->nwan; i++)
 		fprintf(f, "%s\"%s\"", i ? ", " : "", c->wan[i]);
@@ -90,13 +100,14 @@ void fastpath_print_nft(FILE *f, const struct fastpath_cfg *c)
 	fprintf(f, "\tmap out_addr {\n\t\ttypeof %s : ip saddr\n"
 		"\t\tcounter\n\t}\n", key);
 	fprintf(f, "\tchain prerouting {\n\t\ttype filter hook prerouting "
-		"priority " FP_PRIORITY "; policy accept;\n\t\tiifname ");
+		"priority " FP_PRE_PRIORITY "; policy accept;\n"
+		"\t\t" EGRE " notrack\n\t\tiifname ");
 	print_ifs(f, c);
 	fprintf(f, " " EGRE " ip daddr set %s map @in_addr "
 		"@th,48,16 set %s map @in_id meta mark set meta mark | 0x%x\n"
 		"\t}\n", key, key, c->mark);
 	fprintf(f, "\tchain forward {\n\t\ttype filter hook forward "
-		"priority " FP_PRIORITY "; policy accept;\n\t\toifname ");
+		"priority " FP_FWD_PRIORITY "; policy accept;\n\t\toifname ");
 	print_ifs(f, c);
 	fprintf(f, " " EGRE " ip saddr set %s map @out_addr "
 		"meta mark set meta mark | 0x%x\n\t}\n}\n", key, c->mark);

@@ -50,18 +50,27 @@ void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 	int i;
 
 	fprintf(f, "# pptpgw rules for iptables-restore --noflush\n");
-	fprintf(f, "*raw\n:PPTPGW-PRE - [0:0]\n");
-	fprintf(f, "-I PREROUTING -j PPTPGW-PRE\n");
-	fprintf(f, "-A PPTPGW-PRE -p gre -m u32 --u32 \"%s\" -j CT --notrack\n",
-		U32_EGRE);
+	if (!c->gre_untracked || c->relay)
+		fprintf(f, "*raw\n");
+	if (!c->gre_untracked) {
+		fprintf(f, ":PPTPGW-PRE - [0:0]\n-I PREROUTING -j PPTPGW-PRE\n");
+		fprintf(f, "-A PPTPGW-PRE -p gre -m u32 --u32 \"%s\" "
+			"-j CT --notrack\n", U32_EGRE);
+	}
 	if (c->relay) {
 		/* The relay's own GRE, sent from a raw socket. */
 		fprintf(f, ":PPTPGW-OUT - [0:0]\n-I OUTPUT -j PPTPGW-OUT\n");
 		fprintf(f, "-A PPTPGW-OUT -p gre -m u32 --u32 \"%s\" "
 			"-j CT --notrack\n", U32_EGRE);
 	}
-	fprintf(f, "COMMIT\n*mangle\n:PPTPGW-PRE - [0:0]\n:PPTPGW-FWD - [0:0]\n");
-	fprintf(f, "-I PREROUTING -j PPTPGW-PRE\n-I FORWARD -j PPTPGW-FWD\n");
+	if (!c->gre_untracked || c->relay)
+		fprintf(f, "COMMIT\n");
+	fprintf(f, "*mangle\n:PPTPGW-PRE - [0:0]\n:PPTPGW-FWD - [0:0]\n");
+	/* Only what comes in by a WAN is queued before routing: the rest
+	 * (all that goes out, at every packet's rate) skips the chain. */
+	for (i = 0; i < c->nwan; i++)
+		fprintf(f, "-I PREROUTING -i %s -j PPTPGW-PRE\n", c->wan[i]);
+	fprintf(f, "-I FORWARD -j PPTPGW-FWD\n");
 	/*
 	 * pptpgw gives accepted packets back with NF_REPEAT and this mark, so
 	 * they run the rest of the chain too (MSS clamping, marks of the
@@ -233,42 +242,83 @@ fail:
 	return -1;
 }
 
-static int ipt(const char *table, const char *a1, const char *a2,
-	       const char *a3, const char *a4)
+/* iptables -t table, then line split at spaces (no quoting). */
+static int ipt_line(const char *table, char *line)
 {
-	char *argv[] = { "iptables", "-w", "-t", (char *)table, (char *)a1,
-			 (char *)a2, (char *)a3, (char *)a4, NULL };
-	char sink[64];
+	char *argv[24] = { "iptables", "-w", "-t", (char *)table };
+	char sink[64], *tok, *save = NULL;
+	int n = 4;
 
-	if (!a3)
-		argv[6] = NULL;
+	for (tok = strtok_r(line, " ", &save); tok && n < 23;
+	     tok = strtok_r(NULL, " ", &save))
+		argv[n++] = tok;
+	argv[n] = NULL;
 	return run_cmd(argv, NULL, sink, sizeof(sink));
 }
 
+static int ipt(const char *table, const char *op, const char *chain)
+{
+	char *argv[] = { "iptables", "-w", "-t", (char *)table, (char *)op,
+			 (char *)chain, NULL };
+	char sink[64];
+
+	return run_cmd(argv, NULL, sink, sizeof(sink));
+}
+
+/*
+ * Deletes every rule of builtin that jumps to chain, whatever its matches
+ * (a run with other WAN interfaces may have left them), then the chain.
+ */
 static void remove_chain(const char *table, const char *builtin,
 			 const char *chain)
 {
-	int guard = 16;
+	char *list[] = { "iptables", "-w", "-t", (char *)table, "-S",
+			 (char *)builtin, NULL };
+	static char out[1 << 16];
+	char jump[64];
+	char *line, *next;
 
-	while (guard-- && ipt(table, "-D", builtin, "-j", chain) == 0)
-		;
-	ipt(table, "-F", chain, NULL, NULL);
-	ipt(table, "-X", chain, NULL, NULL);
+	snprintf(jump, sizeof(jump), " -j %s", chain);
+	if (run_cmd(list, NULL, out, sizeof(out)) == 0) {
+		for (line = out; line && *line; line = next) {
+			size_t len;
+
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = 0;
+			len = strlen(line);
+			if (strncmp(line, "-A ", 3) ||
+			    len < strlen(jump) ||
+			    strcmp(line + len - strlen(jump), jump))
+				continue;
+			line[1] = 'D';
+			ipt_line(table, line);
+		}
+	}
+	ipt(table, "-F", chain);
+	ipt(table, "-X", chain);
 }
 
 /* Our chains and the built-in chains that jump to them, per table. */
+enum { ANY_JUMP, RELAY_ONLY, TRACKED_ONLY, PER_WAN_IN };
 static const struct {
 	const char *table, *builtin, *chain;
-	int relay;
+	int when;
 } our_chains[] = {
-	{ "raw", "PREROUTING", "PPTPGW-PRE", 0 },
-	{ "raw", "OUTPUT", "PPTPGW-OUT", 1 },
-	{ "mangle", "PREROUTING", "PPTPGW-PRE", 0 },
-	{ "mangle", "FORWARD", "PPTPGW-FWD", 0 },
-	{ "filter", "FORWARD", "PPTPGW-FWD", 0 },
-	{ "filter", "INPUT", "PPTPGW-IN", 1 },
-	{ "nat", "PREROUTING", "PPTPGW-NAT", 1 },
+	{ "raw", "PREROUTING", "PPTPGW-PRE", TRACKED_ONLY },
+	{ "raw", "OUTPUT", "PPTPGW-OUT", RELAY_ONLY },
+	{ "mangle", "PREROUTING", "PPTPGW-PRE", PER_WAN_IN },
+	{ "mangle", "FORWARD", "PPTPGW-FWD", ANY_JUMP },
+	{ "filter", "FORWARD", "PPTPGW-FWD", ANY_JUMP },
+	{ "filter", "INPUT", "PPTPGW-IN", RELAY_ONLY },
+	{ "nat", "PREROUTING", "PPTPGW-NAT", RELAY_ONLY },
 };
+
+/* What rules_install put in, for a quick removal. */
+static struct {
+	char wan[RULES_MAX_WAN][16];
+	int nwan, gre_untracked;
+} installed;
 
 /*
  * Remove what rules_install put in, in one iptables-restore run (one
@@ -287,7 +337,10 @@ static int remove_installed(int with_relay)
 	if (!f)
 		return -1;
 	for (i = 0; i < sizeof(our_chains) / sizeof(our_chains[0]); i++) {
-		if (our_chains[i].relay && !with_relay)
+		int w, when = our_chains[i].when;
+
+		if ((when == RELAY_ONLY && !with_relay) ||
+		    (when == TRACKED_ONLY && installed.gre_untracked))
 			continue;
 		if (!table || strcmp(table, our_chains[i].table)) {
 			if (table)
@@ -295,9 +348,14 @@ static int remove_installed(int with_relay)
 			table = our_chains[i].table;
 			fprintf(f, "*%s\n", table);
 		}
-		fprintf(f, "-D %s -j %s\n-F %s\n-X %s\n",
-			our_chains[i].builtin, our_chains[i].chain,
-			our_chains[i].chain, our_chains[i].chain);
+		if (when != PER_WAN_IN)
+			fprintf(f, "-D %s -j %s\n", our_chains[i].builtin,
+				our_chains[i].chain);
+		for (w = 0; when == PER_WAN_IN && w < installed.nwan; w++)
+			fprintf(f, "-D %s -i %s -j %s\n", our_chains[i].builtin,
+				installed.wan[w], our_chains[i].chain);
+		fprintf(f, "-F %s\n-X %s\n", our_chains[i].chain,
+			our_chains[i].chain);
 	}
 	fprintf(f, "COMMIT\n");
 	fclose(f);
@@ -410,10 +468,16 @@ void rules_remove(void)
 
 int rules_install(const struct rules_cfg *c)
 {
-	int r;
+	int r, i;
 
 	tables_before = nft_tables_now();
 	rules_remove();
+	memset(&installed, 0, sizeof(installed));
+	for (i = 0; i < c->nwan && i < RULES_MAX_WAN; i++)
+		snprintf(installed.wan[i], sizeof(installed.wan[i]), "%s",
+			 c->wan[i]);
+	installed.nwan = i;
+	installed.gre_untracked = c->gre_untracked;
 	r = restore(rules_print_iptables, c);
 	if (r != 0) {
 		log_err("installing rules with iptables-restore failed (exit %d); "

@@ -23,6 +23,10 @@ struct rules_cfg {
 	int relay, relay_all, nrelay;
 	const uint32_t *relay_servers;     /* host order */
 	uint16_t relay_port;
+	/* The fast path's table untracks enhanced GRE itself (before the raw
+	 * table): no raw PREROUTING chain of ours, one chain less for every
+	 * packet. */
+	int gre_untracked;
 };
 
 void rules_print_iptables(FILE *f, const struct rules_cfg *c);

@@ -17,9 +17,14 @@ start_pptpgw
 rc=0
 during=$(ruleset)
 printf '%s\n' "$during" | grep -q 'NFQUEUE --queue-num 1723' || rc=1
-printf '%s\n' "$during" | grep -q -- '-j CT --notrack' || rc=1
 printf '%s\n' "$during" | grep -q 'MASQUERADE' || rc=1
-e2e_result "rules installed, host MASQUERADE kept" $rc
+# The fast path's table untracks enhanced GRE: no raw chain of ours; what
+# goes out never enters the mangle PREROUTING chain of ours.
+gw_exec nft list chain ip pptpgw_fp prerouting 2>/dev/null | grep -q 'notrack' || rc=1
+printf '%s\n' "$during" | grep -q -- '-j CT --notrack' && rc=1
+printf '%s\n' "$during" | grep -qx -- "-A PREROUTING -i $GW_WAN -j PPTPGW-PRE" || rc=1
+[ $rc = 0 ] || printf '%s\n' "$during" >&2
+e2e_result "rules installed (GRE untracked by the fast path's table), host MASQUERADE kept" $rc
 
 # /metrics on a shared host: 200 local clients that send a request head
 # without its end neither grow pptpgw nor keep a scrape out, and are all
@@ -38,6 +43,24 @@ rc=0
 grep -q "signal 15: shutting down" "$E2E_RUN/logs/gw_cmd.log" || rc=1
 [ -e "$GW_SOCK" ] && rc=1
 e2e_result "SIGTERM: rules and control socket removed, ruleset as before" $rc
+
+# Without the fast path, the raw chain untracks GRE, and goes at the stop.
+start_pptpgw --no-fastpath
+during=$(ruleset)
+printf '%s\n' "$during" | grep -q -- '-A PPTPGW-PRE -p gre .*-j CT --notrack'
+rc=$?
+stop_gw_cmd "$PPTPGW_PID"
+[ "$(ruleset)" = "$before" ] || rc=1
+e2e_result "--no-fastpath: GRE untracked by a raw chain of ours, removed on SIGTERM" $rc
+
+# A start cleans up what a killed run left, whatever WAN it had: here a
+# jump from an interface this run does not use.
+gw_exec iptables -t mangle -N PPTPGW-PRE
+gw_exec iptables -t mangle -I PREROUTING -i "$GW_LAN" -j PPTPGW-PRE
+start_pptpgw
+stop_gw_cmd "$PPTPGW_PID"
+[ "$(ruleset)" = "$before" ]
+e2e_result "a start removes a killed run's jumps from other interfaces" $?
 
 # With the relay: its redirect, input and raw output chains come and go too,
 # and the time it takes to stop is bounded (its goodbyes get 300 ms).
