@@ -34,7 +34,7 @@
 #   PERF_DIR=DIR (a system-wide `perf record -g` of each unlimited point into
 #   DIR/MODE-DIR-SIZE.data, for `perf report`).
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
 BUILD=${1:-$top/build}
 MODES=${MODES:-plain helper fastpath queue relay}
@@ -305,6 +305,8 @@ session() {
 	reset_run
 }
 
+# Sourced with BENCH_LIB=1 (bench/tcbpf/proto.sh): the functions only.
+[ "${BENCH_LIB:-0}" = 1 ] && return 0
 T0=$(date +%s)
 log "data plane: modes '$MODES', sizes '$SIZES', dirs '$DIRS', ${POINT_S}s points," \
 	"$REPEAT repeats, fixed load $FIXED_PPS pps; fast path in this pptpgw: $HAVE_FASTPATH"
