@@ -309,6 +309,58 @@ static void on_ct_gone(void *arg, const struct ct_tuple *t)
 		     t->orig_sport, now);
 }
 
+struct alive_keys {
+	struct gw_tcp_key *k;
+	size_t n, cap;
+	int nomem;
+};
+
+/* A flow conntrack has, as a record would be keyed: both placements. */
+static void on_ct_alive(void *arg, const struct ct_tuple *t)
+{
+	struct alive_keys *a = arg;
+
+	if (a->n + 2 > a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 256;
+		struct gw_tcp_key *k = realloc(a->k, cap * sizeof(*k));
+
+		if (!k) {
+			a->nomem = 1;
+			return;
+		}
+		a->k = k;
+		a->cap = cap;
+	}
+	a->k[a->n++] = (struct gw_tcp_key){ t->orig_src, t->orig_dst,
+					    t->orig_sport, t->orig_dport };
+	a->k[a->n++] = (struct gw_tcp_key){ t->reply_src, t->orig_src,
+					    t->reply_sport, t->orig_sport };
+}
+
+/*
+ * Destroy events were lost: a connection whose end went unheard would
+ * keep its record, and block a new connection on its 4-tuple, until its
+ * idle timeout.  Keep only what conntrack still has.
+ */
+static void on_ct_lost(void *arg)
+{
+	struct daemon *d = arg;
+	struct alive_keys a = { 0 };
+	uint32_t ended;
+
+	if (ct_dump_pptp(on_ct_alive, &a) < 0 || a.nomem) {
+		log_warn("conntrack events lost, and the table could not be "
+			 "read: stale connections end by their idle timeout");
+		free(a.k);
+		return;
+	}
+	ended = gw_conn_sync(&d->gw, a.k, a.n, now_ms());
+	log_warn("conntrack events lost (socket overflow): %u connection "
+		 "record(s) conntrack no longer has removed, %zu flow(s) kept",
+		 ended, a.n / 2);
+	free(a.k);
+}
+
 /* ---- control socket and metrics ---------------------------------------------- */
 
 static int ctl_reload(void *arg, char *msg, size_t n);
@@ -645,7 +697,7 @@ int daemon_run(struct pptpgw_cfg *cfg)
 			"available?): %s", strerror(errno));
 		goto out;
 	}
-	d->ctev = ctev_start(d->base, on_ct_gone, d);
+	d->ctev = ctev_start(d->base, on_ct_gone, on_ct_lost, d);
 	if (!d->ctev)
 		log_warn("no conntrack events: dead connections end by timeout");
 	d->ctl = ctlsock_open(d->base, cfg->ctl_path, on_command, d);

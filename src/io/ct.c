@@ -17,6 +17,7 @@ struct ctev {
 	struct mnl_socket *nl;
 	struct event *ev;
 	ct_gone_handler handler;
+	ct_lost_handler lost;
 	void *arg;
 	char buf[32768];
 };
@@ -34,6 +35,17 @@ void ct_tuple_get(const struct nf_conntrack *ct, struct ct_tuple *t)
 	t->reply_dport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
 }
 
+/* An IPv4 TCP flow to or from port 1723: its tuples in t. */
+static int pptp_flow(const struct nf_conntrack *ct, struct ct_tuple *t)
+{
+	if (nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO) != AF_INET)
+		return 0;
+	ct_tuple_get(ct, t);
+	return t->proto == IPPROTO_TCP &&
+	       (t->orig_dport == PPTP_PORT || t->reply_sport == PPTP_PORT ||
+		t->orig_sport == PPTP_PORT);
+}
+
 static int on_event(const struct nlmsghdr *nlh, void *data)
 {
 	struct ctev *c = data;
@@ -42,14 +54,8 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 
 	if (!ct)
 		return MNL_CB_OK;
-	if (nfct_nlmsg_parse(nlh, ct) >= 0 &&
-	    nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO) == AF_INET) {
-		ct_tuple_get(ct, &t);
-		if (t.proto == IPPROTO_TCP &&
-		    (t.orig_dport == PPTP_PORT || t.reply_sport == PPTP_PORT ||
-		     t.orig_sport == PPTP_PORT))
-			c->handler(c->arg, &t);
-	}
+	if (nfct_nlmsg_parse(nlh, ct) >= 0 && pptp_flow(ct, &t))
+		c->handler(c->arg, &t);
 	nfct_destroy(ct);
 	return MNL_CB_OK;
 }
@@ -57,7 +63,7 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctev *c = arg;
-	int i;
+	int i, lost = 0;
 
 	(void)what;
 	for (i = 0; i < 32; i++) {
@@ -65,17 +71,35 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 		if (n < 0) {
 			if (errno == ENOBUFS) {
-				/* Missed events: idle timeouts still clean up. */
-				log_warn("conntrack events lost (ENOBUFS)");
+				lost = 1;
 				continue;
 			}
 			break;
 		}
 		mnl_cb_run(c->buf, (size_t)n, 0, 0, on_event, c);
 	}
+	/* After the events still queued, so the sync sees their effect. */
+	if (lost && c->lost)
+		c->lost(c->arg);
 }
 
-struct ctev *ctev_start(struct event_base *base, ct_gone_handler h, void *arg)
+/* Only TCP flows' events reach the socket: the rest of the host's
+ * traffic (DNS, every UDP flow) can no longer overflow it. */
+static void filter_tcp(int fd)
+{
+	struct nfct_filter *f = nfct_filter_create();
+
+	if (!f)
+		return;
+	nfct_filter_add_attr_u32(f, NFCT_FILTER_L4PROTO, IPPROTO_TCP);
+	if (nfct_filter_attach(fd, f) < 0)
+		log_warn("conntrack events: no kernel filter (%s): every "
+			 "flow's end is read", strerror(errno));
+	nfct_filter_destroy(f);
+}
+
+struct ctev *ctev_start(struct event_base *base, ct_gone_handler h,
+			ct_lost_handler lost, void *arg)
 {
 	struct ctev *c = calloc(1, sizeof(*c));
 	int rcv = 4 << 20;
@@ -83,6 +107,7 @@ struct ctev *ctev_start(struct event_base *base, ct_gone_handler h, void *arg)
 	if (!c)
 		return NULL;
 	c->handler = h;
+	c->lost = lost;
 	c->arg = arg;
 	c->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!c->nl ||
@@ -94,6 +119,7 @@ struct ctev *ctev_start(struct event_base *base, ct_gone_handler h, void *arg)
 	}
 	setsockopt(mnl_socket_get_fd(c->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
 		   sizeof(rcv));
+	filter_tcp(mnl_socket_get_fd(c->nl));
 	c->ev = event_new(base, mnl_socket_get_fd(c->nl), EV_READ | EV_PERSIST,
 			  on_readable, c);
 	if (!c->ev || event_add(c->ev, NULL) < 0) {
@@ -223,4 +249,36 @@ int ct_count_pptp_helper(void)
 	r = nfct_query(h, NFCT_Q_DUMP, &family);
 	nfct_close(h);
 	return r < 0 ? -1 : n;
+}
+
+struct dump_pptp {
+	ct_gone_handler fn;
+	void *arg;
+};
+
+static int on_dumped(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
+		     void *data)
+{
+	struct dump_pptp *d = data;
+	struct ct_tuple t;
+
+	(void)type;
+	if (pptp_flow(ct, &t))
+		d->fn(d->arg, &t);
+	return NFCT_CB_CONTINUE;
+}
+
+int ct_dump_pptp(ct_gone_handler fn, void *arg)
+{
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+	struct dump_pptp d = { fn, arg };
+	uint32_t family = AF_INET;
+	int r;
+
+	if (!h)
+		return -1;
+	nfct_callback_register(h, NFCT_T_ALL, on_dumped, &d);
+	r = nfct_query(h, NFCT_Q_DUMP, &family);
+	nfct_close(h);
+	return r < 0 ? -1 : 0;
 }

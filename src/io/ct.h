@@ -15,11 +15,18 @@ struct ct_tuple {
 };
 
 typedef void (*ct_gone_handler)(void *arg, const struct ct_tuple *t);
+/* Events were lost (the socket overflowed): some destroys never came. */
+typedef void (*ct_lost_handler)(void *arg);
 
 struct ctev;
 
-/* Listen for destroyed TCP flows to or from port 1723. */
-struct ctev *ctev_start(struct event_base *base, ct_gone_handler h, void *arg);
+/*
+ * Listen for destroyed TCP flows to or from port 1723 (the kernel passes
+ * only TCP flows' events).  lost is called once after a read that found
+ * events lost.
+ */
+struct ctev *ctev_start(struct event_base *base, ct_gone_handler h,
+			ct_lost_handler lost, void *arg);
 void ctev_stop(struct ctev *c);
 
 /* Read the tuples of a conntrack object. */
@@ -39,6 +46,12 @@ void ct_query_close(struct ct_query *q);
 int ct_lookup_nat(struct ct_query *q, int inside_opened, uint32_t inside,
 		  uint16_t iport, uint32_t outside, uint16_t oport,
 		  uint32_t *pub, uint16_t *pub_port);
+
+/*
+ * Every TCP flow conntrack has to or from port 1723, to fn; 0, or -1 if
+ * the table cannot be read.
+ */
+int ct_dump_pptp(ct_gone_handler fn, void *arg);
 
 /*
  * Count conntrack entries on TCP port 1723 that have the kernel PPTP

@@ -1087,3 +1087,40 @@ int gw_call_clear(struct gw *g, uint32_t slot, uint64_t now)
 	end_call(g, &g->tab.calls[slot], END_ADMIN, now);
 	return 0;
 }
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct gw_tcp_key *x = a, *y = b;
+
+	if (x->inside != y->inside)
+		return x->inside < y->inside ? -1 : 1;
+	if (x->outside != y->outside)
+		return x->outside < y->outside ? -1 : 1;
+	if (x->iport != y->iport)
+		return x->iport < y->iport ? -1 : 1;
+	return x->oport < y->oport ? -1 : x->oport > y->oport;
+}
+
+uint32_t gw_conn_sync(struct gw *g, struct gw_tcp_key *alive, size_t n,
+		      uint64_t now)
+{
+	struct calltab *t = &g->tab;
+	uint32_t i, ended = 0;
+
+	if (n > 1)
+		qsort(alive, n, sizeof(*alive), key_cmp);
+	for (i = 0; i < t->cfg.max_conns; i++) {
+		struct conn *conn = &t->conns[i];
+		struct gw_tcp_key k = { .inside = conn->inside,
+					.outside = conn->outside,
+					.iport = conn->inside_port,
+					.oport = conn->outside_port };
+
+		if (conn->state == CONN_FREE ||
+		    (n && bsearch(&k, alive, n, sizeof(*alive), key_cmp)))
+			continue;
+		del_conn(g, conn, END_CONN_GONE, now);
+		ended++;
+	}
+	return ended;
+}

@@ -257,6 +257,20 @@ void gw_call_kernel(struct gw *g, uint32_t slot, int on);
 void gw_call_traffic(struct gw *g, uint32_t slot, int dir, uint64_t pkts,
 		     uint64_t bytes, uint64_t now);
 
+/* A TCP control connection as the records key it, host byte order. */
+struct gw_tcp_key {
+	uint32_t inside, outside;
+	uint16_t iport, oport;
+};
+
+/*
+ * Destroy events were lost: keep only the connections conntrack still has
+ * (alive[0..n-1], in any order; sorted here), ending the others and their
+ * calls as if their destroy events had come.  Returns how many ended.
+ */
+uint32_t gw_conn_sync(struct gw *g, struct gw_tcp_key *alive, size_t n,
+		      uint64_t now);
+
 /* The control connection is gone (conntrack said so). */
 void gw_conn_gone(struct gw *g, uint32_t inside, uint16_t iport,
 		  uint32_t outside, uint16_t oport, uint64_t now);
