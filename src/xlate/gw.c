@@ -698,6 +698,36 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 	}
 }
 
+/*
+ * A FIN or RST ends the calls only where the sender's stream stands: its
+ * sequence number (a FIN's own, after its data) is the next one expected.
+ * Anything else in conntrack's window could come from a third party (RFC
+ * 5961 makes a stack ask back for the same reason); it passes, and the
+ * calls are kept: a real close that comes out of order is retransmitted,
+ * and conntrack's destroy event ends the calls in any case.  A stream
+ * never synchronised cannot be checked.
+ */
+static int close_in_sequence(const struct ctlstream *s, uint32_t at)
+{
+	return s->state == CS_UNSYNCED || at == s->next;
+}
+
+/* A FIN whose sequence number is at: ends the calls if in sequence. */
+static void fin_close(struct gw *g, struct conn *conn, int dir, uint32_t at,
+		      uint64_t now)
+{
+	if (!close_in_sequence(&conn->stream[dir], at)) {
+		g->ctr[GC_CTRL_CLOSE_IGNORED]++;
+		return;
+	}
+	end_conn_calls(g, conn, END_TCP, now);
+	conn->fin_seen |= (uint8_t)(1u << dir);
+	if (conn->state == CONN_OPEN) {
+		conn->state = CONN_CLOSING;
+		conn->state_since = now;
+	}
+}
+
 /* Out-of-order segments whose turn has come. */
 static void feed_ooo(struct gw *g, struct conn *conn, int dir, uint64_t now)
 {
@@ -717,10 +747,15 @@ static void feed_ooo(struct gw *g, struct conn *conn, int dir, uint64_t now)
 				continue;
 			d->ooo[i] = d->ooo[--d->nooo];
 			d->ooo_seq[i] = d->ooo_seq[d->nooo];
-			if (seg_parse(p, &ip, &t) < 0)
+			if (seg_parse(p, &ip, &t) < 0) {
 				emit(g, p, GW_DROP, 0);
-			else
+			} else {
 				feed_segment(g, conn, dir, p, &t, now);
+				if ((t.flags & TCPF_FIN) &&
+				    conn->state != CONN_FREE)
+					fin_close(g, conn, dir,
+						  t.seq + t.payload_len, now);
+			}
 			progress = 1;
 			break;
 		}
@@ -832,6 +867,11 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 		 looks_like_header(p->data + t.payload_off, t.payload_len))
 		cs_sync(&conn->stream[dir], t.seq);
 	if (t.flags & TCPF_RST) {
+		if (!close_in_sequence(&conn->stream[dir], t.seq)) {
+			g->ctr[GC_CTRL_CLOSE_IGNORED]++;
+			emit(g, p, GW_ACCEPT, 0);
+			return;
+		}
 		end_conn_calls(g, conn, END_TCP, now);
 		conn->state = CONN_CLOSING;
 		conn->state_since = now;
@@ -849,14 +889,12 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 			feed_segment(g, conn, dir, p, &t, now);
 		else
 			emit(g, p, GW_ACCEPT, 0);
-		if (conn->state != CONN_FREE) {
-			end_conn_calls(g, conn, END_TCP, now);
-			conn->fin_seen |= (uint8_t)(1u << dir);
-			if (conn->state == CONN_OPEN) {
-				conn->state = CONN_CLOSING;
-				conn->state_since = now;
-			}
-		}
+		if (conn->state == CONN_FREE)
+			return;
+		/* Out of order, with data: held, and judged in its turn. */
+		if (t.payload_len && (int32_t)(t.seq - conn->stream[dir].next) > 0)
+			return;
+		fin_close(g, conn, dir, t.seq + t.payload_len, now);
 		return;
 	}
 	feed_segment(g, conn, dir, p, &t, now);

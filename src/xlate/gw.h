@@ -42,6 +42,8 @@ enum gw_verdict { GW_ACCEPT, GW_DROP };
 	  "Data of a connection never seen starting.") \
 	X(GC_CTRL_RETRANS_DROP, "ctrl_retransmit_dropped", NULL, NULL, 1, \
 	  "Retransmitted segments dropped.") \
+	X(GC_CTRL_CLOSE_IGNORED, "ctrl_close_ignored", NULL, NULL, 1, \
+	  "FIN or RST not at the sender's next sequence number: passed, calls kept.") \
 	X(GC_CTRL_HOLD_OVERFLOW, "ctrl_hold_overflow", NULL, NULL, 1, \
 	  "Segments dropped: too many held.") \
 	X(GC_CTRL_HOLD_TIMEOUT, "ctrl_hold_timeout", NULL, NULL, 0, \

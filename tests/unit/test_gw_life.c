@@ -135,6 +135,46 @@ static void test_fin_rst(void)
 	}
 }
 
+/*
+ * A FIN or RST that is not where the sender's stream stands (a third party
+ * guessing inside conntrack's window) passes but ends nothing; the real
+ * one, at the next sequence number, ends the calls.  Both directions.
+ */
+static void test_close_out_of_sequence(void)
+{
+	int variant;
+
+	/* 0: RST from the server, 1: FIN from the inside host, 2: RST from
+	 * the inside host, behind the stream (an old sequence number). */
+	for (variant = 0; variant < 3; variant++) {
+		struct env e;
+		struct flow f;
+		struct tpkt *t;
+		uint16_t alias;
+		int dir = variant == 0 ? DIR_IN : DIR_OUT;
+		uint32_t next;
+		uint8_t fl = variant == 1 ? PG_FIN | PG_ACK : PG_RST;
+
+		if (env_init(&e, 64) < 0)
+			return;
+		flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+		alias = setup_call(&e, &f, 1, 500, 1);
+		next = dir == DIR_OUT ? f.iseq : f.oseq;
+		t = seg_at(&e, &f, dir, variant == 2 ? next - 100 : next + 1000,
+			   fl, NULL, 0);
+		CHECK(accepted(t));
+		CHECK_EQ(1, e.g.tab.ncalls_used);
+		CHECK_EQ(0, e.ends[END_TCP]);
+		CHECK_EQ(1, e.g.ctr[GC_CTRL_CLOSE_IGNORED]);
+		CHECK_EQ(1, pg_gre_callid(gre_in(&e, &f, alias)->buf));
+		t = seg_at(&e, &f, dir, next, fl, NULL, 0);
+		CHECK(accepted(t));
+		CHECK_EQ(0, e.g.tab.ncalls_used);
+		CHECK_EQ(1, e.ends[END_TCP]);
+		env_done(&e);
+	}
+}
+
 /* A new SYN on a closing 4-tuple starts a fresh connection. */
 static void test_tuple_reuse(void)
 {
@@ -391,6 +431,7 @@ static const struct check_case cases[] = {
 	CHECK_CASE(ocrp_failed),
 	CHECK_CASE(stop_control),
 	CHECK_CASE(fin_rst),
+	CHECK_CASE(close_out_of_sequence),
 	CHECK_CASE(tuple_reuse),
 	CHECK_CASE(inside_id_reuse),
 	CHECK_CASE(peer_reuse_event),
