@@ -44,6 +44,34 @@ static void hist_add(struct ctlstream *s, uint32_t seq, const uint8_t val[2])
 	s->hist_pos = (uint16_t)((s->hist_pos + 1) % CS_HIST);
 }
 
+/*
+ * Retransmissions reach back at most a window (TCP's largest is 1 GiB), so
+ * the floor follows the stream at that distance and rewrites below it are
+ * forgotten.  Otherwise the floor, which rises only as the history fills,
+ * falls 2 GiB behind on a long connection with few rewrites: sequence
+ * comparisons with it wrap and every retransmission is taken for an old
+ * one; and after 4 GiB an old rewrite's sequence number comes round again
+ * inside new bytes, where a replay would corrupt them.
+ */
+#define CS_REACH (1u << 30)
+
+static void floor_follow(struct ctlstream *s)
+{
+	uint32_t lowest = s->next - CS_REACH;
+	int i, n = 0;
+
+	if (seq_diff(s->hist_floor, lowest) >= 0)
+		return;
+	s->hist_floor = lowest;
+	for (i = 0; i < s->hist_n; i++)
+		if (seq_diff(s->hist[i].seq, lowest) >= 0)
+			s->hist[n++] = s->hist[i];
+	if (n < s->hist_n) {
+		s->hist_n = (uint16_t)n;
+		s->hist_pos = (uint16_t)n;
+	}
+}
+
 /* Replay remembered rewrites over a retransmitted range [seq, end). */
 static void hist_replay(const struct ctlstream *s, uint32_t seq, uint32_t end,
 			const struct cs_hooks *h, void *ctx)
@@ -178,6 +206,7 @@ enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
 		       size_t len, const struct cs_hooks *h, void *ctx)
 {
 	uint32_t end = seq + (uint32_t)len;
+	enum cs_result r;
 	int32_t ahead;
 
 	if (len == 0)
@@ -203,7 +232,9 @@ enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
 		data += s->next - seq;
 		len = end - s->next;
 	}
-	return parse(s, data, len, h, ctx);
+	r = parse(s, data, len, h, ctx);
+	floor_follow(s);
+	return r;
 }
 
 int cs_apply(const struct cs_patch *p, uint32_t seq, uint8_t *data, size_t len,

@@ -323,6 +323,49 @@ static void test_history_floor(void)
 	CHECK_EQ(1, r.np);
 }
 
+/* As if bytes more of whole messages had passed, then an Echo-Request. */
+static uint32_t skip_ahead(struct ctlstream *s, uint32_t bytes, struct rec *r)
+{
+	uint8_t m[PPTP_MAX_LEN];
+	size_t n = put_msg(m, PPTP_ECHORQ, 0);
+	uint32_t at = s->next + bytes;
+
+	s->next = s->msg_start = at;
+	CHECK_EQ(CS_PASS, feed(s, at, m, n, r));
+	return at;
+}
+
+/*
+ * A long-lived connection with few rewrites: after 2.5 GiB a retransmission
+ * of the latest message still passes (the floor followed the stream), and
+ * after 4 GiB the first message's rewrite, whose sequence number comes
+ * round again, is not replayed over new bytes.
+ */
+static void test_history_floor_long_stream(void)
+{
+	uint8_t m[PPTP_MAX_LEN], e[PPTP_MAX_LEN];
+	struct ctlstream s;
+	struct rec r = { 0 };
+	size_t n = put_msg(m, PPTP_OCRQ, 1), ne = put_msg(e, PPTP_ECHORQ, 0);
+	uint32_t at = 0;
+	int i;
+
+	cs_sync(&s, 0);
+	CHECK_EQ(CS_PASS, feed(&s, 0, m, n, &r));
+	CHECK_EQ(1, r.np);
+	for (i = 0; i < 5; i++)   /* 2.5 GiB on */
+		at = skip_ahead(&s, 1u << 29, &r);
+	CHECK_EQ(CS_PASS, feed(&s, at, e, ne, &r));
+	CHECK_EQ(0, r.np);
+	/* round to 4 GiB: the next Echo-Request sits at sequence number 0 */
+	for (i = 0; i < 2; i++)
+		skip_ahead(&s, 1u << 29, &r);
+	at = skip_ahead(&s, 0u - s.next, &r);
+	CHECK_EQ(0u, at);
+	CHECK_EQ(CS_PASS, feed(&s, 0, e, ne, &r));
+	CHECK_EQ(0, r.np);
+}
+
 /* Many rewrites in one segment: none may be lost to a fixed-size buffer. */
 static void test_many_messages_one_segment(void)
 {
@@ -375,6 +418,7 @@ static const struct check_case cases[] = {
 	CHECK_CASE(malformed),
 	CHECK_CASE(refusal_rewinds),
 	CHECK_CASE(history_floor),
+	CHECK_CASE(history_floor_long_stream),
 	CHECK_CASE(many_messages_one_segment),
 	CHECK_CASE(waiting_survives_other_segments),
 };
