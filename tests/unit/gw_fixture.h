@@ -56,7 +56,10 @@ struct env {
 	struct tpkt *p;
 	int np, cap;
 	int vorder;
-	int ev[8];
+	int ev[16];
+	/* The last refusal by a limit (GWE_LIMIT_REFUSED, GWE_CALL_REFUSED). */
+	uint32_t refused_host;
+	int refused_why;
 	int ends[END_COUNT];
 	int broken;
 	uint64_t now;
@@ -89,8 +92,12 @@ static void on_event(void *arg, const struct gw_event *ev)
 {
 	struct env *e = arg;
 
-	if ((unsigned)ev->type < 8)
+	if ((unsigned)ev->type < 16)
 		e->ev[ev->type]++;
+	if (ev->type == GWE_LIMIT_REFUSED || ev->type == GWE_CALL_REFUSED) {
+		e->refused_host = ev->host;
+		e->refused_why = (int)ev->limit;
+	}
 	if (ev->type == GWE_CALL_END && ev->end < END_COUNT)
 		e->ends[ev->end]++;
 	if (ev->type == GWE_CONN_BROKEN)
