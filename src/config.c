@@ -261,6 +261,22 @@ static const struct num_key num_keys[] = {
 	{ "limits", "max_calls", 1, 1 << 20, 1, OFF(tab.max_calls), "calls" },
 	{ "limits", "max_conns", 1, 1 << 20, 1, OFF(tab.max_conns),
 	  "connections" },
+	/*
+	 * Per-host limits, reloadable (0: none): they apply to what is
+	 * opened or asked for after the reload; nothing open is cut.
+	 */
+	{ "limits", "conns_per_host", 0, 1 << 20, 1, OFF(gw.conns_per_host),
+	  "connections" },
+	{ "limits", "half_open_per_host", 0, 1 << 20, 1,
+	  OFF(gw.half_open_per_host), "connections" },
+	{ "limits", "half_open", 0, 1 << 20, 1, OFF(gw.half_open_max),
+	  "connections" },
+	{ "limits", "calls_per_host", 0, 1 << 20, 1, OFF(gw.calls_per_host),
+	  "calls" },
+	{ "limits", "relay_sessions_per_client", 0, 1 << 20, 1,
+	  OFF(rl.sessions_per_client), "sessions" },
+	{ "timeouts", "half_open", 0, 3600, 1000, OFF(gw.half_open_ms),
+	  "seconds" },
 	{ "timeouts", "holddown", 0, 86400, 1000, OFF(tab.holddown_ms),
 	  "seconds" },
 	{ "timeouts", "call_idle", 1, 86400, 1000, OFF(gw.call_idle_ms),

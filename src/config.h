@@ -5,8 +5,11 @@
  *
  *   [gateway]   wan (a list; may repeat), queue, rules (yes/no), mark,
  *               fastpath (yes/no: established calls in the kernel's maps)
- *   [limits]    max_calls, max_conns
- *   [timeouts]  holddown, call_idle, conn_idle, request, clearing (seconds)
+ *   [limits]    max_calls, max_conns (restart); conns_per_host,
+ *               half_open_per_host, half_open, calls_per_host,
+ *               relay_sessions_per_client (reloadable; 0: no limit)
+ *   [timeouts]  holddown, call_idle, conn_idle, request, clearing,
+ *               half_open (seconds; half_open 0: never)
  *   [control]   socket
  *   [metrics]   listen (ADDR:PORT or off)
  *   [log]       level (error, warning, notice, info, debug), syslog (yes/no)

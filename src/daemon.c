@@ -154,7 +154,7 @@ static void relay_auto(struct daemon *d, const struct conn *conn,
 	}
 }
 
-static void log_call(const struct daemon *d, const struct gw_event *ev)
+static void log_call(const struct gw_event *ev)
 {
 	const struct call *c = ev->call;
 	char a[16], b[16];
@@ -177,9 +177,62 @@ static void log_call(const struct daemon *d, const struct gw_event *ev)
 			 (unsigned long long)c->pkts[DIR_OUT],
 			 (unsigned long long)c->pkts[DIR_IN]);
 		break;
-	case GWE_CALL_REFUSED:
-		log_warn("call %s:%u -> %s refused: call table full (%u calls)",
-			 a, c->inside_id, b, d->cfg->tab.max_calls);
+	default:
+		break;
+	}
+}
+
+/*
+ * A connection or call refused by a limit: one line a second per reason
+ * at most, whoever floods, naming the host it counts against.
+ */
+static void log_refusal(const struct daemon *d, const struct gw_event *ev)
+{
+	static struct log_sec ls[GC_COUNT];
+	const struct gw_cfg *gc = &d->cfg->gw;
+	struct log_sec *l = &ls[ev->limit < GC_COUNT ? ev->limit : 0];
+	char h[16], b[16];
+
+	ip4_str(ev->host, h);
+	switch (ev->limit) {
+	case GC_CTRL_CONN_HOST_LIMIT:
+		log_per_second(l, LOG_WARNING, "host %s: new control connection "
+			       "refused: it has %u (conns_per_host)", h,
+			       gc->conns_per_host);
+		break;
+	case GC_CTRL_HALF_OPEN_HOST_LIMIT:
+		log_per_second(l, LOG_WARNING, "host %s: new control connection "
+			       "refused: %u of its connections are not answered "
+			       "yet (half_open_per_host)", h,
+			       gc->half_open_per_host);
+		break;
+	case GC_CTRL_HALF_OPEN_LIMIT:
+		log_per_second(l, LOG_WARNING, "host %s: new control connection "
+			       "refused: %u connections are not answered yet "
+			       "(half_open)", h, gc->half_open_max);
+		break;
+	case GC_CALLS_HOST_LIMIT:
+		if (ev->call) {
+			ip4_str(ev->call->outside, b);
+			log_per_second(l, LOG_WARNING, "host %s: call %u -> %s "
+				       "refused: it has %u calls "
+				       "(calls_per_host)", h,
+				       ev->call->inside_id, b,
+				       gc->calls_per_host);
+		} else {
+			log_per_second(l, LOG_WARNING, "host %s: call request "
+				       "dropped: it has %u calls "
+				       "(calls_per_host) and %u refusals "
+				       "waiting", h, gc->calls_per_host,
+				       (unsigned)GW_HOST_REFUSALS);
+		}
+		break;
+	case GC_CALLS_REFUSED:
+		ip4_str(ev->call->outside, b);
+		log_per_second(l, LOG_WARNING, "call %s:%u -> %s refused: call "
+			       "table full (%u calls)",
+			       ip4_str(ev->call->inside, h),
+			       ev->call->inside_id, b, d->cfg->tab.max_calls);
 		break;
 	default:
 		break;
@@ -240,6 +293,10 @@ static void on_event(void *arg, const struct gw_event *ev)
 	case GWE_OVER_LIMIT:
 		relay_auto(d, conn, ev->ncalls);
 		break;
+	case GWE_LIMIT_REFUSED:
+	case GWE_CALL_REFUSED:
+		log_refusal(d, ev);
+		break;
 	case GWE_CONN_BROKEN:
 		log_warn("control connection %s:%u - %s:%u: %s; its data is "
 			 "dropped from now on", ip4_str(conn->inside, a),
@@ -247,7 +304,7 @@ static void on_event(void *arg, const struct gw_event *ev)
 			 conn->outside_port, pptp_strerror(ev->err));
 		break;
 	default:
-		log_call(d, ev);
+		log_call(ev);
 		break;
 	}
 }

@@ -77,3 +77,31 @@ void log_limited(struct log_rl *rl, int prio, const char *fmt, ...)
 	log_v(prio, fmt, ap);
 	va_end(ap);
 }
+
+void log_per_second(struct log_sec *ls, int prio, const char *fmt, ...)
+{
+	struct timespec ts;
+	uint64_t now;
+	char line[512];
+	va_list ap;
+
+	if (prio > log_lvl)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	/* 0 means never logged: the clock starts near 0 at boot only. */
+	if (ls->last_ms && now - ls->last_ms < 1000) {
+		ls->suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (ls->suppressed)
+		log_msg(prio, "%s (%u more like it left out since the last such line)",
+			line, ls->suppressed);
+	else
+		log_msg(prio, "%s", line);
+	ls->last_ms = now ? now : 1;
+	ls->suppressed = 0;
+}

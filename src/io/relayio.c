@@ -389,6 +389,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	struct sockaddr_in dst, *src = (struct sockaddr_in *)sa;
 	socklen_t dl = sizeof(dst);
 	uint32_t slot;
+	uint64_t limited;
 	char a[16];
 
 	(void)l;
@@ -418,12 +419,23 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	limited = relay_counter(&io->rl, RLS_INSIDE_CLIENT_LIMIT);
 	slot = relay_accept(&io->rl, ntohl(src->sin_addr.s_addr),
 			    ntohs(src->sin_port), ntohl(dst.sin_addr.s_addr),
 			    now_ms());
 	if (slot == RL_NONE) {
-		log_warn("relay: connection table full (%u): a client was "
-			 "refused", io->rl.cfg.max_conns);
+		static struct log_sec full, client;
+
+		ip4_str(ntohl(src->sin_addr.s_addr), a);
+		if (relay_counter(&io->rl, RLS_INSIDE_CLIENT_LIMIT) != limited)
+			log_per_second(&client, LOG_WARNING, "relay: client %s "
+				       "refused: it has %u sessions "
+				       "(sessions_per_client)", a,
+				       io->rl.cfg.sessions_per_client);
+		else
+			log_per_second(&full, LOG_WARNING, "relay: client %s "
+				       "refused: connection table full (%u)",
+				       a, io->rl.cfg.max_conns);
 		close(fd);
 		return;
 	}

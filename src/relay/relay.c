@@ -84,6 +84,13 @@ void relay_default_cfg(struct rl_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_conns = 1024;
 	cfg->max_calls = 1024;
+	/*
+	 * The default table holds 512 sessions (an inside connection and
+	 * its upstream one each).  pptp-linux carries all of a host's
+	 * tunnels to one server on one connection, so 32 is plenty for any
+	 * one client and leaves the table to at least 16 of the busiest.
+	 */
+	cfg->sessions_per_client = 32;
 	cfg->echo_idle_ms = 60000;
 	cfg->echo_reply_ms = 60000;
 	cfg->start_ms = 10000;
@@ -1191,12 +1198,31 @@ static void server_msg(struct relay *r, uint32_t s, const struct pptp_msg *m,
 
 /* ---- control input ---------------------------------------------------------------- */
 
+/* Inside connections of client, counted from the table (a scan as long as
+ * the one that finds a free slot). */
+static uint32_t client_sessions(const struct relay *r, uint32_t client)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < r->conns_hwm; i++)
+		if (conn_live(r, i) && r->conns[i].side == RL_INSIDE &&
+		    r->conns[i].client == client)
+			n++;
+	return n;
+}
+
 uint32_t relay_accept(struct relay *r, uint32_t client, uint16_t client_port,
 		      uint32_t server, uint64_t now)
 {
-	uint32_t s = conn_new(r, RL_INSIDE, now);
+	uint32_t s;
 	struct rl_conn *c;
 
+	if (r->cfg.sessions_per_client &&
+	    client_sessions(r, client) >= r->cfg.sessions_per_client) {
+		r->ctr[RLS_INSIDE_CLIENT_LIMIT]++;
+		return RL_NONE;
+	}
+	s = conn_new(r, RL_INSIDE, now);
 	if (s == RL_NONE) {
 		r->ctr[RLS_INSIDE_REFUSED]++;
 		return RL_NONE;

@@ -92,6 +92,9 @@ enum rl_end {
 	  "Relay: inside control connections accepted.") \
 	X(RLS_INSIDE_REFUSED, "inside_refused", \
 	  "Relay: inside control connections refused, the table was full.") \
+	X(RLS_INSIDE_CLIENT_LIMIT, "inside_client_limit", \
+	  "Relay: inside control connections refused, the client had " \
+	  "sessions_per_client.") \
 	X(RLS_UPSTREAM_CONNS, "upstream_conns", \
 	  "Relay: upstream control connections opened.") \
 	X(RLS_UPSTREAM_FAILED, "upstream_failed", \
@@ -153,6 +156,10 @@ extern const struct rl_counter_info rl_counters[RLS_COUNT];
 struct rl_cfg {
 	uint32_t max_conns;        /* inside + upstream connections */
 	uint32_t max_calls;
+	/* Inside connections one client address may hold (0: no limit):
+	 * each takes an upstream one too, so one client could otherwise
+	 * hold every session the table has. */
+	uint32_t sessions_per_client;
 	uint32_t echo_idle_ms;     /* silence before an Echo-Request (60 s) */
 	uint32_t echo_reply_ms;    /* wait for its reply (60 s) */
 	uint32_t start_ms;         /* upstream connect + start reply (10 s) */
@@ -282,8 +289,8 @@ const char *rl_end_name(unsigned e);
 const char *rl_counter_name(unsigned c);
 
 void relay_default_cfg(struct rl_cfg *cfg);
-/* Reload: timers and per_call apply from now on to every connection and
- * call; the limits and the seed stay. */
+/* Reload: timers, per_call and sessions_per_client apply from now on to
+ * every connection and call; the table sizes and the seed stay. */
 void relay_set_cfg(struct relay *r, const struct rl_cfg *cfg);
 int relay_init(struct relay *r, const struct rl_cfg *cfg,
 	       const struct rl_hooks *hooks);
@@ -292,8 +299,9 @@ void relay_destroy(struct relay *r);
 
 /*
  * A client connected to server:1723 and was intercepted.  Returns the new
- * inside connection's slot, or RL_NONE when the table is full (the I/O layer
- * closes the socket then).
+ * inside connection's slot, or RL_NONE when the table is full or the client
+ * has sessions_per_client inside connections (counted: RLS_INSIDE_REFUSED,
+ * RLS_INSIDE_CLIENT_LIMIT); the I/O layer closes the socket then.
  */
 uint32_t relay_accept(struct relay *r, uint32_t client, uint16_t client_port,
 		      uint32_t server, uint64_t now);

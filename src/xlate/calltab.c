@@ -6,6 +6,9 @@
 /* Key kinds in the table's index (aliases live in the alias space). */
 enum key_kind { K_CONN = 1, K_PEER = 3, K_INSIDE = 4 };
 
+/* Key kinds in the per-host index: each value is a count (host_load). */
+enum host_kind { H_CONNS = 1, H_HALF_OPEN, H_CALLS, H_REFUSED };
+
 static const char *const state_names[CALL_STATE_COUNT] = {
 	"free", "requested", "established", "clearing", "refused",
 };
@@ -56,7 +59,12 @@ int calltab_init(struct calltab *t, const struct calltab_cfg *cfg,
 			      sizeof(uint32_t));
 	if (!t->calls || !t->conns || !t->call_free || !t->conn_free ||
 	    hidx_init(&t->idx, t->ncalls_cap * 2 + cfg->max_conns,
-		      hidx_mix64(cfg->seed ^ 0x5bd1e995)) < 0) {
+		      hidx_mix64(cfg->seed ^ 0x5bd1e995)) < 0 ||
+	    /* A host has an entry of a kind only while it holds a record of
+	     * that kind: connections and half-open ones at most one each per
+	     * connection, calls and refusals at most one per call. */
+	    hidx_init(&t->hosts, cfg->max_conns * 2 + t->ncalls_cap,
+		      hidx_mix64(cfg->seed ^ 0x27d4eb2f)) < 0) {
 		calltab_destroy(t);
 		return -1;
 	}
@@ -77,6 +85,7 @@ void calltab_set_cfg(struct calltab *t, const struct calltab_cfg *cfg)
 void calltab_destroy(struct calltab *t)
 {
 	hidx_destroy(&t->idx);
+	hidx_destroy(&t->hosts);
 	free(t->calls);
 	free(t->conns);
 	free(t->call_free);
@@ -88,6 +97,83 @@ static struct hkey conn_key(uint32_t inside, uint16_t iport, uint32_t outside,
 			    uint16_t oport)
 {
 	return hkey_make(K_CONN, inside, outside, (uint32_t)iport << 16 | oport, 0);
+}
+
+/* One more (delta 1) or one less (-1) record of kind for host. */
+static void host_count(struct calltab *t, enum host_kind kind, uint32_t host,
+		       int delta)
+{
+	struct hkey k = hkey_make((uint8_t)kind, host, 0, 0, 0);
+	uint32_t *v = hidx_find(&t->hosts, &k);
+
+	if (delta > 0) {
+		if (v)
+			(*v)++;
+		else
+			hidx_put(&t->hosts, &k, 1);
+	} else if (v) {
+		/* A host with nothing left has no entry: the index stays as
+		 * small as what is in the tables. */
+		if (*v <= 1)
+			hidx_del(&t->hosts, &k);
+		else
+			(*v)--;
+	}
+}
+
+static uint32_t host_get(struct calltab *t, enum host_kind kind,
+			 uint32_t host)
+{
+	struct hkey k = hkey_make((uint8_t)kind, host, 0, 0, 0);
+	uint32_t *v = hidx_find(&t->hosts, &k);
+
+	return v ? *v : 0;
+}
+
+void calltab_host_load(struct calltab *t, uint32_t host,
+		       struct host_load *out)
+{
+	out->conns = host_get(t, H_CONNS, host);
+	out->half_open = host_get(t, H_HALF_OPEN, host);
+	out->calls = host_get(t, H_CALLS, host);
+	out->refused = host_get(t, H_REFUSED, host);
+}
+
+/* A call counts against the host that opened its connection. */
+static enum host_kind call_kind(const struct call *call)
+{
+	return call->state == CALL_REFUSED ? H_REFUSED : H_CALLS;
+}
+
+/* Count (delta 1) or uncount (-1) a connection and its calls for host. */
+static void conn_count(struct calltab *t, const struct conn *c, uint32_t host,
+		       int delta)
+{
+	uint32_t i;
+
+	host_count(t, H_CONNS, host, delta);
+	if (!c->answered)
+		host_count(t, H_HALF_OPEN, host, delta);
+	for (i = c->first_call; i != SLOT_NONE; i = t->calls[i].next_in_conn)
+		host_count(t, call_kind(&t->calls[i]), host, delta);
+}
+
+void conn_set_opener(struct calltab *t, struct conn *c, uint32_t host)
+{
+	if (c->opener == host)
+		return;
+	conn_count(t, c, c->opener, -1);
+	c->opener = host;
+	conn_count(t, c, c->opener, 1);
+}
+
+void conn_answered(struct calltab *t, struct conn *c)
+{
+	if (c->answered)
+		return;
+	c->answered = 1;
+	host_count(t, H_HALF_OPEN, c->opener, -1);
+	t->nhalf_open--;
 }
 
 uint32_t conn_slot(const struct calltab *t, const struct conn *c)
@@ -129,8 +215,11 @@ struct conn *conn_add(struct calltab *t, uint32_t inside, uint16_t iport,
 	c->outside = outside;
 	c->outside_port = oport;
 	c->first_call = SLOT_NONE;
+	c->opener = inside;
 	c->created = c->last_seen = c->state_since = now;
 	hidx_put(&t->idx, &k, slot);
+	conn_count(t, c, c->opener, 1);
+	t->nhalf_open++;
 	t->nconns_used++;
 	t->st.conns_created++;
 	return c;
@@ -177,6 +266,9 @@ void conn_del(struct calltab *t, struct conn *c, enum call_end reason,
 		call_end(t, call, reason, now);
 	}
 	hidx_del(&t->idx, &k);
+	conn_count(t, c, c->opener, -1);
+	if (!c->answered)
+		t->nhalf_open--;
 	c->state = CONN_FREE;
 	t->conn_free[t->nconn_free++] = conn_slot(t, c);
 	t->nconns_used--;
@@ -213,6 +305,7 @@ struct call *call_add(struct calltab *t, struct conn *c, uint16_t inside_id,
 	call->pub = c->pub;
 	call->created = call->last_seen = call->state_since = now;
 	conn_link(t, c, call);
+	host_count(t, call_kind(call), c->opener, 1);
 	k = hkey_make(K_INSIDE, call->conn, 0, 0, inside_id);
 	hidx_put(&t->idx, &k, slot);
 	if (refusal)
@@ -280,6 +373,13 @@ void call_set_peer(struct calltab *t, struct call *call, uint16_t peer_id)
 
 void call_set_state(struct call *call, enum call_state s, uint64_t now)
 {
+	/*
+	 * A refusal stays one until it ends (a Call-Clear-Request for it
+	 * changes nothing): the table counts refusals apart from calls, and
+	 * call_end must uncount it as what it was counted as.
+	 */
+	if (call->state == CALL_REFUSED)
+		return;
 	if (call->state != s) {
 		call->state = (uint8_t)s;
 		call->state_since = now;
@@ -311,6 +411,7 @@ void call_end(struct calltab *t, struct call *call, enum call_end reason,
 	}
 	alias_put(t->as, call->pub, call->outside, call->alias,
 		  call_slot(t, call), now);
+	host_count(t, call_kind(call), t->conns[call->conn].opener, -1);
 	conn_unlink(t, call);
 	if (call->state == CALL_REFUSED)
 		t->nrefused--;

@@ -70,9 +70,17 @@ struct conn {
 	uint8_t inside_opened;  /* the inside host opened the TCP connection */
 	uint8_t fin_seen;       /* bit per direction */
 	uint8_t pub_known;      /* pub came from conntrack, not a guess */
+	/*
+	 * The peer that did not open the connection has sent a complete
+	 * PPTP message (its Start-Control-Connection-Reply, normally).
+	 * Until then the record is half-open: it costs a slot and proves
+	 * nothing, so half-open records have limits and a short timeout.
+	 */
+	uint8_t answered;
 	uint16_t inside_port, outside_port, pub_port;
 	uint16_t max_channels;  /* from the outside peer's Start-Control reply */
 	uint32_t inside, outside, pub;
+	uint32_t opener;        /* who opened it: the host its limits count */
 	uint32_t ncalls, first_call;
 	uint64_t created, last_seen, state_since;
 	struct ctlstream stream[2];   /* DIR_OUT, DIR_IN */
@@ -103,6 +111,17 @@ struct calltab_stats {
 	uint64_t conns_created, conns_refused;
 };
 
+/*
+ * What one host holds, from the records of the connections it opened (see
+ * calltab_host_load): the per-host limits are checked against this.
+ */
+struct host_load {
+	uint32_t conns;          /* connection records, any state */
+	uint32_t half_open;      /* of those, not answered yet */
+	uint32_t calls;          /* calls on them, refusals not counted */
+	uint32_t refused;        /* refusal records on them */
+};
+
 struct calltab {
 	struct calltab_cfg cfg;
 	struct alias_space *as;  /* shared, not owned */
@@ -112,7 +131,11 @@ struct calltab {
 	uint32_t nconns_used;
 	uint32_t *call_free, ncall_free;
 	uint32_t *conn_free, nconn_free;
+	uint32_t nhalf_open;     /* connections not answered yet */
 	struct hidx idx;         /* derived from the records */
+	/* Per-host counts (struct host_load), derived from the records: a
+	 * host that holds nothing has no entry. */
+	struct hidx hosts;
 	struct calltab_stats st;
 };
 
@@ -139,6 +162,17 @@ struct conn *conn_find(struct calltab *t, uint32_t inside, uint16_t iport,
 struct conn *conn_add(struct calltab *t, uint32_t inside, uint16_t iport,
 		      uint32_t outside, uint16_t oport, uint64_t now);
 uint32_t conn_slot(const struct calltab *t, const struct conn *c);
+/*
+ * Who opened the connection (conn_add takes the inside host): the host
+ * whose connections, half-open records and calls it counts as.
+ */
+void conn_set_opener(struct calltab *t, struct conn *c, uint32_t host);
+/* The peer that did not open it has spoken: the record is no longer
+ * half-open.  Idempotent. */
+void conn_answered(struct calltab *t, struct conn *c);
+/* What host holds now (all zero for a host with nothing). */
+void calltab_host_load(struct calltab *t, uint32_t host,
+		       struct host_load *out);
 uint32_t call_slot(const struct calltab *t, const struct call *c);
 /* Ends every call of the connection with reason, then frees it. */
 void conn_del(struct calltab *t, struct conn *c, enum call_end reason,

@@ -41,7 +41,28 @@ void gw_default_cfg(struct gw_cfg *c)
 	c->clearing_ms = 10000;
 	c->closing_ms = 10000;
 	c->hold_ms = 1000;
+	/*
+	 * A PPTP server answers a start request within a second or two; a
+	 * record nobody answered for 30 s is a SYN to nowhere or a flood.
+	 */
+	c->half_open_ms = 30000;
 	c->mark = 0x10000000;
+	/*
+	 * Per-host limits against one host taking the shared tables (4,096
+	 * connections and calls by default).  pptp-linux carries all of a
+	 * host's tunnels to one server on one control connection, and pptpd
+	 * takes one call per connection, so even a busy host (a terminal
+	 * server, a test rig) needs a few dozen connections and calls: 64
+	 * connections and 256 calls per host leave the tables to at least 16
+	 * such hosts.  A client opens its connections one at a time and each
+	 * is answered within a second, so 16 unanswered ones per host is
+	 * plenty, and 1,024 half-open in all keeps three quarters of the
+	 * connection table for connections that were answered.
+	 */
+	c->conns_per_host = 64;
+	c->half_open_per_host = 16;
+	c->half_open_max = 1024;
+	c->calls_per_host = 256;
 }
 
 int gw_init(struct gw *g, const struct gw_cfg *cfg,
@@ -167,6 +188,39 @@ static void del_conn(struct gw *g, struct conn *conn, enum call_end why,
 	conn_del(&g->tab, conn, why, now, on_call_end, g);
 }
 
+/* A refusal by a limit: counted by why, and told with the host. */
+static void refused(struct gw *g, enum gw_counter why, uint32_t host)
+{
+	struct gw_event ev = { .type = GWE_LIMIT_REFUSED, .limit = why,
+			       .host = host };
+
+	g->ctr[why]++;
+	event(g, &ev);
+}
+
+/*
+ * Whether host may have one more connection record: the per-host limits
+ * first, so that the flooding host is the one named, then the total of
+ * half-open records.
+ */
+static int conn_allowed(struct gw *g, uint32_t host)
+{
+	struct host_load l;
+
+	calltab_host_load(&g->tab, host, &l);
+	if (g->cfg.conns_per_host && l.conns >= g->cfg.conns_per_host)
+		refused(g, GC_CTRL_CONN_HOST_LIMIT, host);
+	else if (g->cfg.half_open_per_host &&
+		 l.half_open >= g->cfg.half_open_per_host)
+		refused(g, GC_CTRL_HALF_OPEN_HOST_LIMIT, host);
+	else if (g->cfg.half_open_max &&
+		 g->tab.nhalf_open >= g->cfg.half_open_max)
+		refused(g, GC_CTRL_HALF_OPEN_LIMIT, host);
+	else
+		return 1;
+	return 0;
+}
+
 /* ---- control messages ---------------------------------------------------- */
 
 struct msg_ctx {
@@ -184,7 +238,9 @@ static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
 {
 	struct calltab *t = &x->g->tab;
 	struct call *c = call_by_inside(t, x->conn, own);
+	enum gw_counter why = GC_CALLS_REFUSED;
 	enum calltab_err err;
+	struct host_load l;
 
 	/* The inside host reused an ID the table still holds: start afresh. */
 	if (c)
@@ -205,12 +261,32 @@ static struct call *new_call(struct msg_ctx *x, uint16_t own, int inside_pns)
 	if (inside_pns && x->conn->max_channels &&
 	    x->conn->ncalls >= x->conn->max_channels)
 		over_limit(x->g, x->conn, x->conn->ncalls);
-	c = call_add(t, x->conn, own, 0, x->now, &err);
+	calltab_host_load(t, x->conn->opener, &l);
+	if (x->g->cfg.calls_per_host && l.calls >= x->g->cfg.calls_per_host) {
+		why = GC_CALLS_HOST_LIMIT;
+		/* Its refusals are bounded too: they share the reserve that
+		 * carries every host's refusals. */
+		if (l.refused >= GW_HOST_REFUSALS) {
+			refused(x->g, why, x->conn->opener);
+			return NULL;
+		}
+		c = NULL;
+		err = CT_FULL;
+	} else {
+		c = call_add(t, x->conn, own, 0, x->now, &err);
+	}
 	if (!c && err == CT_FULL) {
+		/* Refused the way a full table refuses: the peer's answer
+		 * is turned into an error on its way through. */
 		c = call_add(t, x->conn, own, 1, x->now, &err);
 		if (c) {
-			x->g->ctr[GC_CALLS_REFUSED]++;
-			call_event(x->g, GWE_CALL_REFUSED, c, x->conn);
+			struct gw_event ev = { .type = GWE_CALL_REFUSED,
+					       .call = c, .conn = x->conn,
+					       .limit = why,
+					       .host = x->conn->opener };
+
+			x->g->ctr[why]++;
+			event(x->g, &ev);
 		}
 		return c;
 	}
@@ -456,6 +532,9 @@ static void on_complete(void *arg, const uint8_t *m, size_t len)
 	uint16_t id;
 
 	x->g->ctr[GC_CTRL_MSGS]++;
+	/* The side that did not open the connection has spoken. */
+	if (x->dir == (x->conn->opener == x->conn->inside ? DIR_IN : DIR_OUT))
+		conn_answered(&x->g->tab, x->conn);
 	switch (type) {
 	case PPTP_SCCRQ:
 	case PPTP_SCCRP:
@@ -762,6 +841,17 @@ static void feed_ooo(struct gw *g, struct conn *conn, int dir, uint64_t now)
 	}
 }
 
+/*
+ * Conntrack knows who opened the connection, whatever packet we saw first
+ * (a stream picked up in the middle was taken as the inside host's): its
+ * records count against that host from now on.
+ */
+static void set_opener(struct gw *g, struct conn *conn)
+{
+	conn_set_opener(&g->tab, conn,
+			conn->inside_opened ? conn->inside : conn->outside);
+}
+
 /* Ask the NAT lookup hook for the public end, while no call depends on it. */
 static void ask_pub(struct gw *g, struct conn *conn)
 {
@@ -777,6 +867,7 @@ static void ask_pub(struct gw *g, struct conn *conn)
 	conn->pub_port = port;
 	conn->inside_opened = opened;
 	conn->pub_known = 1;
+	set_opener(g, conn);
 }
 
 static void learn_pub(struct gw *g, struct conn *conn,
@@ -794,6 +885,7 @@ static void learn_pub(struct gw *g, struct conn *conn,
 	conn->pub = conn->inside_opened ? m->reply_dst : m->orig_dst;
 	conn->pub_port = conn->inside_opened ? m->reply_dport : m->orig_dport;
 	conn->pub_known = conn->pub != 0;
+	set_opener(g, conn);
 }
 
 static int looks_like_header(const uint8_t *p, size_t len)
@@ -835,12 +927,20 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 		conn = NULL;
 	}
 	if (!conn) {
+		/* Who opens it: the SYN's sender; a stream picked up in the
+		 * middle is taken as the inside host's. */
+		uint32_t opener = syn_only && dir == DIR_IN ? outside : inside;
+
 		if (!syn_only && !(t.payload_len &&
 		    looks_like_header(p->data + t.payload_off, t.payload_len))) {
 			if (t.payload_len)
 				g->ctr[GC_CTRL_UNSYNCED]++;
 			/* No payload: nothing to translate or leak. */
 			emit(g, p, t.payload_len ? GW_DROP : GW_ACCEPT, 0);
+			return;
+		}
+		if (!conn_allowed(g, opener)) {
+			emit(g, p, GW_DROP, 0);
 			return;
 		}
 		conn = conn_add(&g->tab, inside, iport, outside, oport, now);
@@ -850,6 +950,7 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 			return;
 		}
 		conn->inside_opened = (uint8_t)(syn_only ? dir == DIR_OUT : 1);
+		conn_set_opener(&g->tab, conn, opener);
 	}
 	conn->last_seen = now;
 	learn_pub(g, conn, m, &t);
@@ -1098,10 +1199,22 @@ void gw_tick(struct gw *g, uint64_t now)
 			continue;
 		tick_pending(g, conn, now);
 		if (conn->state == CONN_CLOSING &&
-		    conn->state_since + g->cfg.closing_ms <= now)
+		    conn->state_since + g->cfg.closing_ms <= now) {
 			del_conn(g, conn, END_TCP, now);
-		else if (conn->last_seen + g->cfg.conn_idle_ms <= now)
+		} else if (!conn->answered && !conn->ncalls &&
+			   g->cfg.half_open_ms &&
+			   conn->created + g->cfg.half_open_ms <= now) {
+			/*
+			 * Nobody answered: the record goes long before
+			 * conn_idle, whether conntrack tells of it or not.
+			 * A call asked for on it ends first, by its own
+			 * timeout (request), and says so.
+			 */
+			g->ctr[GC_CTRL_HALF_OPEN_EXPIRED]++;
 			del_conn(g, conn, END_IDLE, now);
+		} else if (conn->last_seen + g->cfg.conn_idle_ms <= now) {
+			del_conn(g, conn, END_IDLE, now);
+		}
 	}
 	for (i = 0; i < t->ncalls_cap; i++)
 		if (t->calls[i].state != CALL_FREE)

@@ -56,10 +56,27 @@ enum gw_verdict { GW_ACCEPT, GW_DROP };
 	  "Aliases named by a peer that we do not have.") \
 	X(GC_CTRL_CONN_FULL, "ctrl_conn_table_full", NULL, NULL, 1, \
 	  "Segments dropped: the connection table was full.") \
+	X(GC_CTRL_CONN_HOST_LIMIT, "ctrl_conn_host_limit", NULL, NULL, 1, \
+	  "New connections dropped: their host had conns_per_host.") \
+	X(GC_CTRL_HALF_OPEN_HOST_LIMIT, "ctrl_half_open_host_limit", NULL, \
+	  NULL, 1, "New connections dropped: their host had " \
+	  "half_open_per_host connections not answered yet.") \
+	X(GC_CTRL_HALF_OPEN_LIMIT, "ctrl_half_open_limit", NULL, NULL, 1, \
+	  "New connections dropped: half_open connections of all hosts " \
+	  "were not answered yet.") \
+	X(GC_CTRL_HALF_OPEN_EXPIRED, "ctrl_half_open_expired", \
+	  "half_open_expired_total", NULL, 0, \
+	  "Connection records removed: not answered within the half_open " \
+	  "timeout.") \
 	X(GC_CTRL_NO_BINDING, "ctrl_nat_binding_unknown", NULL, NULL, 1, \
 	  "Calls refused until conntrack knows their NAT binding.") \
 	X(GC_CALLS_REFUSED, "calls_refused", "calls_refused_total", NULL, 0, \
 	  "Calls refused because the call table was full.") \
+	X(GC_CALLS_HOST_LIMIT, "calls_refused_host_limit", \
+	  "calls_refused_host_limit_total", NULL, 0, \
+	  "Calls refused because their host had calls_per_host (counted " \
+	  "also when the request was dropped: more than a few refusals of " \
+	  "one host waiting for an answer).") \
 	X(GC_CALLS_OVER_LIMIT, "calls_over_server_limit", NULL, NULL, 0, \
 	  "More calls on a connection than the server allows (its Maximum " \
 	  "Channels), or a second call refused by the server.") \
@@ -128,13 +145,17 @@ extern const struct gw_counter_info gw_counters[GC_COUNT];
 enum gw_event_type {
 	GWE_CALL_NEW, GWE_CALL_UP,
 	GWE_CALL_END,           /* why in end */
-	GWE_CALL_REFUSED,       /* the call table was full */
+	GWE_CALL_REFUSED,       /* the call table was full, or its host had
+				   calls_per_host: limit says which */
 	GWE_CONN_BROKEN,        /* the stream's error in err */
 	GWE_OVER_LIMIT,         /* a call beyond what the server takes (its
 				   Maximum Channels, or a second call refused):
 				   conn, ncalls already on it; no call */
 	GWE_GRE_STRAY,          /* inbound GRE for no call: stray; no call */
-	GWE_GRE_STRAY_DROPPED   /* the same, dropped (see local_gre) */
+	GWE_GRE_STRAY_DROPPED,  /* the same, dropped (see local_gre) */
+	GWE_LIMIT_REFUSED       /* a new connection (or a call request, then
+				   dropped) refused by a limit of host: why
+				   in limit; no call, no conn */
 };
 
 /* What happened, for the log and the relay's "auto" policy. */
@@ -144,6 +165,10 @@ struct gw_event {
 	const struct conn *conn;      /* its control connection, if any */
 	enum call_end end;            /* GWE_CALL_END */
 	enum pptp_err err;            /* GWE_CONN_BROKEN */
+	/* GWE_LIMIT_REFUSED, GWE_CALL_REFUSED: the counter that says why
+	 * (GC_CALLS_REFUSED: the call table was full), and the host. */
+	enum gw_counter limit;
+	uint32_t host;
 	uint32_t ncalls;              /* GWE_OVER_LIMIT */
 	struct {
 		uint32_t src, dst;
@@ -176,8 +201,28 @@ struct gw_cfg {
 	uint32_t clearing_ms;    /* Call-Clear-Request without a CDN after it */
 	uint32_t closing_ms;     /* connection record kept after FIN/RST */
 	uint32_t hold_ms;        /* held or out-of-order segment lifetime */
+	uint32_t half_open_ms;   /* a connection not answered is removed */
 	uint32_t mark;           /* set on every translated packet */
+	/*
+	 * Per-host limits (0: none), so that one host cannot take what all
+	 * share.  The host of a connection is the address that opened it (an
+	 * inside client, or the outside client of a port-forwarded server);
+	 * its calls count against that host too.  Half-open: see struct
+	 * conn's answered.
+	 */
+	uint32_t conns_per_host;
+	uint32_t half_open_per_host;
+	uint32_t half_open_max;  /* half-open connections of all hosts */
+	uint32_t calls_per_host; /* requested, established and clearing */
 };
+
+/*
+ * Refusals of one host waiting for the peer's answer (each holds a slot of
+ * the table's reserve, which carries every host's refusals): beyond this
+ * many, a request over calls_per_host is dropped instead, and its sender
+ * sends it again later.
+ */
+#define GW_HOST_REFUSALS 8
 
 struct gw_hooks {
 	void *arg;               /* the first argument of every hook */

@@ -70,6 +70,46 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* The per-host counts and the half-open total are those of the records. */
+static void host_books(struct calltab *t)
+{
+	uint32_t i, j, k, nhalf = 0;
+
+	for (i = 0; i < t->cfg.max_conns; i++) {
+		const struct conn *c = &t->conns[i];
+		struct host_load want, got;
+
+		if (c->state == CONN_FREE)
+			continue;
+		nhalf += !c->answered;
+		memset(&want, 0, sizeof(want));
+		for (j = 0; j < t->cfg.max_conns; j++) {
+			const struct conn *d = &t->conns[j];
+
+			if (d->state == CONN_FREE || d->opener != c->opener)
+				continue;
+			want.conns++;
+			want.half_open += !d->answered;
+			for (k = d->first_call; k != SLOT_NONE;
+			     k = t->calls[k].next_in_conn) {
+				if (t->calls[k].state == CALL_REFUSED)
+					want.refused++;
+				else
+					want.calls++;
+			}
+		}
+		calltab_host_load(t, c->opener, &got);
+		if (memcmp(&want, &got, sizeof(want)) != 0)
+			FAIL("host %08x: counts %u/%u/%u/%u, records say "
+			     "%u/%u/%u/%u", c->opener, got.conns,
+			     got.half_open, got.calls, got.refused, want.conns,
+			     want.half_open, want.calls, want.refused);
+	}
+	if (nhalf != t->nhalf_open)
+		FAIL("%u half-open counted, %u in the records", t->nhalf_open,
+		     nhalf);
+}
+
 /* Ones' complement checksums: 0 and 0xffff are the same number. */
 static int csum_eq(uint16_t a, uint16_t b)
 {
@@ -164,6 +204,17 @@ static void on_event(void *arg, const struct gw_event *e)
 	case GWE_CONN_BROKEN:
 		if (!conn)
 			FAIL("connection broken event without a connection");
+		break;
+	case GWE_LIMIT_REFUSED:
+		/* Nothing was made for it: only the host and the reason. */
+		if (c || conn || !e->host ||
+		    (e->limit != GC_CTRL_CONN_HOST_LIMIT &&
+		     e->limit != GC_CTRL_HALF_OPEN_HOST_LIMIT &&
+		     e->limit != GC_CTRL_HALF_OPEN_LIMIT &&
+		     e->limit != GC_CALLS_HOST_LIMIT))
+			FAIL("limit event: call %p conn %p host %08x limit %d",
+			     (const void *)c, (const void *)conn, e->host,
+			     (int)e->limit);
 		break;
 	case GWE_GRE_STRAY: {
 		/* Given before the verdict of the packet it is about. */
@@ -393,6 +444,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.closing_ms = 2000;
 	cfg.call_idle_ms = 20000;
 	cfg.conn_idle_ms = 60000;
+	/* The per-host limits, small enough to be reached, or off. */
+	cfg.half_open_ms = 5000;
+	cfg.conns_per_host = c1 & 0x10 ? 2 : 0;
+	cfg.half_open_per_host = c1 & 0x20 ? 1 : 0;
+	cfg.half_open_max = c1 & 0x80 ? 2 : 0;
+	cfg.calls_per_host = c1 & 0x10 ? 2 : 0;
 	h->mark = cfg.mark;
 	memset(&tcfg, 0, sizeof(tcfg));
 	tcfg.max_calls = 1 + (c0 & 7);
@@ -473,8 +530,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h->orig_len[h->npkts] = len;
 		h->npkts++;
 		gw_input(&g, p, &m, now);
+		host_books(&g.tab);
 	}
 	gw_tick(&g, now + 1);
+	host_books(&g.tab);
 	gw_destroy(&g);
 
 	for (i = 0; i < h->npkts; i++) {

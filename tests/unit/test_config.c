@@ -44,6 +44,12 @@ static long long g_rstart(const struct pptpgw_cfg *c) { return c->rl.start_ms; }
 static long long g_rreorder(const struct pptpgw_cfg *c) { return c->rl.reorder_ms; }
 static long long g_rcalls(const struct pptpgw_cfg *c) { return c->rl.max_calls; }
 static long long g_rconns(const struct pptpgw_cfg *c) { return c->rl.max_conns; }
+static long long g_cph(const struct pptpgw_cfg *c) { return c->gw.conns_per_host; }
+static long long g_hph(const struct pptpgw_cfg *c) { return c->gw.half_open_per_host; }
+static long long g_hmax(const struct pptpgw_cfg *c) { return c->gw.half_open_max; }
+static long long g_kph(const struct pptpgw_cfg *c) { return c->gw.calls_per_host; }
+static long long g_spc(const struct pptpgw_cfg *c) { return c->rl.sessions_per_client; }
+static long long g_hto(const struct pptpgw_cfg *c) { return c->gw.half_open_ms; }
 static long long g_metrics(const struct pptpgw_cfg *c)
 {
 	return strcmp(c->metrics, "0.0.0.0:9100") == 0 ? 1 :
@@ -58,6 +64,17 @@ static const struct ok_case oks[] = {
 	{ "[gateway]\nmark = 0x20000000\n", "mark", 0x20000000, g_mark },
 	{ "[limits]\nmax_calls = 10\n", "max_calls", 10, g_calls },
 	{ "[limits]\nmax_conns = 3\n", "max_conns", 3, g_conns },
+	{ "[limits]\nconns_per_host = 7\n", "conns_per_host", 7, g_cph },
+	{ "[limits]\nconns_per_host = 0\n", "conns_per_host off", 0, g_cph },
+	{ "[limits]\nhalf_open_per_host = 3\n", "half_open_per_host", 3,
+	  g_hph },
+	{ "[limits]\nhalf_open = 99\n", "[limits] half_open", 99, g_hmax },
+	{ "[limits]\ncalls_per_host = 12\n", "calls_per_host", 12, g_kph },
+	{ "[limits]\nrelay_sessions_per_client = 2\n",
+	  "relay_sessions_per_client", 2, g_spc },
+	{ "[timeouts]\nhalf_open = 5\n", "[timeouts] half_open", 5000, g_hto },
+	{ "[timeouts]\nhalf_open = 5\n", "[timeouts] half_open is not "
+	  "[limits]'", 1024, g_hmax },
 	{ "[timeouts]\nholddown = 0\n", "holddown 0", 0, g_hold },
 	{ "[timeouts]\nholddown = 5\n", "holddown", 5000, g_hold },
 	{ "[timeouts]\ncall_idle = 30\n", "call_idle", 30000, g_cidle },
@@ -380,6 +397,13 @@ static void test_restart_only(void)
 	CHECK(config_restart_only(&a, &b) == NULL);
 	b.gw.call_idle_ms += 1000;
 	b.tab.holddown_ms += 1000;
+	/* The per-host limits are reloadable. */
+	b.gw.conns_per_host = 1;
+	b.gw.half_open_per_host = 1;
+	b.gw.half_open_max = 1;
+	b.gw.calls_per_host = 1;
+	b.gw.half_open_ms = 1000;
+	b.rl.sessions_per_client = 1;
 	b.log_level = a.log_level + 1;
 	CHECK(config_restart_only(&a, &b) == NULL);
 	b = a;

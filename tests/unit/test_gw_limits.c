@@ -159,7 +159,10 @@ static void test_port_forward_full(void)
 	env_done(&e);
 }
 
-/* More control connections than the table holds: the SYN is refused. */
+/*
+ * More control connections than the table holds: the SYN is refused.  One
+ * host each, so that no per-host limit refuses first.
+ */
 static void test_conn_table_full(void)
 {
 	struct env e;
@@ -171,13 +174,296 @@ static void test_conn_table_full(void)
 		return;
 	max = e.g.tab.cfg.max_conns;
 	for (i = 0; i < max; i++) {
-		flow_init(&f, INSIDE(1), (uint16_t)(40000 + i), SERVER, 61000);
+		flow_init(&f, INSIDE(1 + i), 40000, SERVER, 61000);
 		CHECK(accepted(seg(&e, &f, DIR_OUT, PG_SYN, NULL, 0)));
 	}
-	flow_init(&f, INSIDE(1), (uint16_t)(40000 + max), SERVER, 61000);
+	flow_init(&f, INSIDE(1 + max), 40000, SERVER, 61000);
 	t = seg(&e, &f, DIR_OUT, PG_SYN, NULL, 0);
 	CHECK(dropped(t));
 	CHECK_EQ(1, e.g.ctr[GC_CTRL_CONN_FULL]);
+	env_done(&e);
+}
+
+
+/* ---- per-host limits ------------------------------------------------------ */
+
+/* The defaults, with the given limits changed (-1: as they are). */
+static struct gw_cfg limits_cfg(int conns, int half, int half_max, int calls)
+{
+	struct gw_cfg c;
+
+	gw_default_cfg(&c);
+	if (conns >= 0)
+		c.conns_per_host = (uint32_t)conns;
+	if (half >= 0)
+		c.half_open_per_host = (uint32_t)half;
+	if (half_max >= 0)
+		c.half_open_max = (uint32_t)half_max;
+	if (calls >= 0)
+		c.calls_per_host = (uint32_t)calls;
+	return c;
+}
+
+/* A control connection of host n, port port: its SYN, and if that passes,
+ * the rest of the handshake and the start exchange.  1: it was let in. */
+static int open_answered(struct env *e, struct flow *f, int n, uint16_t port)
+{
+	flow_init(f, INSIDE(n), port, SERVER, port);
+	if (!accepted(seg(e, f, DIR_OUT, PG_SYN, NULL, 0)))
+		return 0;
+	CHECK(accepted(seg(e, f, DIR_IN, PG_SYN | PG_ACK, NULL, 0)));
+	CHECK(accepted(seg(e, f, DIR_OUT, PG_ACK, NULL, 0)));
+	CHECK(accepted(msg(e, f, DIR_OUT, PPTP_SCCRQ, 0, 0, 0)));
+	CHECK(accepted(msg(e, f, DIR_IN, PPTP_SCCRP, 0, 0, 1)));
+	return 1;
+}
+
+/*
+ * Host 1 opens as many answered connections as the table holds: it gets
+ * conns_per_host of them, the rest of its SYNs are dropped (counted), and
+ * host 2 still gets in and places a call.  One of host 1's connections
+ * gone, it may open one again.
+ */
+static void test_conns_per_host(void)
+{
+	struct gw_cfg cfg = limits_cfg(8, -1, -1, -1);
+	struct env e;
+	struct flow f, first, h2;
+	uint32_t i, max;
+	int got = 0;
+
+	memset(&first, 0, sizeof(first));
+	if (env_init_cfg(&e, 512, 64, &cfg) < 0)
+		return;
+	max = e.g.tab.cfg.max_conns;
+	for (i = 0; i < max; i++) {
+		int in = open_answered(&e, &f, 1, (uint16_t)(40000 + i));
+
+		if (in && !got)
+			first = f;
+		got += in;
+	}
+	CHECK_EQ(8, got);
+	CHECK_EQ(max - 8, e.g.ctr[GC_CTRL_CONN_HOST_LIMIT]);
+	CHECK_EQ(max - 8, e.ev[GWE_LIMIT_REFUSED]);
+	CHECK_EQ(INSIDE(1), e.refused_host);
+	CHECK_EQ(GC_CTRL_CONN_HOST_LIMIT, e.refused_why);
+	CHECK_EQ(0, e.g.ctr[GC_CTRL_CONN_FULL]);
+	/* Another host is not refused. */
+	flow_init(&h2, INSIDE(2), 40000, SERVER, 50000);
+	setup_call(&e, &h2, 1, 600, 1);
+	CHECK_EQ(1, e.g.tab.ncalls_used);
+	CHECK_EQ(max - 8, e.g.ctr[GC_CTRL_CONN_HOST_LIMIT]);
+	/* A header-shaped first segment (a stream picked up in the middle)
+	 * is a new connection too. */
+	flow_init(&f, INSIDE(1), 45000, SERVER, 45000);
+	CHECK(dropped(msg(&e, &f, DIR_OUT, PPTP_ECHORQ, 0, 0, 0)));
+	CHECK_EQ(max - 8 + 1, e.g.ctr[GC_CTRL_CONN_HOST_LIMIT]);
+	/* One of host 1's connections gone: it may open one more, only. */
+	gw_conn_gone(&e.g, first.in, first.iport, first.out, first.oport,
+		     e.now);
+	CHECK_EQ(1, open_answered(&e, &f, 1, 46000));
+	CHECK_EQ(0, open_answered(&e, &f, 1, 46001));
+	env_done(&e);
+}
+
+/*
+ * A SYN flood from one host to a server that never answers (item 1 of the
+ * issue): at most half_open_per_host of its records are kept, another host
+ * still connects, and the records go after the half_open timeout, long
+ * before conn_idle, without a word from conntrack.
+ */
+static void test_half_open_per_host(void)
+{
+	struct env e;
+	struct flow f, h2;
+	struct gw_cfg cfg;
+	uint32_t i, max, refused;
+	int got = 0;
+
+	gw_default_cfg(&cfg);
+	if (env_init(&e, 256) < 0)
+		return;
+	max = e.g.tab.cfg.max_conns;
+	CHECK(cfg.half_open_per_host < max);
+	for (i = 0; i < max; i++) {
+		flow_init(&f, INSIDE(1), (uint16_t)(40000 + i), SERVER, 1);
+		got += accepted(seg(&e, &f, DIR_OUT, PG_SYN, NULL, 0));
+	}
+	refused = max - cfg.half_open_per_host;
+	CHECK_EQ(cfg.half_open_per_host, got);
+	CHECK_EQ(refused, e.g.ctr[GC_CTRL_HALF_OPEN_HOST_LIMIT]);
+	CHECK_EQ(GC_CTRL_HALF_OPEN_HOST_LIMIT, e.refused_why);
+	CHECK_EQ(INSIDE(1), e.refused_host);
+	CHECK_EQ(cfg.half_open_per_host, e.g.tab.nhalf_open);
+	/* Host 2 connects and places a call: answered, not half-open. */
+	flow_init(&h2, INSIDE(2), 40000, SERVER, 50000);
+	setup_call(&e, &h2, 1, 600, 1);
+	CHECK_EQ(1, e.g.tab.ncalls_used);
+	CHECK_EQ(cfg.half_open_per_host, e.g.tab.nhalf_open);
+	/* Still refused just before the timeout; gone at it. */
+	e.now += cfg.half_open_ms - 1;
+	gw_tick(&e.g, e.now);
+	CHECK_EQ(0, e.g.ctr[GC_CTRL_HALF_OPEN_EXPIRED]);
+	flow_init(&f, INSIDE(1), 49000, SERVER, 1);
+	CHECK(dropped(seg(&e, &f, DIR_OUT, PG_SYN, NULL, 0)));
+	/* Host 2's traffic keeps it from its own (conn_idle) end. */
+	msg(&e, &h2, DIR_OUT, PPTP_ECHORQ, 0, 0, 0);
+	e.now += 1;
+	gw_tick(&e.g, e.now);
+	CHECK_EQ(cfg.half_open_per_host,
+		 e.g.ctr[GC_CTRL_HALF_OPEN_EXPIRED]);
+	CHECK_EQ(0, e.g.tab.nhalf_open);
+	CHECK(flow_conn(&e, &h2) != NULL);
+	CHECK_EQ(1, e.g.tab.ncalls_used);
+	/* The host's limit is back. */
+	flow_init(&f, INSIDE(1), 49001, SERVER, 1);
+	CHECK(accepted(seg(&e, &f, DIR_OUT, PG_SYN, NULL, 0)));
+	env_done(&e);
+}
+
+/*
+ * Half-open records of all hosts together: many hosts each under their own
+ * limit cannot fill the table with them.  An answer makes room.
+ */
+static void test_half_open_total(void)
+{
+	struct gw_cfg cfg = limits_cfg(-1, 4, 8, -1);
+	struct env e;
+	struct flow f[8], g3;
+	int i;
+
+	if (env_init_cfg(&e, 256, 64, &cfg) < 0)
+		return;
+	for (i = 0; i < 8; i++) {
+		flow_init(&f[i], INSIDE(1 + i / 4), (uint16_t)(40000 + i),
+			  SERVER, (uint16_t)(50000 + i));
+		CHECK(accepted(seg(&e, &f[i], DIR_OUT, PG_SYN, NULL, 0)));
+	}
+	CHECK_EQ(8, e.g.tab.nhalf_open);
+	flow_init(&g3, INSIDE(3), 40000, SERVER, 51000);
+	CHECK(dropped(seg(&e, &g3, DIR_OUT, PG_SYN, NULL, 0)));
+	CHECK_EQ(1, e.g.ctr[GC_CTRL_HALF_OPEN_LIMIT]);
+	CHECK_EQ(INSIDE(3), e.refused_host);
+	CHECK_EQ(0, e.g.ctr[GC_CTRL_HALF_OPEN_HOST_LIMIT]);
+	/* Host 1's first connection is answered: room for host 3. */
+	CHECK(accepted(seg(&e, &f[0], DIR_IN, PG_SYN | PG_ACK, NULL, 0)));
+	CHECK(accepted(seg(&e, &f[0], DIR_OUT, PG_ACK, NULL, 0)));
+	CHECK_EQ(8, e.g.tab.nhalf_open);   /* TCP alone answers nothing */
+	CHECK(accepted(msg(&e, &f[0], DIR_OUT, PPTP_SCCRQ, 0, 0, 0)));
+	CHECK_EQ(8, e.g.tab.nhalf_open);   /* nor the opener's own words */
+	CHECK(accepted(msg(&e, &f[0], DIR_IN, PPTP_SCCRP, 0, 0, 1)));
+	CHECK_EQ(7, e.g.tab.nhalf_open);
+	flow_init(&g3, INSIDE(3), 40001, SERVER, 51001);
+	CHECK(accepted(seg(&e, &g3, DIR_OUT, PG_SYN, NULL, 0)));
+	CHECK_EQ(1, e.g.ctr[GC_CTRL_HALF_OPEN_LIMIT]);
+	env_done(&e);
+}
+
+/*
+ * A port-forwarded server inside: the outside client that opens the
+ * connections is their host, so a flood from it does not count against
+ * the server, and another outside client still gets in.
+ */
+static void test_half_open_port_forward(void)
+{
+	struct gw_cfg cfg = limits_cfg(-1, 4, -1, -1);
+	struct env e;
+	struct flow f;
+	int i, got = 0;
+
+	if (env_init_cfg(&e, 256, 64, &cfg) < 0)
+		return;
+	for (i = 0; i < 10; i++) {
+		flow_init_pf(&f);
+		f.oport = (uint16_t)(40000 + i);
+		got += accepted(seg(&e, &f, DIR_IN, PG_SYN, NULL, 0));
+	}
+	CHECK_EQ(4, got);
+	CHECK_EQ(6, e.g.ctr[GC_CTRL_HALF_OPEN_HOST_LIMIT]);
+	CHECK_EQ(PNS_OUT, e.refused_host);
+	flow_init_pf(&f);
+	f.out = THIRD;
+	handshake(&e, &f);
+	CHECK(accepted(msg(&e, &f, DIR_IN, PPTP_SCCRQ, 0, 0, 0)));
+	CHECK(accepted(msg(&e, &f, DIR_OUT, PPTP_SCCRP, 0, 0, 1)));
+	CHECK_EQ(4, e.g.tab.nhalf_open);
+	env_done(&e);
+}
+
+/*
+ * One host asking for more calls than the table holds on one connection
+ * (item 3): calls beyond calls_per_host are refused the way a full table
+ * refuses them (an error in the server's reply), another host still gets
+ * its call, and once one of host 1's calls ends it may place one again.
+ * Past GW_HOST_REFUSALS refusals waiting for an answer, its requests are
+ * dropped.
+ */
+static void test_calls_per_host(void)
+{
+	struct gw_cfg cfg = limits_cfg(-1, -1, -1, 4);
+	struct env e;
+	struct flow f, h2;
+	struct tpkt *q, *r;
+	uint16_t id;
+	int i;
+
+	if (env_init_cfg(&e, 256, 8, &cfg) < 0)
+		return;
+	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+	for (id = 1; id <= 4; id++)
+		setup_call(&e, &f, id, (uint16_t)(500 + id), id == 1);
+	CHECK_EQ(4, e.g.tab.ncalls_used);
+	/* The fifth: passed on with an alias, and the server's yes turned
+	 * into "no resources" on the way back. */
+	q = msg(&e, &f, DIR_OUT, PPTP_OCRQ, 5, 0, 0);
+	CHECK(accepted(q));
+	CHECK(tcp_ok(q));
+	CHECK_EQ(1, e.ev[GWE_CALL_REFUSED]);
+	CHECK_EQ(1, e.g.ctr[GC_CALLS_HOST_LIMIT]);
+	CHECK_EQ(0, e.g.ctr[GC_CALLS_REFUSED]);
+	CHECK_EQ(GC_CALLS_HOST_LIMIT, e.refused_why);
+	CHECK_EQ(INSIDE(1), e.refused_host);
+	r = msg(&e, &f, DIR_IN, PPTP_OCRP, 505, pl16(q, 12), 1);
+	CHECK(accepted(r));
+	CHECK_EQ(5, pl16(r, 14));
+	CHECK_EQ(2, pl8(r, 16));
+	CHECK_EQ(4, pl8(r, 17));
+	CHECK(tcp_ok(r));
+	CHECK_EQ(0, e.g.tab.nrefused);
+	/* Three more of host 1 would fill the table of 8: refused too. */
+	for (id = 6; id <= 8; id++) {
+		q = msg(&e, &f, DIR_OUT, PPTP_OCRQ, id, 0, 0);
+		r = msg(&e, &f, DIR_IN, PPTP_OCRP, (uint16_t)(500 + id),
+			pl16(q, 12), 1);
+		CHECK_EQ(2, pl8(r, 16));
+	}
+	CHECK_EQ(4, e.g.ctr[GC_CALLS_HOST_LIMIT]);
+	CHECK_EQ(4, e.g.tab.ncalls_used);
+	/* Host 2 is not refused. */
+	flow_init(&h2, INSIDE(2), 40000, SERVER, 61001);
+	setup_call(&e, &h2, 1, 700, 1);
+	CHECK_EQ(5, e.g.tab.ncalls_used);
+	CHECK_EQ(4, e.g.ctr[GC_CALLS_HOST_LIMIT]);
+	CHECK_EQ(0, e.g.ctr[GC_CALLS_REFUSED]);
+	/* One of host 1's calls ends: its next call goes through. */
+	CHECK(accepted(msg(&e, &f, DIR_IN, PPTP_CDN, 501, 0, 3)));
+	setup_call(&e, &f, 9, 509, 0);
+	CHECK_EQ(5, e.g.tab.ncalls_used);
+	CHECK_EQ(4, e.g.ctr[GC_CALLS_HOST_LIMIT]);
+	/* Requests nobody answers: GW_HOST_REFUSALS refusals wait, then
+	 * the next request is dropped (its sender sends it again). */
+	for (i = 0; i < GW_HOST_REFUSALS; i++)
+		CHECK(accepted(msg(&e, &f, DIR_OUT, PPTP_OCRQ,
+				   (uint16_t)(20 + i), 0, 0)));
+	CHECK_EQ(GW_HOST_REFUSALS, e.g.tab.nrefused);
+	q = msg(&e, &f, DIR_OUT, PPTP_OCRQ, 40, 0, 0);
+	CHECK(dropped(q));
+	CHECK_EQ(GW_HOST_REFUSALS, e.g.tab.nrefused);
+	CHECK_EQ(4 + GW_HOST_REFUSALS + 1, e.g.ctr[GC_CALLS_HOST_LIMIT]);
+	/* Host 2 still places calls meanwhile. */
+	setup_call(&e, &h2, 2, 701, 0);
+	CHECK_EQ(6, e.g.tab.ncalls_used);
 	env_done(&e);
 }
 
@@ -186,6 +472,11 @@ static const struct check_case cases[] = {
 	CHECK_CASE(table_full),
 	CHECK_CASE(port_forward_full),
 	CHECK_CASE(conn_table_full),
+	CHECK_CASE(conns_per_host),
+	CHECK_CASE(half_open_per_host),
+	CHECK_CASE(half_open_total),
+	CHECK_CASE(half_open_port_forward),
+	CHECK_CASE(calls_per_host),
 };
 
 int main(int argc, char **argv)

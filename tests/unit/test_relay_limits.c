@@ -303,11 +303,72 @@ static void test_random_walk(void)
 	}
 }
 
+
+/*
+ * One client asking for every session the relay has (item 4 of the
+ * issue): it gets sessions_per_client of them, the rest are refused
+ * (counted apart from a full table), and another client still gets a
+ * session and a call.  One of the first client's sessions gone, it may
+ * open one again.
+ */
+static void test_sessions_per_client(void)
+{
+	struct rl_cfg cfg;
+	struct sess s[4], s2;
+	uint32_t in, i;
+	int refused = 0;
+
+	cfg_test(&cfg);
+	cfg.sessions_per_client = 4;
+	env_init_cfg(&cfg);
+	for (i = 0; i < 4; i++)
+		s[i] = sess_open(1, 0);
+	/* It asks for as many more as the table has slots. */
+	for (i = 0; i < cfg.max_conns; i++) {
+		in = relay_accept(&E.r, CLIENT(1), (uint16_t)(41000 + i),
+				  SERVER, E.now);
+		if (in == RL_NONE) {
+			refused++;
+			continue;
+		}
+		E.live[in] = 1;
+	}
+	CHECK_EQ(cfg.max_conns, refused);
+	CHECK_EQ(cfg.max_conns, E.r.ctr[RLS_INSIDE_CLIENT_LIMIT]);
+	CHECK_EQ(0, E.r.ctr[RLS_INSIDE_REFUSED]);
+	CHECK_EQ(8, E.r.nconns);
+	/* Another client is not refused, and its call works. */
+	s2 = sess_open(2, 0);
+	{
+		struct callh c = call_up(&s2, 1, 0x21);
+
+		CALL_CARRIES(&s2, &c, 1, 1);
+	}
+	CHECK_EQ(cfg.max_conns, E.r.ctr[RLS_INSIDE_CLIENT_LIMIT]);
+	/* One session of client 1 closed: it may open one more, only. */
+	E.live[s[0].in] = 0;
+	relay_closed(&E.r, s[0].in, E.now);
+	drain(s[0].up);
+	s[0] = sess_open(1, 0);
+	CHECK_EQ(RL_NONE, relay_accept(&E.r, CLIENT(1), 42000, SERVER,
+				       E.now));
+	CHECK_EQ(cfg.max_conns + 1, E.r.ctr[RLS_INSIDE_CLIENT_LIMIT]);
+	/* The limit is reloadable: raised, it lets the client in. */
+	cfg.sessions_per_client = 5;
+	relay_set_cfg(&E.r, &cfg);
+	in = relay_accept(&E.r, CLIENT(1), 42001, SERVER, E.now);
+	CHECK(in != RL_NONE);
+	if (in != RL_NONE)
+		E.live[in] = 1;
+	env_done();
+}
+
 static const struct check_case cases[] = {
 	CHECK_CASE(hostile),
 	CHECK_CASE(bad_header_alone),
 	CHECK_CASE(tables_full),
 	CHECK_CASE(random_walk),
+	CHECK_CASE(sessions_per_client),
 };
 
 int main(int argc, char **argv)

@@ -213,6 +213,7 @@ static void relay_report(struct gw *g, struct report_info ri)
 		    0, 0, 0);
 	r.nconns = 2;
 	r.ctr[RLS_FRAMES_UP] = 21;
+	r.ctr[RLS_INSIDE_CLIENT_LIMIT] = 6;
 	r.ctr[RLS_GRE_ACK_ONLY_SENT] = 5;
 	r.ctr[RLS_SERVERS_PER_CALL] = 1;
 	r.ended[RLE_SERVER_GONE] = 4;
@@ -292,6 +293,7 @@ static void relay_report(struct gw *g, struct report_info ri)
 	/* stats: every counter and end reason, by name. */
 	out = run(g, &ri, "stats", &rc_);
 	CHECK(strstr(out, "\nrelay_frames_up 21\n") != NULL);
+	CHECK(strstr(out, "\nrelay_inside_client_limit 6\n") != NULL);
 	CHECK(strstr(out, "\nrelay_gre_ack_only_sent 5\n") != NULL);
 	CHECK(strstr(out, "\nrelay_ended_server_gone 4\n") != NULL);
 	for (i = 0; i < RLS_COUNT; i++) {
@@ -319,6 +321,7 @@ static void relay_report(struct gw *g, struct report_info ri)
 		report_metrics(f, g, &ri);
 		fclose(f);
 		CHECK(has_line(text, "pptpgw_relay_frames_up_total 21"));
+		CHECK(has_line(text, "pptpgw_relay_inside_client_limit_total 6"));
 		CHECK(has_line(text, "# TYPE pptpgw_relay_frames_up_total counter"));
 		CHECK(has_line(text, "pptpgw_relay_gre_ack_only_sent_total 5"));
 		CHECK(has_line(text, "pptpgw_relay_calls_ended_total{reason=\"server_gone\"} 4"));
@@ -516,8 +519,19 @@ static int __attribute__((cold)) report_views(void)
 	CHECK(strstr(out, "\"gre_out_packets\":99,") != NULL);
 	CHECK(strstr(out, "\"queue_dropped\":7,") != NULL);
 	free(out);
+	g.ctr[GC_CTRL_CONN_HOST_LIMIT] = 11;
+	g.ctr[GC_CTRL_HALF_OPEN_HOST_LIMIT] = 12;
+	g.ctr[GC_CTRL_HALF_OPEN_LIMIT] = 13;
+	g.ctr[GC_CTRL_HALF_OPEN_EXPIRED] = 14;
+	g.ctr[GC_CALLS_HOST_LIMIT] = 15;
 	out = run(&g, &ri, "stats", &rc);
 	CHECK(strstr(out, "\ngre_out_packets 99\n") != NULL);
+	/* Refusals by the per-host limits, each by its reason. */
+	CHECK(strstr(out, "\nctrl_conn_host_limit 11\n") != NULL);
+	CHECK(strstr(out, "\nctrl_half_open_host_limit 12\n") != NULL);
+	CHECK(strstr(out, "\nctrl_half_open_limit 13\n") != NULL);
+	CHECK(strstr(out, "\nctrl_half_open_expired 14\n") != NULL);
+	CHECK(strstr(out, "\ncalls_refused_host_limit 15\n") != NULL);
 	free(out);
 
 	/* Prometheus text: every sample line is "name[{labels}] value". */
@@ -539,6 +553,16 @@ static int __attribute__((cold)) report_views(void)
 		CHECK(strstr(text, "\npptpgw_drops_total{reason=\"gre_in_late_dropped\"} 3\n")
 		      != NULL);
 		CHECK(strstr(text, "\npptpgw_queue_dropped_total 7\n") != NULL);
+		CHECK(strstr(text, "\npptpgw_drops_total{reason=\"ctrl_conn_host_limit\"} 11\n")
+		      != NULL);
+		CHECK(strstr(text, "\npptpgw_drops_total{reason=\"ctrl_half_open_host_limit\"} 12\n")
+		      != NULL);
+		CHECK(strstr(text, "\npptpgw_drops_total{reason=\"ctrl_half_open_limit\"} 13\n")
+		      != NULL);
+		CHECK(strstr(text, "\npptpgw_half_open_expired_total 14\n")
+		      != NULL);
+		CHECK(strstr(text, "\npptpgw_calls_refused_host_limit_total 15\n")
+		      != NULL);
 		CHECK(strstr(text, "# TYPE pptpgw_call_setups_total counter\n")
 		      != NULL);
 		for (line = strtok_r(text, "\n", &save); line;
