@@ -1,5 +1,6 @@
 #include "xlate/calltab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -435,4 +436,51 @@ struct call_xlat call_xlat(const struct call *c)
 	x.peer_id = c->peer_id;
 	x.peer_known = c->peer_known;
 	return x;
+}
+
+int calltab_recount_ok(struct calltab *t, char *why, size_t n)
+{
+	uint32_t i, j, k, nhalf = 0;
+
+	for (i = 0; i < t->cfg.max_conns; i++) {
+		const struct conn *c = &t->conns[i];
+		struct host_load want, got;
+
+		if (c->state == CONN_FREE)
+			continue;
+		nhalf += !c->answered;
+		memset(&want, 0, sizeof(want));
+		for (j = 0; j < t->cfg.max_conns; j++) {
+			const struct conn *d = &t->conns[j];
+
+			if (d->state == CONN_FREE || d->opener != c->opener)
+				continue;
+			want.conns++;
+			want.half_open += !d->answered;
+			for (k = d->first_call; k != SLOT_NONE;
+			     k = t->calls[k].next_in_conn) {
+				if (t->calls[k].state == CALL_REFUSED)
+					want.refused++;
+				else
+					want.calls++;
+			}
+		}
+		calltab_host_load(t, c->opener, &got);
+		if (memcmp(&want, &got, sizeof(want)) != 0) {
+			if (why)
+				snprintf(why, n, "host %08x: counts %u/%u/%u/%u, "
+					 "records say %u/%u/%u/%u", c->opener,
+					 got.conns, got.half_open, got.calls,
+					 got.refused, want.conns, want.half_open,
+					 want.calls, want.refused);
+			return 0;
+		}
+	}
+	if (nhalf != t->nhalf_open) {
+		if (why)
+			snprintf(why, n, "%u half-open counted, %u in the records",
+				 t->nhalf_open, nhalf);
+		return 0;
+	}
+	return 1;
 }

@@ -173,6 +173,12 @@ void conn_answered(struct calltab *t, struct conn *c);
 /* What host holds now (all zero for a host with nothing). */
 void calltab_host_load(struct calltab *t, uint32_t host,
 		       struct host_load *out);
+/*
+ * The per-host counts and the half-open total against a recount of the
+ * records (they must be derivable from them): 1 if they agree, else 0 and
+ * the first difference in why (may be NULL).  Slow: for tests and checks.
+ */
+int calltab_recount_ok(struct calltab *t, char *why, size_t n);
 uint32_t call_slot(const struct calltab *t, const struct call *c);
 /* Ends every call of the connection with reason, then frees it. */
 void conn_del(struct calltab *t, struct conn *c, enum call_end reason,

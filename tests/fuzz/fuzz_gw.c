@@ -73,41 +73,10 @@ static uint16_t be16(const uint8_t *p)
 /* The per-host counts and the half-open total are those of the records. */
 static void host_books(struct calltab *t)
 {
-	uint32_t i, j, k, nhalf = 0;
+	char why[160];
 
-	for (i = 0; i < t->cfg.max_conns; i++) {
-		const struct conn *c = &t->conns[i];
-		struct host_load want, got;
-
-		if (c->state == CONN_FREE)
-			continue;
-		nhalf += !c->answered;
-		memset(&want, 0, sizeof(want));
-		for (j = 0; j < t->cfg.max_conns; j++) {
-			const struct conn *d = &t->conns[j];
-
-			if (d->state == CONN_FREE || d->opener != c->opener)
-				continue;
-			want.conns++;
-			want.half_open += !d->answered;
-			for (k = d->first_call; k != SLOT_NONE;
-			     k = t->calls[k].next_in_conn) {
-				if (t->calls[k].state == CALL_REFUSED)
-					want.refused++;
-				else
-					want.calls++;
-			}
-		}
-		calltab_host_load(t, c->opener, &got);
-		if (memcmp(&want, &got, sizeof(want)) != 0)
-			FAIL("host %08x: counts %u/%u/%u/%u, records say "
-			     "%u/%u/%u/%u", c->opener, got.conns,
-			     got.half_open, got.calls, got.refused, want.conns,
-			     want.half_open, want.calls, want.refused);
-	}
-	if (nhalf != t->nhalf_open)
-		FAIL("%u half-open counted, %u in the records", t->nhalf_open,
-		     nhalf);
+	if (!calltab_recount_ok(t, why, sizeof(why)))
+		FAIL("%s", why);
 }
 
 /* Ones' complement checksums: 0 and 0xffff are the same number. */

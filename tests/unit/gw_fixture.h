@@ -169,44 +169,6 @@ static int env_init(struct env *e, int cap)
 	return env_init_cfg(e, cap, 64, NULL);
 }
 
-/*
- * The per-host counts (calltab_host_load) and the half-open total against
- * a recount of the records: they must be derivable from the tables.
- */
-static int host_books_ok(struct calltab *t)
-{
-	uint32_t i, j, k, nhalf = 0;
-
-	for (i = 0; i < t->cfg.max_conns; i++) {
-		const struct conn *c = &t->conns[i];
-		struct host_load want, got;
-
-		if (c->state == CONN_FREE)
-			continue;
-		nhalf += !c->answered;
-		memset(&want, 0, sizeof(want));
-		for (j = 0; j < t->cfg.max_conns; j++) {
-			const struct conn *d = &t->conns[j];
-
-			if (d->state == CONN_FREE || d->opener != c->opener)
-				continue;
-			want.conns++;
-			want.half_open += !d->answered;
-			for (k = d->first_call; k != SLOT_NONE;
-			     k = t->calls[k].next_in_conn) {
-				if (t->calls[k].state == CALL_REFUSED)
-					want.refused++;
-				else
-					want.calls++;
-			}
-		}
-		calltab_host_load(t, c->opener, &got);
-		if (memcmp(&want, &got, sizeof(want)) != 0)
-			return 0;
-	}
-	return nhalf == t->nhalf_open;
-}
-
 /* Every packet got exactly one verdict; calls announced = calls live;
  * the per-host counts are those of the records. */
 static void env_done(struct env *e)
@@ -218,7 +180,7 @@ static void env_done(struct env *e)
 	born = e->ev[GWE_CALL_NEW] + e->ev[GWE_CALL_REFUSED];
 	live = (int)(e->g.tab.ncalls_used + e->g.tab.nrefused);
 	CHECK_EQ(live, born - e->ev[GWE_CALL_END]);
-	CHECK(host_books_ok(&e->g.tab));
+	CHECK(calltab_recount_ok(&e->g.tab, NULL, 0));
 	gw_destroy(&e->g);
 	for (i = 0; i < e->np; i++)
 		if (e->p[i].nverd != 1) {
