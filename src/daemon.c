@@ -211,6 +211,17 @@ static void log_refusal(const struct daemon *d, const struct gw_event *ev)
 			       "refused: %u connections are not answered yet "
 			       "(half_open)", h, gc->half_open_max);
 		break;
+	case GC_CTRL_PENDING_HOST_LIMIT:
+		log_per_second(l, LOG_WARNING, "host %s: control segment "
+			       "dropped: %u of its segments are waiting for "
+			       "their verdicts (pending_per_host)", h,
+			       gc->pending_per_host);
+		break;
+	case GC_CTRL_PENDING_LIMIT:
+		log_per_second(l, LOG_WARNING, "host %s: control segment "
+			       "dropped: %u segments are waiting for their "
+			       "verdicts (pending)", h, gc->pending_max);
+		break;
 	case GC_CALLS_HOST_LIMIT:
 		if (ev->call) {
 			ip4_str(ev->call->outside, b);

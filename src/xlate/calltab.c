@@ -8,7 +8,7 @@
 enum key_kind { K_CONN = 1, K_PEER = 3, K_INSIDE = 4 };
 
 /* Key kinds in the per-host index: each value is a count (host_load). */
-enum host_kind { H_CONNS = 1, H_HALF_OPEN, H_CALLS, H_REFUSED };
+enum host_kind { H_CONNS = 1, H_HALF_OPEN, H_CALLS, H_REFUSED, H_PENDING };
 
 static const char *const state_names[CALL_STATE_COUNT] = {
 	"free", "requested", "established", "clearing", "refused",
@@ -62,9 +62,10 @@ int calltab_init(struct calltab *t, const struct calltab_cfg *cfg,
 	    hidx_init(&t->idx, t->ncalls_cap * 2 + cfg->max_conns,
 		      hidx_mix64(cfg->seed ^ 0x5bd1e995)) < 0 ||
 	    /* A host has an entry of a kind only while it holds a record of
-	     * that kind: connections and half-open ones at most one each per
+	     * that kind: connections, half-open ones and pending segments
+	     * (a host with any has a connection) at most one each per
 	     * connection, calls and refusals at most one per call. */
-	    hidx_init(&t->hosts, cfg->max_conns * 2 + t->ncalls_cap,
+	    hidx_init(&t->hosts, cfg->max_conns * 3 + t->ncalls_cap,
 		      hidx_mix64(cfg->seed ^ 0x27d4eb2f)) < 0) {
 		calltab_destroy(t);
 		return -1;
@@ -129,6 +130,16 @@ static uint32_t host_get(struct calltab *t, enum host_kind kind,
 	uint32_t *v = hidx_find(&t->hosts, &k);
 
 	return v ? *v : 0;
+}
+
+void calltab_host_pending(struct calltab *t, uint32_t host, int delta)
+{
+	host_count(t, H_PENDING, host, delta);
+}
+
+uint32_t calltab_host_pending_now(struct calltab *t, uint32_t host)
+{
+	return host_get(t, H_PENDING, host);
 }
 
 void calltab_host_load(struct calltab *t, uint32_t host,

@@ -170,6 +170,10 @@ void conn_set_opener(struct calltab *t, struct conn *c, uint32_t host);
 /* The peer that did not open it has spoken: the record is no longer
  * half-open.  Idempotent. */
 void conn_answered(struct calltab *t, struct conn *c);
+/* Segments of host's connections waiting for their verdict (the
+ * translator's count, kept in the same index): one more, one less, now. */
+void calltab_host_pending(struct calltab *t, uint32_t host, int delta);
+uint32_t calltab_host_pending_now(struct calltab *t, uint32_t host);
 /* What host holds now (all zero for a host with nothing). */
 void calltab_host_load(struct calltab *t, uint32_t host,
 		       struct host_load *out);

@@ -63,6 +63,14 @@ void gw_default_cfg(struct gw_cfg *c)
 	c->half_open_per_host = 16;
 	c->half_open_max = 1024;
 	c->calls_per_host = 256;
+	/*
+	 * The queue holds 16,384 packets by default (queue_maxlen): a
+	 * quarter may wait for their verdicts, and one host's share of that
+	 * is a sixteenth.  A PPTP connection has rarely more than a segment
+	 * or two waiting.
+	 */
+	c->pending_max = 4096;
+	c->pending_per_host = 256;
 }
 
 int gw_init(struct gw *g, const struct gw_cfg *cfg,
@@ -103,7 +111,41 @@ void gw_set_cfg(struct gw *g, const struct gw_cfg *cfg,
 
 static void emit(struct gw *g, struct gw_pkt *p, enum gw_verdict v, int mark)
 {
+	if (p->pending) {
+		p->pending = 0;
+		g->npending--;
+		calltab_host_pending(&g->tab, p->pending_host, -1);
+	}
 	g->hooks.verdict(g->hooks.arg, p, v, mark ? g->cfg.mark : 0);
+}
+
+static void refused(struct gw *g, enum gw_counter why, uint32_t host);
+
+/*
+ * p is to wait for its verdict (held, or out of order): counted against its
+ * connection's host and all hosts, unless that is over a limit (then 0:
+ * the caller drops it, and TCP sends it again).  A segment moving from the
+ * out-of-order list to the held ones is counted already.
+ */
+static int pend_take(struct gw *g, struct conn *conn, struct gw_pkt *p)
+{
+	if (p->pending)
+		return 1;
+	if (g->cfg.pending_per_host &&
+	    calltab_host_pending_now(&g->tab, conn->opener) >=
+	    g->cfg.pending_per_host) {
+		refused(g, GC_CTRL_PENDING_HOST_LIMIT, conn->opener);
+		return 0;
+	}
+	if (g->cfg.pending_max && g->npending >= g->cfg.pending_max) {
+		refused(g, GC_CTRL_PENDING_LIMIT, conn->opener);
+		return 0;
+	}
+	p->pending = 1;
+	p->pending_host = conn->opener;
+	g->npending++;
+	calltab_host_pending(&g->tab, conn->opener, 1);
+	return 1;
 }
 
 static void event(struct gw *g, const struct gw_event *ev)
@@ -727,8 +769,9 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 		emit(g, p, GW_ACCEPT, 0);
 		break;
 	case CS_HOLD:
-		if (d->nheld == GW_HOLD_MAX) {
-			g->ctr[GC_CTRL_HOLD_OVERFLOW]++;
+		if (d->nheld == GW_HOLD_MAX || !pend_take(g, conn, p)) {
+			if (d->nheld == GW_HOLD_MAX)
+				g->ctr[GC_CTRL_HOLD_OVERFLOW]++;
 			cut_held(g, d, cs_rewind(s));
 			emit(g, p, GW_DROP, 0);
 			break;
@@ -736,8 +779,9 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 		d->held[d->nheld++] = p;
 		break;
 	case CS_OOO:
-		if (d->nooo == GW_OOO_MAX) {
-			g->ctr[GC_CTRL_OOO_DROP]++;
+		if (d->nooo == GW_OOO_MAX || !pend_take(g, conn, p)) {
+			if (d->nooo == GW_OOO_MAX)
+				g->ctr[GC_CTRL_OOO_DROP]++;
 			emit(g, p, GW_DROP, 0);
 			break;
 		}
@@ -1094,6 +1138,7 @@ void gw_input_view(struct gw *g, struct gw_pkt *p, const struct pkt_view *v,
 		   const struct gw_meta *m, uint64_t now)
 {
 	p->arrived = now;
+	p->pending = 0;
 	if (v->err != PKT_OK) {
 		g->ctr[GC_PKT_MALFORMED]++;
 		emit(g, p, m->dir == DIR_IN ? GW_ACCEPT : GW_DROP, 0);

@@ -64,6 +64,12 @@ enum gw_verdict { GW_ACCEPT, GW_DROP };
 	X(GC_CTRL_HALF_OPEN_LIMIT, "ctrl_half_open_limit", NULL, NULL, 1, \
 	  "New connections dropped: half_open connections of all hosts " \
 	  "were not answered yet.") \
+	X(GC_CTRL_PENDING_HOST_LIMIT, "ctrl_pending_host_limit", NULL, NULL, \
+	  1, "Segments dropped instead of held or kept out of order: their " \
+	  "host had pending_per_host waiting.") \
+	X(GC_CTRL_PENDING_LIMIT, "ctrl_pending_limit", NULL, NULL, 1, \
+	  "Segments dropped instead of held or kept out of order: pending " \
+	  "segments of all hosts were waiting.") \
 	X(GC_CTRL_HALF_OPEN_EXPIRED, "ctrl_half_open_expired", \
 	  "half_open_expired_total", NULL, 0, \
 	  "Connection records removed: not answered within the half_open " \
@@ -184,6 +190,9 @@ struct gw_pkt {
 	uint8_t modified;
 	uint32_t user;        /* free for the caller (the daemon: packet mark) */
 	uint8_t on_heap;      /* the caller's: free it after the verdict */
+	/* The translator's: held or kept out of order, for that host. */
+	uint8_t pending;
+	uint32_t pending_host;
 };
 
 /* What the kernel knows of the packet: its direction and conntrack entry. */
@@ -214,6 +223,13 @@ struct gw_cfg {
 	uint32_t half_open_per_host;
 	uint32_t half_open_max;  /* half-open connections of all hosts */
 	uint32_t calls_per_host; /* requested, established and clearing */
+	/*
+	 * Segments waiting in the kernel's queue for their verdict (held,
+	 * or out of order), of all hosts and of one: below the queue's
+	 * length, so that no host can fill it for everyone.
+	 */
+	uint32_t pending_max;
+	uint32_t pending_per_host;
 };
 
 /*
@@ -257,6 +273,7 @@ struct gw {
 	struct gw_cfg cfg;
 	struct gw_hooks hooks;
 	struct gw_pend *pend;    /* per connection slot */
+	uint32_t npending;       /* segments held or out of order */
 	uint64_t ctr[GC_COUNT];
 };
 

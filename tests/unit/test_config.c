@@ -50,6 +50,8 @@ static long long g_hmax(const struct pptpgw_cfg *c) { return c->gw.half_open_max
 static long long g_kph(const struct pptpgw_cfg *c) { return c->gw.calls_per_host; }
 static long long g_spc(const struct pptpgw_cfg *c) { return c->rl.sessions_per_client; }
 static long long g_hto(const struct pptpgw_cfg *c) { return c->gw.half_open_ms; }
+static long long g_pend(const struct pptpgw_cfg *c) { return c->gw.pending_max; }
+static long long g_pph(const struct pptpgw_cfg *c) { return c->gw.pending_per_host; }
 static long long g_metrics(const struct pptpgw_cfg *c)
 {
 	return strcmp(c->metrics, "0.0.0.0:9100") == 0 ? 1 :
@@ -72,6 +74,9 @@ static const struct ok_case oks[] = {
 	{ "[limits]\ncalls_per_host = 12\n", "calls_per_host", 12, g_kph },
 	{ "[limits]\nrelay_sessions_per_client = 2\n",
 	  "relay_sessions_per_client", 2, g_spc },
+	{ "[limits]\npending = 100\n", "pending", 100, g_pend },
+	{ "[limits]\npending_per_host = 9\n", "pending_per_host", 9, g_pph },
+	{ "", "pending default", 4096, g_pend },
 	{ "[timeouts]\nhalf_open = 5\n", "[timeouts] half_open", 5000, g_hto },
 	{ "[timeouts]\nhalf_open = 5\n", "[timeouts] half_open is not "
 	  "[limits]'", 1024, g_hmax },

@@ -467,6 +467,76 @@ static void test_calls_per_host(void)
 	env_done(&e);
 }
 
+/* An Echo-Request one message (16 bytes) ahead of f's inside stream: kept out of order
+ * (no verdict yet) unless a limit drops it.  1 if kept. */
+static int ooo_kept(struct env *e, struct flow *f)
+{
+	uint8_t m[PPTP_MAX_LEN];
+	size_t n = pg_msg(m, sizeof(m), PPTP_ECHORQ, 0, 0, 0);
+	struct tpkt *t = seg_at(e, f, DIR_OUT, f->iseq + 16, PG_ACK | PG_PSH,
+				m, n);
+
+	return t->nverd == 0;
+}
+
+/*
+ * Segments waiting for their verdicts (out of order here; held ones count
+ * the same): host 1 gets pending_per_host of them over its connections,
+ * the rest are dropped (counted), and host 2 may still have its own kept.
+ * Then the total: with the per-host limit off, pending in all.  Waiting
+ * segments released (the connection gone) free the room again.
+ */
+static void test_pending_limits(void)
+{
+	struct gw_cfg cfg = limits_cfg(-1, -1, -1, -1);
+	struct env e;
+	struct flow f[8], h2;
+	int i, kept = 0;
+
+	cfg.pending_per_host = 5;
+	cfg.pending_max = 0;
+	if (env_init_cfg(&e, 512, 64, &cfg) < 0)
+		return;
+	for (i = 0; i < 8; i++) {
+		CHECK(open_answered(&e, &f[i], 1, (uint16_t)(40000 + i)));
+		kept += ooo_kept(&e, &f[i]);
+		kept += ooo_kept(&e, &f[i]);
+	}
+	CHECK_EQ(5, kept);
+	CHECK_EQ(11, e.g.ctr[GC_CTRL_PENDING_HOST_LIMIT]);
+	CHECK_EQ(5, e.g.npending);
+	CHECK(open_answered(&e, &h2, 2, 41000));
+	CHECK(ooo_kept(&e, &h2));
+	CHECK_EQ(11, e.g.ctr[GC_CTRL_PENDING_HOST_LIMIT]);
+	/* host 1's connections gone: their segments dropped, room again */
+	for (i = 0; i < 8; i++)
+		gw_conn_gone(&e.g, f[i].in, f[i].iport, f[i].out, f[i].oport,
+			     e.now);
+	CHECK_EQ(1, e.g.npending);
+	CHECK_EQ(0u, calltab_host_pending_now(&e.g.tab, INSIDE(1)));
+	CHECK(open_answered(&e, &f[0], 1, 42000));
+	CHECK(ooo_kept(&e, &f[0]));
+	env_done(&e);
+
+	cfg.pending_per_host = 0;
+	cfg.pending_max = 4;
+	if (env_init_cfg(&e, 512, 64, &cfg) < 0)
+		return;
+	kept = 0;
+	for (i = 0; i < 3; i++) {
+		CHECK(open_answered(&e, &f[i], 1 + i, (uint16_t)(40000 + i)));
+		kept += ooo_kept(&e, &f[i]);
+		kept += ooo_kept(&e, &f[i]);
+	}
+	CHECK_EQ(4, kept);
+	CHECK_EQ(2, e.g.ctr[GC_CTRL_PENDING_LIMIT]);
+	/* the gap filled: host 1's two waiting segments go, and their room */
+	CHECK(accepted(msg(&e, &f[0], DIR_OUT, PPTP_ECHORQ, 0, 0, 0)));
+	CHECK_EQ(2, e.g.npending);
+	CHECK(ooo_kept(&e, &f[2]));
+	env_done(&e);
+}
+
 static const struct check_case cases[] = {
 	CHECK_CASE(over_limit),
 	CHECK_CASE(table_full),
@@ -477,6 +547,7 @@ static const struct check_case cases[] = {
 	CHECK_CASE(half_open_total),
 	CHECK_CASE(half_open_port_forward),
 	CHECK_CASE(calls_per_host),
+	CHECK_CASE(pending_limits),
 };
 
 int main(int argc, char **argv)
