@@ -504,6 +504,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gw_tick(&g, now + 1);
 	host_books(&g.tab);
 	gw_destroy(&g);
+	/* Every waiting segment's count was given back with its verdict. */
+	if (g.npending)
+		FAIL("%u segments still counted as waiting", g.npending);
 
 	for (i = 0; i < h->npkts; i++) {
 		if (h->verdicts[i] != 1)

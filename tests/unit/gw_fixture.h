@@ -182,6 +182,8 @@ static void env_done(struct env *e)
 	CHECK_EQ(live, born - e->ev[GWE_CALL_END]);
 	CHECK(calltab_recount_ok(&e->g.tab, NULL, 0));
 	gw_destroy(&e->g);
+	/* every waiting segment's count given back with its verdict */
+	CHECK_EQ(0u, e->g.npending);
 	for (i = 0; i < e->np; i++)
 		if (e->p[i].nverd != 1) {
 			if (bad < 5)
