@@ -67,6 +67,19 @@ static int parse_bool(const char *v, int *out)
 	return 0;
 }
 
+int config_fast_engine(const char *s, int *engine)
+{
+	if (!strcmp(s, "yes") || !strcmp(s, "auto"))
+		*engine = CFG_FAST_AUTO;
+	else if (!strcmp(s, "tc") || !strcmp(s, "tc-bpf"))
+		*engine = CFG_FAST_TC;
+	else if (!strcmp(s, "nftables") || !strcmp(s, "nft"))
+		*engine = CFG_FAST_NFT;
+	else
+		return -1;
+	return 0;
+}
+
 void config_default(struct pptpgw_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -348,9 +361,13 @@ static int set_key(struct ctx *x, struct pptpgw_cfg *c, const char *sec,
 		return 0;
 	}
 	if (!strcmp(sec, "gateway") && !strcmp(key, "fastpath")) {
+		if (config_fast_engine(v, &c->fast_engine) == 0) {
+			c->no_fastpath = 0;
+			return 0;
+		}
 		if (parse_bool(v, &b) < 0)
 			return fail(x, "bad value for %s: expected %s", key,
-				    "yes or no");
+				    "yes, no, tc or nftables");
 		c->no_fastpath = !b;
 		return 0;
 	}
@@ -542,7 +559,8 @@ const char *config_restart_only(const struct pptpgw_cfg *a,
 		return "queue";
 	if (a->no_rules != b->no_rules)
 		return "rules";
-	if (a->no_fastpath != b->no_fastpath)
+	if (a->no_fastpath != b->no_fastpath ||
+	    a->fast_engine != b->fast_engine)
 		return "fastpath";
 	if (a->gw.mark != b->gw.mark)
 		return "mark";

@@ -49,6 +49,14 @@ struct relay_policy {
 	uint16_t port;           /* local port the interception redirects to */
 };
 
+/* The kernel data plane's engine (io/fastpath.h): fastpath = yes, tc or
+ * nftables. */
+enum cfg_fast_engine { CFG_FAST_AUTO, CFG_FAST_TC, CFG_FAST_NFT };
+
+/* Parses "yes"/"auto", "tc", "nftables" ("no" is no_fastpath's); -1 if
+ * none. */
+int config_fast_engine(const char *s, int *engine);
+
 /* Everything the process is told: file, then command line. */
 struct pptpgw_cfg {
 	char wan[RULES_MAX_WAN][CFG_IFNAMSIZ];
@@ -57,6 +65,7 @@ struct pptpgw_cfg {
 	uint32_t queue_maxlen;
 	int no_rules;
 	int no_fastpath;         /* every GRE packet through the queue */
+	int fast_engine;         /* enum cfg_fast_engine */
 	char ctl_path[108];
 	char metrics[64];        /* "ADDR:PORT" for /metrics, or "off" */
 	int log_level;

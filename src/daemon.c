@@ -100,7 +100,7 @@ static void relay_rules_cfg(struct daemon *d, struct rules_cfg *rc,
 	rc->relay_port = d->cfg->relay.port;
 	rc->relay_servers = servers;
 	rc->nrelay = relay_select_servers(&d->relayed, servers);
-	rc->gre_untracked = d->fast != NULL;
+	rc->gre_untracked = fastpath_untracks_gre(d->fast);
 }
 
 /* The relay policy changed: its text, and the rules if ours. */
@@ -684,6 +684,9 @@ static void fast_start(struct daemon *d)
 	fc.nwan = i;
 	fc.mark = d->cfg->gw.mark;
 	fc.slots = d->gw.tab.ncalls_cap;
+	fc.engine = d->cfg->fast_engine == CFG_FAST_TC ? FP_ENGINE_TC :
+		    d->cfg->fast_engine == CFG_FAST_NFT ? FP_ENGINE_NFT :
+		    FP_ENGINE_AUTO;
 	d->fast = fastpath_open(&fc, why, sizeof(why));
 	if (!d->fast) {
 		snprintf(d->fast_state, sizeof(d->fast_state),
@@ -692,7 +695,8 @@ static void fast_start(struct daemon *d)
 			 "through the queue", why);
 		return;
 	}
-	snprintf(d->fast_state, sizeof(d->fast_state), "on");
+	snprintf(d->fast_state, sizeof(d->fast_state), "on (%s)",
+		 fastpath_engine(d->fast));
 }
 
 /* systemd (Type=notify): started, and what it runs. */

@@ -34,8 +34,11 @@ static void usage(FILE *f)
 "  -w, --wan IFACE        WAN (NAT'd) interface; repeat for several\n"
 "  -q, --queue N          NFQUEUE number (default 1723)\n"
 "      --no-rules         do not install netfilter rules (see rules/)\n"
+"      --fastpath ENGINE  established calls' GRE in the kernel by tc-BPF (tc),\n"
+"                         nftables maps (nftables), or the first of them\n"
+"                         this host can run (auto, the default)\n"
 "      --no-fastpath      translate every GRE packet in pptpgw, none in the\n"
-"                         kernel's nftables maps (see README)\n"
+"                         kernel (see README)\n"
 "      --print-rules KIND print the rules for iptables-restore or nft, or\n"
 "                         the fast path's table (fastpath)\n"
 "  -s, --socket PATH      control socket (default " PPTPGW_CTL_PATH ")\n"
@@ -62,6 +65,7 @@ enum {
 	OPT_RELAY_PORT,
 	OPT_RELAY_PER_CALL,
 	OPT_NO_FASTPATH,
+	OPT_FASTPATH,
 };
 
 static const struct option opts[] = {
@@ -71,6 +75,7 @@ static const struct option opts[] = {
 	{ "queue", required_argument, NULL, 'q' },
 	{ "no-rules", no_argument, NULL, 'N' },
 	{ "no-fastpath", no_argument, NULL, OPT_NO_FASTPATH },
+	{ "fastpath", required_argument, NULL, OPT_FASTPATH },
 	{ "print-rules", required_argument, NULL, 'P' },
 	{ "socket", required_argument, NULL, 's' },
 	{ "metrics", required_argument, NULL, 'M' },
@@ -152,6 +157,14 @@ static int apply_args(int argc, char **argv, struct pptpgw_cfg *c, char *err,
 			break;
 		case OPT_NO_FASTPATH:
 			c->no_fastpath = 1;
+			break;
+		case OPT_FASTPATH:
+			if (config_fast_engine(optarg, &c->fast_engine) < 0) {
+				snprintf(err, n, "--fastpath: expected auto, tc "
+					 "or nftables, not '%s'", optarg);
+				return -1;
+			}
+			c->no_fastpath = 0;
 			break;
 		case 's':
 			if (copy_str(c->ctl_path, sizeof(c->ctl_path),

@@ -39,7 +39,10 @@ static const char *fast_state(const struct report_info *ri)
 
 static int fast_on(const struct report_info *ri)
 {
-	return strcmp(fast_state(ri), "on") == 0;
+	const char *s = fast_state(ri);
+
+	/* "on", or "on (ENGINE)" */
+	return strncmp(s, "on", 2) == 0 && (s[2] == 0 || s[2] == ' ');
 }
 
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -13,6 +14,7 @@
 
 #include "io/fpnl.h"
 #include "io/rules.h"
+#include "io/tcfast.h"
 #include "log.h"
 
 /* A call's batch is a few hundred bytes; a dump part is at most a page
@@ -41,6 +43,7 @@
 #define EGRE "ip protocol gre @th,0,32 & 0xef7fffff == 0x2001880b"
 
 struct fastpath {
+	struct tcfast *tc;               /* the tc-BPF engine, or NULL: nftables */
 	struct mnl_socket *nl;
 	uint32_t portid, seq;
 	char *batch, *rbuf;
@@ -157,57 +160,93 @@ static void socket_sizes(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
-struct fastpath *fastpath_open(const struct fastpath_cfg *c, char *why,
-			       size_t n)
-{
-	struct fastpath *fp = calloc(1, sizeof(*fp));
-
-	if (!fp || !(fp->batch = malloc(BATCH_SIZE)) ||
-	    !(fp->rbuf = malloc(RECV_SIZE)) ||
-	    !(fp->qbuf = malloc(2 * READ_SLICE * GET_MAX)) ||
-	    !(fp->slice = calloc(2 * READ_SLICE, sizeof(*fp->slice))) ||
-	    !(fp->recs = calloc(c->slots ? c->slots : 1, sizeof(*fp->recs)))) {
-		snprintf(why, n, "out of memory");
-		goto fail;
-	}
-	fp->nrecs = c->slots ? c->slots : 1;
-	fp->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!fp->nl || mnl_socket_bind(fp->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(why, n, "nf_tables netlink: %s", strerror(errno));
-		goto fail;
-	}
-	fp->portid = mnl_socket_get_portid(fp->nl);
-	socket_sizes(mnl_socket_get_fd(fp->nl));
-	fp->seq = (uint32_t)time(NULL);
-	if (table_load(c, why, n) < 0)
-		goto fail;
-	return fp;
-fail:
-	if (fp && fp->nl)
-		mnl_socket_close(fp->nl);
-	if (fp) {
-		free(fp->batch);
-		free(fp->rbuf);
-		free(fp->qbuf);
-		free(fp->slice);
-		free(fp->recs);
-	}
-	free(fp);
-	return NULL;
-}
-
-void fastpath_close(struct fastpath *fp)
+static void fp_free(struct fastpath *fp)
 {
 	if (!fp)
 		return;
-	table_delete();
-	mnl_socket_close(fp->nl);
+	tcfast_close(fp->tc);
+	if (fp->nl)
+		mnl_socket_close(fp->nl);
 	free(fp->batch);
 	free(fp->rbuf);
 	free(fp->qbuf);
 	free(fp->slice);
 	free(fp->recs);
 	free(fp);
+}
+
+static int nft_open(struct fastpath *fp, const struct fastpath_cfg *c,
+		    char *why, size_t n)
+{
+	if (!(fp->batch = malloc(BATCH_SIZE)) ||
+	    !(fp->rbuf = malloc(RECV_SIZE)) ||
+	    !(fp->qbuf = malloc(2 * READ_SLICE * GET_MAX)) ||
+	    !(fp->slice = calloc(2 * READ_SLICE, sizeof(*fp->slice)))) {
+		snprintf(why, n, "out of memory");
+		return -1;
+	}
+	fp->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!fp->nl || mnl_socket_bind(fp->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(why, n, "nf_tables netlink: %s", strerror(errno));
+		return -1;
+	}
+	fp->portid = mnl_socket_get_portid(fp->nl);
+	socket_sizes(mnl_socket_get_fd(fp->nl));
+	fp->seq = (uint32_t)time(NULL);
+	return table_load(c, why, n);
+}
+
+struct fastpath *fastpath_open(const struct fastpath_cfg *c, char *why,
+			       size_t n)
+{
+	struct fastpath *fp = calloc(1, sizeof(*fp));
+	char tcwhy[256];
+
+	if (!fp || !(fp->recs = calloc(c->slots ? c->slots : 1,
+				       sizeof(*fp->recs)))) {
+		snprintf(why, n, "out of memory");
+		fp_free(fp);
+		return NULL;
+	}
+	fp->nrecs = c->slots ? c->slots : 1;
+	if (c->engine != FP_ENGINE_NFT) {
+		fp->tc = tcfast_open((char (*)[16])c->wan, c->nwan, fp->nrecs,
+				     tcwhy, sizeof(tcwhy));
+		if (fp->tc) {
+			table_delete();  /* an earlier nftables run's */
+			return fp;
+		}
+		if (c->engine == FP_ENGINE_TC) {
+			snprintf(why, n, "%s", tcwhy);
+			fp_free(fp);
+			return NULL;
+		}
+		log_info("fast path: %s; using nftables", tcwhy);
+	}
+	if (nft_open(fp, c, why, n) < 0) {
+		fp_free(fp);
+		return NULL;
+	}
+	return fp;
+}
+
+const char *fastpath_engine(const struct fastpath *fp)
+{
+	return fp && fp->tc ? "tc-bpf" : "nftables";
+}
+
+int fastpath_untracks_gre(const struct fastpath *fp)
+{
+	return fp && !fp->tc;
+}
+
+void fastpath_close(struct fastpath *fp)
+{
+	if (!fp)
+		return;
+	if (!fp->tc)
+		table_delete();
+	fp_free(fp);
 }
 
 /*
@@ -271,8 +310,45 @@ out:
 	return rc;
 }
 
-static int read_one_call(struct fastpath *fp, const struct fp_rec *r,
+static int read_one_call(struct fastpath *fp, struct fp_rec *r,
 			 fastpath_count_fn fn, void *arg);
+
+/* The call's two tc-BPF entries, in or out; -errno from the first that
+ * failed (an add that fails half way takes back what it added). */
+static int tc_apply(struct fastpath *fp, int add, const struct call_xlat *x,
+		    uint32_t slot)
+{
+	struct fpb_key ik, ok;
+	struct fpb_val iv, ov;
+	int rc;
+
+	if (fp_bpf_entries(x, slot, &ik, &iv, &ok, &ov) < 0)
+		return -EINVAL;
+	if (!add) {
+		rc = tcfast_del(fp->tc, 0, &ik);
+		return tcfast_del(fp->tc, 1, &ok) < 0 && rc == 0 ? -ENOENT : rc;
+	}
+	/* The host's interface must carry gre_out before its entry counts. */
+	if (tcfast_lan(fp->tc, htonl(x->inside)) < 0)
+		return -ENODEV;
+	rc = tcfast_put(fp->tc, 0, &ik, &iv);
+	if (rc == 0 && (rc = tcfast_put(fp->tc, 1, &ok, &ov)) < 0)
+		tcfast_del(fp->tc, 0, &ik);
+	return rc;
+}
+
+/* The call's entries, in or out, by the engine in use. */
+static int call_apply(struct fastpath *fp, int add,
+		      const struct call_xlat *x, uint32_t slot)
+{
+	struct fp_elem e[FPM_COUNT];
+
+	if (fp->tc)
+		return tc_apply(fp, add, x, slot);
+	if (fp_elems(x, e) != FPM_COUNT)
+		return -EINVAL;
+	return elems_apply(fp, add, e, FPM_COUNT, slot);
+}
 
 int fastpath_call_up(struct fastpath *fp, uint32_t slot,
 		     const struct call_xlat *x)
@@ -290,14 +366,15 @@ int fastpath_call_up(struct fastpath *fp, uint32_t slot,
 	if (fp_elems(x, e) != FPM_COUNT)
 		return -1;
 	t0 = mono_us();
-	rc = elems_apply(fp, 1, e, FPM_COUNT, slot);
+	rc = call_apply(fp, 1, x, slot);
 	took(&fp->st.install_us_max, t0);
 	if (rc < 0) {
 		static struct log_rl rl;
 
 		fp->st.errors++;
 		log_limited(&rl, LOG_WARNING, "fast path: call %u stays on the "
-			    "queue: the kernel refused its entries: %s", slot,
+			    "queue: %s", slot, rc == -ENODEV ?
+			    "its host's interface cannot carry tc-BPF" :
 			    strerror(-rc));
 		return -1;
 	}
@@ -313,7 +390,6 @@ int fastpath_call_up(struct fastpath *fp, uint32_t slot,
 void fastpath_call_end(struct fastpath *fp, uint32_t slot,
 		       fastpath_count_fn fn, void *arg)
 {
-	struct fp_elem e[FPM_COUNT];
 	struct fp_rec *r;
 	uint64_t t0;
 	int rc;
@@ -321,12 +397,11 @@ void fastpath_call_end(struct fastpath *fp, uint32_t slot,
 	if (!fp || slot >= fp->nrecs || !fp->recs[slot].installed)
 		return;
 	r = &fp->recs[slot];
-	fp_elems(&r->x, e);
 	/* What it carried since the last read would be lost with it. */
 	if (fn && read_one_call(fp, r, fn, arg) < 0)
 		fp->st.errors++;
 	t0 = mono_us();
-	rc = elems_apply(fp, 0, e, FPM_COUNT, slot);
+	rc = call_apply(fp, 0, &r->x, slot);
 	took(&fp->st.remove_us_max, t0);
 	if (rc < 0) {
 		static struct log_rl rl;
@@ -418,16 +493,70 @@ static int get_elems(struct fastpath *fp, const struct fp_elem *e, int n,
 	return 0;
 }
 
-static int read_one_call(struct fastpath *fp, const struct fp_rec *r,
+/* One call's tc-BPF counters, both ways, given to fn as growth. */
+static int tc_read_call(struct fastpath *fp, struct fp_rec *r,
+			fastpath_count_fn fn, void *arg)
+{
+	struct fp_elem e[FPM_COUNT];
+	struct fpb_key k[2];
+	struct fpb_val v[2];
+	static const enum fp_map m[2] = { FPM_IN_ADDR, FPM_OUT_ADDR };
+	int i, rc = 0;
+
+	if (fp_elems(&r->x, e) != FPM_COUNT ||
+	    fp_bpf_entries(&r->x, r->slot, &k[0], &v[0], &k[1], &v[1]) < 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		uint64_t p, b, dp = 0, db = 0;
+		uint32_t slot;
+		int dir;
+
+		if (tcfast_count(fp->tc, i, &k[i], &p, &b, &slot) < 0) {
+			rc = -1;
+			continue;
+		}
+		if (slot != r->slot)
+			continue;        /* another call's entry now */
+		dir = fp_rec_count(r, m[i], e[m[i]].key, FP_KEY_LEN, p, b,
+				   &dp, &db);
+		if (dir >= 0)
+			fn(arg, r->slot, dir, dp, db);
+	}
+	return rc;
+}
+
+static int read_one_call(struct fastpath *fp, struct fp_rec *r,
 			 fastpath_count_fn fn, void *arg)
 {
 	struct read_ctx c = { fp, fn, arg };
 	struct fp_elem e[FPM_COUNT], q[2];
 
+	if (fp->tc)
+		return tc_read_call(fp, r, fn, arg);
 	fp_elems(&r->x, e);
 	q[0] = e[FPM_IN_ADDR];
 	q[1] = e[FPM_OUT_ADDR];
 	return get_elems(fp, q, 2, &c);
+}
+
+/* The next READ_SLICE calls from where the last read stopped, one by one
+ * (a lookup each, no pause of the loop). */
+static int tc_read(struct fastpath *fp, fastpath_count_fn fn, void *arg)
+{
+	uint32_t seen, ncalls = 0;
+	int rc = 0;
+
+	for (seen = 0; seen < fp->nrecs && ncalls < READ_SLICE; seen++) {
+		struct fp_rec *r = &fp->recs[fp->cursor];
+
+		fp->cursor = (fp->cursor + 1) % fp->nrecs;
+		if (!r->installed)
+			continue;
+		if (tc_read_call(fp, r, fn, arg) < 0)
+			rc = -1;
+		ncalls++;
+	}
+	return rc;
 }
 
 int fastpath_read(struct fastpath *fp, fastpath_count_fn fn, void *arg)
@@ -439,6 +568,13 @@ int fastpath_read(struct fastpath *fp, fastpath_count_fn fn, void *arg)
 
 	if (!fp || !fp->st.calls)
 		return 0;
+	fp->st.reads++;
+	if (fp->tc) {
+		rc = tc_read(fp, fn, arg);
+		if (rc < 0)
+			fp->st.errors++;
+		goto out;
+	}
 	/* The next READ_SLICE calls from where the last slice stopped. */
 	for (seen = 0; seen < fp->nrecs && ncalls < READ_SLICE; seen++) {
 		const struct fp_rec *r = &fp->recs[fp->cursor];
@@ -452,11 +588,11 @@ int fastpath_read(struct fastpath *fp, fastpath_count_fn fn, void *arg)
 		fp->slice[2 * ncalls + 1] = e[FPM_OUT_ADDR];
 		ncalls++;
 	}
-	fp->st.reads++;
 	if (get_elems(fp, fp->slice, (int)(2 * ncalls), &c) < 0) {
 		fp->st.errors++;
 		rc = -1;
 	}
+out:
 	fp->st.read_us_last = 0;
 	took(&fp->st.read_us_last, t0);
 	return rc;

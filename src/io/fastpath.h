@@ -14,7 +14,18 @@
 
 #include "xlate/fastrec.h"
 
+/*
+ * Which kernel machinery carries the calls.  tc-BPF translates and
+ * forwards a call's GRE at the interfaces' ingress, before the bridge,
+ * the IP stack and netfilter (the host's own FORWARD rules do not see
+ * it); nftables rewrites it inside netfilter from maps, as a stateless
+ * NAT, and the host's rules still apply.  Auto takes tc-BPF where this
+ * host can load it, else nftables.
+ */
+enum fp_engine { FP_ENGINE_AUTO, FP_ENGINE_TC, FP_ENGINE_NFT };
+
 struct fastpath_cfg {
+	enum fp_engine engine;
 	char wan[8][16];
 	int nwan;
 	uint32_t mark;          /* set on what the maps translated */
@@ -32,6 +43,11 @@ void fastpath_print_nft(FILE *f, const struct fastpath_cfg *c);
  */
 struct fastpath *fastpath_open(const struct fastpath_cfg *c, char *why,
 			       size_t n);
+/* "tc-bpf" or "nftables": the engine fastpath_open took. */
+const char *fastpath_engine(const struct fastpath *fp);
+/* The engine untracks enhanced GRE itself (nftables does, in its table's
+ * prerouting chain); otherwise the queue rules must. */
+int fastpath_untracks_gre(const struct fastpath *fp);
 /* Deletes the table: from then on every GRE packet takes the queue. */
 void fastpath_close(struct fastpath *fp);
 

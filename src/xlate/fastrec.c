@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 const char *const fp_map_names[FPM_COUNT] = {
 	[FPM_IN_ADDR] = "in_addr",
@@ -63,6 +64,38 @@ int fp_elems(const struct call_xlat *x, struct fp_elem e[FPM_COUNT])
 	put32(e[FPM_OUT_ADDR].val, x->pub);
 	e[FPM_OUT_ADDR].vlen = 4;
 	return FPM_COUNT;
+}
+
+static void bkey(struct fpb_key *k, uint32_t src, uint32_t dst, uint16_t call)
+{
+	memset(k, 0, sizeof(*k));
+	k->src = htonl(src);
+	k->dst = htonl(dst);
+	k->call = htons(call);
+}
+
+static void bval(struct fpb_val *v, uint32_t addr, uint16_t call,
+		 uint32_t slot)
+{
+	memset(v, 0, sizeof(*v));
+	v->addr = htonl(addr);
+	v->call = htons(call);
+	v->version = FPB_VERSION;
+	v->slot = slot;
+}
+
+int fp_bpf_entries(const struct call_xlat *x, uint32_t slot,
+		   struct fpb_key *ik, struct fpb_val *iv,
+		   struct fpb_key *ok, struct fpb_val *ov)
+{
+	if (!x->peer_known || !x->pub || !x->outside || !x->inside ||
+	    !x->alias)
+		return -1;
+	bkey(ik, x->outside, x->pub, x->alias);
+	bval(iv, x->inside, x->inside_id, slot);
+	bkey(ok, x->inside, x->outside, x->peer_id);
+	bval(ov, x->pub, 0, slot);
+	return 0;
 }
 
 size_t fp_tag_put(char tag[FP_TAG_MAX], uint32_t slot)

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "xlate/calltab.h"
+#include "xlate/fpbpf.h"
 
 /*
  * Kept with every element as its comment, returned with its counters, and
@@ -74,6 +75,16 @@ int fp_map_dir(enum fp_map m);
  * address or alias missing).
  */
 int fp_elems(const struct call_xlat *x, struct fp_elem e[FPM_COUNT]);
+
+/*
+ * The same call as the tc-BPF engine's two entries (xlate/fpbpf.h):
+ * (outside, pub, alias) -> (inside, inside_id) in ik, iv and
+ * (inside, outside, peer_id) -> pub in ok, ov, counters zero.  0, or -1
+ * when x cannot be translated statelessly (as fp_elems).
+ */
+int fp_bpf_entries(const struct call_xlat *x, uint32_t slot,
+		   struct fpb_key *ik, struct fpb_val *iv,
+		   struct fpb_key *ok, struct fpb_val *ov);
 
 /* Writes the tag of slot, NUL included; returns its length with the NUL. */
 size_t fp_tag_put(char tag[FP_TAG_MAX], uint32_t slot);
