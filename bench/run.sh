@@ -12,7 +12,9 @@
 # arrives at the other end.  Modes, alternated within every repeat:
 #   plain     the gateway only routes, no NAT (the ceiling)
 #   helper    MASQUERADE + the kernel's PPTP helper (the anchor)
-#   fastpath  pptpgw, established calls translated in the kernel
+#   fastpath  pptpgw as shipped: established calls translated in the
+#             kernel by the engine it picks (tc-BPF where it loads)
+#   nftpath   pptpgw --fastpath nftables: the nftables maps engine
 #   queue     pptpgw --no-fastpath: every GRE packet through NFQUEUE
 #   relay     pptpgw --relay all: GRE terminated and re-originated
 # For each payload size (SIZES) and direction (DIRS): offered load
@@ -25,7 +27,7 @@
 # join the results (see bench/README.md).
 #
 # Environment:
-#   MODES ("plain helper fastpath queue relay"), SIZES ("64 1400"),
+#   MODES ("plain helper fastpath nftpath queue relay"), SIZES ("64 1400"),
 #   DIRS ("out"; "out in" adds server -> inside), POINT_S (5: seconds per
 #   point), REPEAT (3), FIXED_PPS (20000), BASE_S (2: idle seconds before a
 #   fixed-load point, whose CPU is subtracted), OUT (bench/results),
@@ -37,7 +39,7 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
 BUILD=${1:-$top/build}
-MODES=${MODES:-plain helper fastpath queue relay}
+MODES=${MODES:-plain helper fastpath nftpath queue relay}
 SIZES=${SIZES:-64 1400}
 DIRS=${DIRS:-out}
 POINT_S=${POINT_S:-5}
@@ -87,6 +89,8 @@ field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1; }
 
 HAVE_FASTPATH=0
 "$PPTPGW" --help 2>&1 | grep -q -- '--no-fastpath' && HAVE_FASTPATH=1
+HAVE_ENGINES=0
+"$PPTPGW" --help 2>&1 | grep -q -- '--fastpath ENGINE' && HAVE_ENGINES=1
 
 # mode_setup MODE: the topology and the gateway for MODE; 2 = not available.
 mode_setup() {
@@ -99,7 +103,12 @@ mode_setup() {
 	fastpath)
 		[ $HAVE_FASTPATH = 1 ] || return 2
 		topo_up 1
-		start_pptpgw || return 1 ;;
+		start_pptpgw || return 1
+		log "fastpath: $(ctl_json status .fastpath_state)" ;;
+	nftpath)
+		[ $HAVE_ENGINES = 1 ] || return 2
+		topo_up 1
+		start_pptpgw --fastpath nftables || return 1 ;;
 	queue)
 		topo_up 1
 		if [ $HAVE_FASTPATH = 1 ]; then

@@ -6,8 +6,10 @@
 set -eu
 pkgs=(build-essential cmake pkg-config
       libnetfilter-queue-dev libnetfilter-conntrack-dev libevent-dev libmnl-dev libnftnl-dev
+      # the tc-BPF data plane: its loader (its programs are compiled by clang)
+      libbpf-dev
       # run and test: netfilter tools, the real peers, JSON for the scripts
-      iptables nftables iproute2 procps conntrack ethtool jq
+      iptables nftables iproute2 procps conntrack ethtool jq bpftool
       pptpd pptp-linux
       # the Debian package (cpack's DEB generator and dpkg-shlibdeps), and
       # the checks of its man pages and unit

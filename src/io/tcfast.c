@@ -51,8 +51,10 @@ int tcfast_built(void)
 	return 1;
 }
 
-/* libbpf's words, for the reason a load failed (and the debug log). */
+/* libbpf's words, for the reason a load failed (and the debug log); not
+ * while asking every interface for a filter most do not have. */
 static char bpf_last[200];
+static int quiet;
 
 static int on_libbpf(enum libbpf_print_level lvl, const char *fmt,
 		     va_list ap)
@@ -60,7 +62,7 @@ static int on_libbpf(enum libbpf_print_level lvl, const char *fmt,
 	char line[512];
 	size_t n;
 
-	if (lvl == LIBBPF_DEBUG)
+	if (lvl == LIBBPF_DEBUG || quiet)
 		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strlen(line);
@@ -68,7 +70,7 @@ static int on_libbpf(enum libbpf_print_level lvl, const char *fmt,
 		line[--n] = 0;
 	if (n)
 		snprintf(bpf_last, sizeof(bpf_last), "%s", line);
-	log_msg(LOG_DEBUG, "libbpf: %s", line);
+	log_msg(LOG_DEBUG, "%s", line);
 	return 0;
 }
 
@@ -145,6 +147,7 @@ static void sweep_leftovers(void)
 
 	if (!ifs)
 		return;
+	quiet = 1;
 	for (p = ifs; p->if_index; p++) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook,
 				    .ifindex = (int)p->if_index,
@@ -161,6 +164,7 @@ static void sweep_leftovers(void)
 				 "left on %s", p->if_name);
 		}
 	}
+	quiet = 0;
 	if_freenameindex(ifs);
 }
 

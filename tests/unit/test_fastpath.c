@@ -12,12 +12,16 @@
  *  - removal uses the entries as installed, and counters of an element
  *    that is no longer its slot's call are not counted;
  *  - the netlink messages: an element added parses back with its key,
- *    value and tag; a dumped element's counter and tag are read back.
+ *    value and tag; a dumped element's counter and tag are read back;
+ *  - the same placement, same-ID and spoofing cases again with the tc-BPF
+ *    engine's entries (xlate/fpbpf.h), applied the way io/tcfast.bpf.c
+ *    applies them (one lookup a direction, keyed by the packet's bytes).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -36,7 +40,68 @@
 struct kmaps {
 	struct fp_elem e[64];
 	int n;
+	/* the tc-BPF engine's entries: key, value, direction (1 out) */
+	struct fpb_key bk[64];
+	struct fpb_val bv[64];
+	int bout[64], nb;
 };
+
+/* Which engine's entries kernel_rewrite applies (the bpf_* cases). */
+static int bpf_model;
+
+static void kmaps_add_bpf(struct kmaps *k, const struct call_xlat *x,
+			  uint32_t slot)
+{
+	struct fpb_key ik, ok;
+	struct fpb_val iv, ov;
+
+	CHECK_EQ(0, fp_bpf_entries(x, slot, &ik, &iv, &ok, &ov));
+	CHECK_EQ(FPB_VERSION, iv.version);
+	CHECK_EQ(slot, ov.slot);
+	CHECK(ik.pad == 0 && ok.pad == 0 && iv.pkts == 0 && ov.bytes == 0);
+	if (k->nb > 62)
+		return;
+	k->bk[k->nb] = ik, k->bv[k->nb] = iv, k->bout[k->nb++] = 0;
+	k->bk[k->nb] = ok, k->bv[k->nb] = ov, k->bout[k->nb++] = 1;
+}
+
+/* The program's lookup: the key is the packet's own bytes. */
+static const struct fpb_val *blookup(const struct kmaps *k, int out,
+				     const uint8_t *pkt)
+{
+	size_t g = pg_ihl(pkt);
+	struct fpb_key key;
+	int i;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(&key.src, pkt + 12, 4);
+	memcpy(&key.dst, pkt + 16, 4);
+	memcpy(&key.call, pkt + g + 6, 2);
+	for (i = 0; i < k->nb; i++)
+		if (k->bout[i] == out && !memcmp(&k->bk[i], &key, sizeof(key)))
+			return &k->bv[i];
+	return NULL;
+}
+
+/* As io/tcfast.bpf.c: in rewrites the destination and the Call ID from
+ * one entry, out the source.  (It also forwards: TTL and MACs, which the
+ * queue path leaves to the stack, are not compared.) */
+static int bpf_rewrite(const struct kmaps *k, int dir, uint8_t *pkt)
+{
+	const struct fpb_val *v = blookup(k, dir == DIR_OUT, pkt);
+	size_t g = pg_ihl(pkt);
+
+	if (!v)
+		return 0;
+	if (dir == DIR_IN) {
+		memcpy(pkt + 16, &v->addr, 4);
+		memcpy(pkt + g + 6, &v->call, 2);
+	} else {
+		memcpy(pkt + 12, &v->addr, 4);
+	}
+	pkt[10] = pkt[11] = 0;
+	return 1;
+}
 
 static void kmaps_add_call(struct kmaps *k, const struct call *c)
 {
@@ -47,6 +112,7 @@ static void kmaps_add_call(struct kmaps *k, const struct call *c)
 	CHECK_EQ(FPM_COUNT, fp_elems(&x, e));
 	for (i = 0; i < FPM_COUNT && k->n < 64; i++)
 		k->e[k->n++] = e[i];
+	kmaps_add_bpf(k, &x, (uint32_t)k->nb / 2);
 }
 
 static const struct fp_elem *klookup(const struct kmaps *k, enum fp_map m,
@@ -76,6 +142,8 @@ static int kernel_rewrite(const struct kmaps *k, int dir, uint8_t *pkt)
 	uint32_t src = pg_src(pkt), dst = pg_dst(pkt);
 	const struct fp_elem *a, *b;
 
+	if (bpf_model)
+		return bpf_rewrite(k, dir, pkt);
 	if (dir == DIR_IN) {
 		a = klookup(k, FPM_IN_ADDR, src, dst, pg_gre_callid(pkt));
 		if (!a)
@@ -539,6 +607,47 @@ static void test_counter_read_back(void)
 	CHECK((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP);
 }
 
+/* The same cases with the tc-BPF engine's entries. */
+#define BPF_CASE(name)                                                    \
+	static void test_bpf_##name(void)                                 \
+	{                                                                 \
+		bpf_model = 1;                                            \
+		test_##name();                                            \
+		bpf_model = 0;                                            \
+	}
+BPF_CASE(inside_pns_outgoing)
+BPF_CASE(inside_pns_incoming)
+BPF_CASE(inside_pac_port_forward)
+BPF_CASE(same_id_hosts)
+BPF_CASE(spoofed_no_match)
+
+/* A call the engine cannot translate statelessly has no entries either. */
+static void test_bpf_incomplete_call(void)
+{
+	struct call_xlat x = { .pub = PUB, .outside = SERVER,
+			       .inside = INSIDE(1), .alias = 7,
+			       .inside_id = 4660, .peer_id = 900,
+			       .peer_known = 1 };
+	struct fpb_key ik, ok;
+	struct fpb_val iv, ov;
+
+	CHECK_EQ(0, fp_bpf_entries(&x, 3, &ik, &iv, &ok, &ov));
+	CHECK_EQ(htonl(SERVER), ik.src);
+	CHECK_EQ(htonl(PUB), ik.dst);
+	CHECK_EQ(htons(7), ik.call);
+	CHECK_EQ(htonl(INSIDE(1)), iv.addr);
+	CHECK_EQ(htons(4660), iv.call);
+	CHECK_EQ(htonl(INSIDE(1)), ok.src);
+	CHECK_EQ(htonl(SERVER), ok.dst);
+	CHECK_EQ(htons(900), ok.call);
+	CHECK_EQ(htonl(PUB), ov.addr);
+	x.peer_known = 0;
+	CHECK_EQ(-1, fp_bpf_entries(&x, 3, &ik, &iv, &ok, &ov));
+	x.peer_known = 1;
+	x.alias = 0;
+	CHECK_EQ(-1, fp_bpf_entries(&x, 3, &ik, &iv, &ok, &ov));
+}
+
 static const struct check_case cases[] = {
 	CHECK_CASE(inside_pns_outgoing),
 	CHECK_CASE(inside_pns_incoming),
@@ -549,6 +658,12 @@ static const struct check_case cases[] = {
 	CHECK_CASE(tags),
 	CHECK_CASE(add_message_round_trip),
 	CHECK_CASE(counter_read_back),
+	CHECK_CASE(bpf_inside_pns_outgoing),
+	CHECK_CASE(bpf_inside_pns_incoming),
+	CHECK_CASE(bpf_inside_pac_port_forward),
+	CHECK_CASE(bpf_same_id_hosts),
+	CHECK_CASE(bpf_spoofed_no_match),
+	CHECK_CASE(bpf_incomplete_call),
 };
 
 int main(int argc, char **argv)
