@@ -11,9 +11,9 @@
  *            -> the public source address.
  *
  * Anything else goes on as usual (TC_ACT_OK), untouched: GRE of no call,
- * fragments, IP options, a TTL that would expire, a packet too big for
- * the next hop, a next hop not yet resolved, a route that does not lead
- * where the call goes.  The stack and pptpgw's queue path handle those,
+ * VLAN-tagged frames, fragments, IP options, a TTL that would expire, a
+ * packet too big for the next hop, a next hop not yet resolved, a route
+ * that does not lead where the call goes.  The stack and pptpgw's queue path handle those,
  * so the kernel program only ever does the common case.
  */
 #include <linux/bpf.h>
@@ -78,7 +78,8 @@ static __always_inline struct iphdr *egre(struct __sk_buff *skb)
 	struct iphdr *ip;
 	__u32 *gre;
 
-	if (skb->protocol != __builtin_bswap16(ETH_P_IP) || skb->gso_segs > 1)
+	if (skb->protocol != __builtin_bswap16(ETH_P_IP) || skb->vlan_present ||
+	    skb->gso_segs > 1)
 		return NULL;
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
