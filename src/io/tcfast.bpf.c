@@ -7,8 +7,9 @@
  *
  *   gre_in   on each WAN's ingress: (outside, pub, alias) -> the inside
  *            address and Call ID;
- *   gre_out  on each inside interface's ingress: (inside, outside, peer)
- *            -> the public source address.
+ *   gre_out  on each inside interface's ingress, and on the ports of an
+ *            inside bridge: (inside, outside, peer) -> the public source
+ *            address.
  *
  * Anything else goes on as usual (TC_ACT_OK), untouched: GRE of no call,
  * VLAN-tagged frames, fragments, IP options, a TTL that would expire, a
@@ -44,12 +45,12 @@ struct {
 	__type(value, struct fpb_val);
 } fpb_out SEC(".maps");
 
-/* ifindex -> FPB_IF_WAN or FPB_IF_LAN: where a translated packet may go. */
+/* ifindex -> its role: where a translated packet may come from and go. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct fpb_if);
 } fpb_ifs SEC(".maps");
 
 #define GRE_LEN 8                /* flags, protocol, length, Call ID */
@@ -109,32 +110,55 @@ static __always_inline struct iphdr *egre(struct __sk_buff *skb)
 }
 
 /*
- * The next hop toward dst for a packet that came in on skb's interface,
- * which must be an interface of role want: its ifindex with the MAC
- * addresses in fib, or 0 (leave the packet to the stack).  The kernel
- * checks forwarding is on and the packet fits the next hop's MTU.
+ * The next hop toward dst for a packet that came in on interface iif (the
+ * one whose routes apply), which must lead out of an interface of role
+ * want: its ifindex with the MAC addresses in fib, or 0 (leave the packet
+ * to the stack).  The kernel checks forwarding is on and the packet fits
+ * the next hop's MTU.
  */
 static __always_inline __u32 next_hop(struct __sk_buff *skb,
 				      struct bpf_fib_lookup *fib,
-				      struct iphdr *ip, __u32 src, __u32 dst,
-				      __u32 want)
+				      struct iphdr *ip, __u32 iif, __u32 src,
+				      __u32 dst, __u32 want)
 {
-	__u32 *role;
+	struct fpb_if *out;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = AF_INET;
 	fib->tos = ip->tos;
 	fib->l4_protocol = IPPROTO_GRE;
-	fib->ifindex = skb->ingress_ifindex;
+	fib->ifindex = iif;
 	fib->ipv4_src = src;
 	fib->ipv4_dst = dst;
 	if (bpf_fib_lookup(skb, fib, sizeof(*fib), 0) !=
 	    BPF_FIB_LKUP_RET_SUCCESS)
 		return 0;
-	role = bpf_map_lookup_elem(&fpb_ifs, &fib->ifindex);
-	if (!role || *role != want)
+	out = bpf_map_lookup_elem(&fpb_ifs, &fib->ifindex);
+	if (!out || out->role != want)
 		return 0;
 	return fib->ifindex;
+}
+
+/*
+ * The interface whose routes apply to a frame gre_out sees: its own, or,
+ * on a bridge port, the bridge's, for frames sent to the bridge (0 for
+ * frames bridged to another host: not ours to route).
+ */
+static __always_inline __u32 routed_in(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__u32 iif = skb->ingress_ifindex;
+	struct fpb_if *in = bpf_map_lookup_elem(&fpb_ifs, &iif);
+
+	if (!in || in->role != FPB_IF_PORT)
+		return iif;
+	if ((void *)(eth + 1) > end ||
+	    *(__u32 *)eth->h_dest != *(__u32 *)in->mac ||
+	    *(__u16 *)(eth->h_dest + 4) != *(__u16 *)(in->mac + 4))
+		return 0;
+	return in->l3;
 }
 
 /* The common tail: one hop on, new MACs, counted, out of oif. */
@@ -180,7 +204,8 @@ int gre_in(struct __sk_buff *skb)
 	v = bpf_map_lookup_elem(&fpb_in, &k);
 	if (!v || v->version != FPB_VERSION)
 		return TC_ACT_OK;
-	oif = next_hop(skb, &fib, ip, ip->saddr, v->addr, FPB_IF_LAN);
+	oif = next_hop(skb, &fib, ip, skb->ingress_ifindex, ip->saddr,
+		       v->addr, FPB_IF_LAN);
 	if (!oif)
 		return TC_ACT_OK;
 	ip = egre(skb);          /* packet pointers, as the verifier wants */
@@ -200,7 +225,7 @@ int gre_out(struct __sk_buff *skb)
 	struct fpb_key k = {};
 	struct fpb_val *v;
 	struct iphdr *ip = egre(skb);
-	__u32 oif;
+	__u32 iif, oif;
 
 	if (!ip)
 		return TC_ACT_OK;
@@ -210,8 +235,14 @@ int gre_out(struct __sk_buff *skb)
 	v = bpf_map_lookup_elem(&fpb_out, &k);
 	if (!v || v->version != FPB_VERSION)
 		return TC_ACT_OK;
+	iif = routed_in(skb);
+	if (!iif)
+		return TC_ACT_OK;
+	ip = egre(skb);
+	if (!ip)
+		return TC_ACT_OK;
 	/* routed as the stack would, before NAT: from the inside address */
-	oif = next_hop(skb, &fib, ip, ip->saddr, ip->daddr, FPB_IF_WAN);
+	oif = next_hop(skb, &fib, ip, iif, ip->saddr, ip->daddr, FPB_IF_WAN);
 	if (!oif)
 		return TC_ACT_OK;
 	ip = egre(skb);

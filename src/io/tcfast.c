@@ -1,5 +1,6 @@
 #include "io/tcfast.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ extern const char tcfast_obj[], tcfast_obj_end[];
  */
 #define TC_HANDLE 0x1723
 #define TC_PRIO 1723
-#define MAX_IFS 64
+#define MAX_IFS 256                /* fpb_ifs holds as many */
 
 struct tc_if {
 	int ifindex;
@@ -168,15 +169,15 @@ static void sweep_leftovers(void)
 	if_freenameindex(ifs);
 }
 
-static int if_add(struct tcfast *t, int ifindex, uint32_t role)
+static int if_add_as(struct tcfast *t, int ifindex, const struct fpb_if *fi)
 {
 	struct tc_if *e;
-	int prog = role == FPB_IF_WAN ? t->prog_in : t->prog_out;
+	int prog = fi->role == FPB_IF_WAN ? t->prog_in : t->prog_out;
 	int rc, created = 0;
 
 	if (t->nifs == MAX_IFS)
 		return -ENOSPC;
-	rc = bpf_map_update_elem(t->ifs_fd, &ifindex, &role, BPF_ANY);
+	rc = bpf_map_update_elem(t->ifs_fd, &ifindex, fi, BPF_ANY);
 	if (rc < 0)
 		return rc;
 	rc = tc_attach(ifindex, prog, &created);
@@ -187,8 +188,17 @@ static int if_add(struct tcfast *t, int ifindex, uint32_t role)
 	e = &t->ifs[t->nifs++];
 	e->ifindex = ifindex;
 	e->created = created;
-	e->role = role;
+	e->role = fi->role;
 	return 0;
+}
+
+static int if_add(struct tcfast *t, int ifindex, uint32_t role)
+{
+	struct fpb_if fi;
+
+	memset(&fi, 0, sizeof(fi));
+	fi.role = role;
+	return if_add_as(t, ifindex, &fi);
 }
 
 static int load(struct tcfast *t, uint32_t max_calls, char *why, size_t n)
@@ -344,18 +354,81 @@ static uint32_t route_oif(struct tcfast *t, uint32_t dst)
 	return r.type == RTN_UNICAST ? r.oif : 0;
 }
 
+/* A line of sysfs of interface ifindex (attr, e.g. "address"), or -1. */
+static int sys_read(int ifindex, const char *attr, char *buf, size_t n)
+{
+	char name[IF_NAMESIZE], path[128];
+	FILE *f;
+	int ok;
+
+	if (!if_indextoname((unsigned)ifindex, name))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name, attr);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	ok = fgets(buf, (int)n, f) != NULL;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+/*
+ * gre_out on every port of bridge br not yet carrying it, so the hosts
+ * behind them skip the bridge: ports come and go (a VM's tap), so this
+ * runs at every call.  A bridge that filters VLANs keeps its frames: the
+ * VLAN decides where they may go, and the bridge alone knows it.
+ */
+static void bridge_ports(struct tcfast *t, int br)
+{
+	char name[IF_NAMESIZE], path[128], buf[32];
+	struct fpb_if fi;
+	struct dirent *d;
+	unsigned m[6];
+	DIR *dir;
+	int i;
+
+	/* (no such file: a kernel without VLAN filtering) */
+	if ((sys_read(br, "bridge/vlan_filtering", buf, sizeof(buf)) == 0 &&
+	     atoi(buf) != 0) ||
+	    sys_read(br, "address", buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
+		   &m[4], &m[5]) != 6 || !if_indextoname((unsigned)br, name))
+		return;
+	memset(&fi, 0, sizeof(fi));
+	fi.role = FPB_IF_PORT;
+	fi.l3 = (uint32_t)br;
+	for (i = 0; i < 6; i++)
+		fi.mac[i] = (uint8_t)m[i];
+	snprintf(path, sizeof(path), "/sys/class/net/%s/brif", name);
+	if (!(dir = opendir(path)))
+		return;
+	while ((d = readdir(dir))) {
+		int port = (int)if_nametoindex(d->d_name);
+
+		if (d->d_name[0] == '.' || !port || if_find(t, port) ||
+		    !is_ether(port))
+			continue;
+		if (if_add_as(t, port, &fi) < 0)
+			log_msg(LOG_DEBUG, "fast path: no tc-BPF on bridge "
+				"port %s", d->d_name);
+	}
+	closedir(dir);
+}
+
 int tcfast_lan(struct tcfast *t, uint32_t inside_addr)
 {
 	int oif = (int)route_oif(t, inside_addr);
 	struct tc_if *e;
+	char buf[32];
 
 	if (!oif)
 		return -1;
 	e = if_find(t, oif);
-	if (e)
-		return e->role == FPB_IF_LAN ? 0 : -1;
-	if (!is_ether(oif) || if_add(t, oif, FPB_IF_LAN) < 0)
+	if (e && e->role != FPB_IF_LAN)
 		return -1;
+	if (!e && (!is_ether(oif) || if_add(t, oif, FPB_IF_LAN) < 0))
+		return -1;
+	if (sys_read(oif, "bridge/forward_delay", buf, sizeof(buf)) == 0)
+		bridge_ports(t, oif);
 	return 0;
 }
 

@@ -18,9 +18,23 @@
 
 #define FPB_VERSION 1
 
-/* Roles of the interfaces in the fpb_ifs map. */
+/*
+ * The interfaces the programs are on, in the fpb_ifs map (by ifindex):
+ * where a translated packet may come from and go to.  A port of an inside
+ * bridge carries gre_out too, so that a host's GRE skips the bridge; it
+ * then takes only frames sent to the bridge's own MAC (routed through this
+ * host), and routes them as the bridge would.
+ */
 #define FPB_IF_WAN 1
 #define FPB_IF_LAN 2
+#define FPB_IF_PORT 3
+
+struct fpb_if {
+	__u32 role;              /* FPB_IF_* */
+	__u32 l3;                /* PORT: the bridge's ifindex */
+	__u8 mac[6];             /* PORT: the bridge's MAC address */
+	__u16 pad;
+};
 
 struct fpb_key {
 	__u32 src, dst;          /* the packet's source and destination */

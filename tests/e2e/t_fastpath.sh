@@ -38,7 +38,7 @@ tc_filters() {
 			sed -n 's/.* id \([0-9]*\) name \(gre_[a-z]*\) .*/\1 \2/p'
 	done
 }
-tc_progs() { tc_filters | awk '{print $2}' | sort | tr '\n' ' '; }
+tc_progs() { tc_filters | awk '{print $2}' | sort | uniq -c | awk '{printf "%s x%s ", $2, $1}'; }
 # bpf_len MAP: entries in the BPF map of that name used by the programs
 # attached in the gateway (maps are not per namespace: other tests may run
 # pptpgw at the same time), "none" without it
@@ -105,8 +105,8 @@ phase() {
 			[ "$(ctl_json status .fastpath_state)/$(map_len in_addr)" = "on (tc-bpf)/none" ]
 		expect "tc: every call in the kernel's maps" \
 			[ "$(ctl_json status .fastpath_calls)/$(kernel_calls tc)" = "$NHOSTS/$NHOSTS/$NHOSTS" ]
-		expect "tc: gre_in on the WAN, gre_out on the inside interface" \
-			[ "$(tc_progs)" = "gre_in gre_out " ] ;;
+		expect "tc: gre_in on the WAN, gre_out on the inside bridge and its $NHOSTS ports" \
+			[ "$(tc_progs)" = "gre_in x1 gre_out x$((NHOSTS + 1)) " ] ;;
 	nft)
 		e2e_log "nft: status: $(ctl status | tail -1); in_addr $(map_len in_addr), in_id $(map_len in_id), out_addr $(map_len out_addr)"
 		expect "nft: the engine is nftables, no tc programs" \

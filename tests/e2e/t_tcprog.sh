@@ -8,7 +8,9 @@
 # MAC, TTL and checksum right, and counted; everything unusual (spoofed,
 # fragments, options, TTL 1, other GRE, cut or lying lengths, no
 # neighbour, another record version, a route back inside, too big for
-# the MTU) is left to the stack byte for byte.
+# the MTU) is left to the stack byte for byte.  On a bridge port (port0,
+# standing for a port of a bridge whose routes are lan0's) only frames to
+# the bridge's MAC are taken.
 set -u
 build=$(cd "${1:-build}" && pwd)
 tool=$build/tests/tcprog
@@ -28,7 +30,8 @@ set -e
 in_ns ip link set lo up
 in_ns ip link add wan0 type veth peer name wan1
 in_ns ip link add lan0 type veth peer name lan1
-for d in wan0 wan1 lan0 lan1; do in_ns ip link set "$d" up; done
+in_ns ip link add port0 type veth peer name port1
+for d in wan0 wan1 lan0 lan1 port0 port1; do in_ns ip link set "$d" up; done
 in_ns ip addr add 192.0.2.1/24 dev wan0
 in_ns ip addr add 198.18.0.1/24 dev lan0
 in_ns ip route add 203.0.113.0/24 via 192.0.2.254
@@ -38,4 +41,4 @@ in_ns ip neigh add 198.18.0.13 lladdr 02:00:00:00:00:13 nud permanent dev lan0
 in_ns sysctl -qw net.ipv4.ip_forward=1
 in_ns ip link set wan0 mtu 1500
 set +e
-in_ns "$tool" "$obj" wan0 lan0
+in_ns "$tool" "$obj" wan0 lan0 port0

@@ -6,7 +6,8 @@
  * (gre_in as if it came in on the WAN, gre_out on the LAN) and the verdict
  * and bytes expected: translated and redirected, or left to the stack
  * byte for byte.  Prints one line a case; exits 1 if any failed.
- * Usage: tcprog OBJ WAN LAN
+ * PORT stands for a port of a bridge whose routes are LAN's.
+ * Usage: tcprog OBJ WAN LAN PORT
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,7 +36,9 @@
 #define IN1_LLADDR "\x02\x00\x00\x00\x00\x11"
 
 static int failed, ran;
-static int ncpu, fd_in, fd_out, fd_ifs, prog_in, prog_out, wan, lan;
+static int ncpu, fd_in, fd_out, fd_ifs, prog_in, prog_out, wan, lan, port;
+/* the MAC the bridge port's entry names as the bridge's */
+#define BR_MAC "\x02\x00\x00\x00\x00\xb0"
 
 static uint32_t ip(const char *s)
 {
@@ -220,6 +223,27 @@ static void translated_out(void)
 	       !memcmp(o.b, want.b, want.len), "verdict or bytes differ");
 }
 
+/* On a bridge port: only frames sent to the bridge, routed as from it. */
+static void bridge_port(void)
+{
+	struct pkt p, o;
+	int rc;
+
+	mk(&p, IN1, SRV, PEER_ID, 100);
+	memcpy(p.b, BR_MAC, 6);
+	fix_csum(&p);
+	rc = run(prog_out, port, &p, &o);
+	result("out on a bridge port: a frame to the bridge's MAC is "
+	       "translated and redirected", rc == TC_ACT_REDIRECT &&
+	       !memcmp(o.b, GW_LLADDR_WAN, 6) &&
+	       !memcmp(o.b + 14 + 12, &(uint32_t){ ip(PUB) }, 4),
+	       "verdict or bytes differ");
+	mk(&p, IN1, SRV, PEER_ID, 100);
+	fix_csum(&p);                    /* to 02:..:01, another host */
+	untouched("out on a bridge port: a frame to another MAC (bridged, "
+		  "or for another router)", prog_out, port, &p);
+}
+
 static void left_alone(void)
 {
 	struct pkt p;
@@ -292,7 +316,7 @@ static void left_alone(void)
 static int setup(const char *obj_path)
 {
 	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
-	uint32_t role;
+	struct fpb_if fi;
 
 	/* sized at load, as pptpgw sizes them for its call table */
 	if (obj) {
@@ -313,10 +337,15 @@ static int setup(const char *obj_path)
 								   "gre_in"));
 	prog_out = bpf_program__fd(bpf_object__find_program_by_name(obj,
 								    "gre_out"));
-	role = FPB_IF_WAN;
-	bpf_map_update_elem(fd_ifs, &wan, &role, BPF_ANY);
-	role = FPB_IF_LAN;
-	bpf_map_update_elem(fd_ifs, &lan, &role, BPF_ANY);
+	memset(&fi, 0, sizeof(fi));
+	fi.role = FPB_IF_WAN;
+	bpf_map_update_elem(fd_ifs, &wan, &fi, BPF_ANY);
+	fi.role = FPB_IF_LAN;
+	bpf_map_update_elem(fd_ifs, &lan, &fi, BPF_ANY);
+	fi.role = FPB_IF_PORT;
+	fi.l3 = (uint32_t)lan;
+	memcpy(fi.mac, BR_MAC, 6);
+	bpf_map_update_elem(fd_ifs, &port, &fi, BPF_ANY);
 	if (put(fd_in, ip(SRV), ip(PUB), ALIAS, ip(IN1), IN_ID, FPB_VERSION) ||
 	    put(fd_out, ip(IN1), ip(SRV), PEER_ID, ip(PUB), 0, FPB_VERSION) ||
 	    put(fd_out, ip(IN1), ip(IN3), PEER_ID, ip(PUB), 0, FPB_VERSION) ||
@@ -330,16 +359,18 @@ static int setup(const char *obj_path)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: tcprog OBJ WAN LAN\n");
+	if (argc != 5) {
+		fprintf(stderr, "usage: tcprog OBJ WAN LAN PORT\n");
 		return 2;
 	}
 	wan = (int)if_nametoindex(argv[2]);
 	lan = (int)if_nametoindex(argv[3]);
-	if (!wan || !lan || setup(argv[1]) < 0)
+	port = (int)if_nametoindex(argv[4]);
+	if (!wan || !lan || !port || setup(argv[1]) < 0)
 		return 2;
 	translated_in();
 	translated_out();
+	bridge_port();
 	left_alone();
 	printf("%d passed, %d failed\n", ran - failed, failed);
 	return failed ? 1 : 0;

@@ -16,6 +16,11 @@ struct ok_case {
 
 static long long g_queue(const struct pptpgw_cfg *c) { return c->queue; }
 static long long g_norules(const struct pptpgw_cfg *c) { return c->no_rules; }
+/* the fast path as one number: -1 off, else the engine */
+static long long g_fast(const struct pptpgw_cfg *c)
+{
+	return c->no_fastpath ? -1 : c->fast_engine;
+}
 static long long g_mark(const struct pptpgw_cfg *c) { return c->gw.mark; }
 static long long g_calls(const struct pptpgw_cfg *c) { return c->tab.max_calls; }
 static long long g_conns(const struct pptpgw_cfg *c) { return c->tab.max_conns; }
@@ -64,6 +69,14 @@ static const struct ok_case oks[] = {
 	{ "[gateway]\nrules = no\n", "rules no", 1, g_norules },
 	{ "[gateway]\nrules = yes\n", "rules yes", 0, g_norules },
 	{ "[gateway]\nmark = 0x20000000\n", "mark", 0x20000000, g_mark },
+	{ "", "fastpath default: auto", CFG_FAST_AUTO, g_fast },
+	{ "[gateway]\nfastpath = no\n", "fastpath no", -1, g_fast },
+	{ "[gateway]\nfastpath = yes\n", "fastpath yes", CFG_FAST_AUTO, g_fast },
+	{ "[gateway]\nfastpath = tc\n", "fastpath tc", CFG_FAST_TC, g_fast },
+	{ "[gateway]\nfastpath = nftables\n", "fastpath nftables", CFG_FAST_NFT,
+	  g_fast },
+	{ "[gateway]\nfastpath = no\nfastpath = tc\n", "fastpath no, then tc",
+	  CFG_FAST_TC, g_fast },
 	{ "[limits]\nmax_calls = 10\n", "max_calls", 10, g_calls },
 	{ "[limits]\nmax_conns = 3\n", "max_conns", 3, g_conns },
 	{ "[limits]\nconns_per_host = 7\n", "conns_per_host", 7, g_cph },
@@ -146,6 +159,7 @@ static const struct err_case errs[] = {
 	{ "[timeouts]\ncall_idle = 0\n", "2: bad value for call_idle" },
 	{ "[gateway]\nqueue = 65536\n", "2: bad value for queue: expected 0 to 65535" },
 	{ "[gateway]\nrules = maybe\n", "2: bad value for rules: expected yes or no" },
+	{ "[gateway]\nfastpath = bpf\n", "2: bad value for fastpath: expected yes, no, tc or nftables" },
 	{ "[gateway]\nmark = 0\n", "2: bad value for mark" },
 	{ "[gateway]\nwan = averyveryverylongname0\n", "2: wan: interface name 'averyveryverylongname0' is not 1 to 15 characters" },
 	{ "[gateway]\nwan = a b c d e f g h i\n", "2: wan: more than 8 WAN interfaces" },
@@ -424,6 +438,10 @@ static void test_restart_only(void)
 	b.relay.all = !a.relay.all;
 	CHECK(config_restart_only(&a, &b) != NULL &&
 	      strcmp(config_restart_only(&a, &b), "relay on or off") == 0);
+	b = a;
+	b.fast_engine = CFG_FAST_NFT;
+	CHECK(config_restart_only(&a, &b) != NULL &&
+	      strcmp(config_restart_only(&a, &b), "fastpath") == 0);
 	b = a;
 	strcpy(b.metrics, "127.0.0.1:1");
 	CHECK(config_restart_only(&a, &b) != NULL &&
