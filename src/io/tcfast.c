@@ -37,6 +37,9 @@ struct tc_if {
 };
 
 struct tcfast {
+	/* Interfaces where a killed run's filter was found: the clsact qdisc
+	 * there is taken as that run's, so ours to remove at the stop. */
+	int leftover[MAX_IFS], nleftover;
 	struct bpf_object *obj;
 	int in_fd, out_fd, ifs_fd, prog_in, prog_out;
 	int ncpu;
@@ -142,7 +145,7 @@ static void tc_detach(int ifindex, int created)
 
 /* A killed run's filters (ours by handle and priority) go first: their
  * maps hold calls no one keeps any more. */
-static void sweep_leftovers(void)
+static void sweep_leftovers(struct tcfast *t)
 {
 	struct if_nameindex *ifs = if_nameindex(), *p;
 
@@ -161,6 +164,8 @@ static void sweep_leftovers(void)
 			opts.prog_id = 0;
 			opts.flags = 0;
 			bpf_tc_detach(&hook, &opts);
+			if (t->nleftover < MAX_IFS)
+				t->leftover[t->nleftover++] = (int)p->if_index;
 			log_info("fast path: removed a tc filter an earlier run "
 				 "left on %s", p->if_name);
 		}
@@ -173,7 +178,7 @@ static int if_add_as(struct tcfast *t, int ifindex, const struct fpb_if *fi)
 {
 	struct tc_if *e;
 	int prog = fi->role == FPB_IF_WAN ? t->prog_in : t->prog_out;
-	int rc, created = 0;
+	int i, rc, created = 0;
 
 	if (t->nifs == MAX_IFS)
 		return -ENOSPC;
@@ -185,6 +190,9 @@ static int if_add_as(struct tcfast *t, int ifindex, const struct fpb_if *fi)
 		bpf_map_delete_elem(t->ifs_fd, &ifindex);
 		return rc;
 	}
+	for (i = 0; i < t->nleftover; i++)
+		if (t->leftover[i] == ifindex)
+			created = 1;
 	e = &t->ifs[t->nifs++];
 	e->ifindex = ifindex;
 	e->created = created;
@@ -266,7 +274,7 @@ struct tcfast *tcfast_open(char wan[][16], int nwan, uint32_t max_calls,
 	}
 	if (load(t, max_calls, why, n) < 0)
 		goto fail;
-	sweep_leftovers();
+	sweep_leftovers(t);
 	for (i = 0; i < nwan; i++) {
 		int ifx = (int)if_nametoindex(wan[i]), rc;
 

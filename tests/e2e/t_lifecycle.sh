@@ -13,18 +13,18 @@ topo_up 1
 ruleset() { gw_exec iptables-save 2>/dev/null | grep -E '^(-A|:[A-Z-]*PPTPGW)' ; }
 before=$(ruleset)
 
-start_pptpgw
+start_pptpgw --fastpath nftables
 rc=0
 during=$(ruleset)
 printf '%s\n' "$during" | grep -q 'NFQUEUE --queue-num 1723' || rc=1
 printf '%s\n' "$during" | grep -q 'MASQUERADE' || rc=1
-# The fast path's table untracks enhanced GRE: no raw chain of ours; what
-# goes out never enters the mangle PREROUTING chain of ours.
+# The nftables engine's table untracks enhanced GRE: no raw chain of ours;
+# what goes out never enters the mangle PREROUTING chain of ours.
 gw_exec nft list chain ip pptpgw_fp prerouting 2>/dev/null | grep -q 'notrack' || rc=1
 printf '%s\n' "$during" | grep -q -- '-j CT --notrack' && rc=1
 printf '%s\n' "$during" | grep -qx -- "-A PREROUTING -i $GW_WAN -j PPTPGW-PRE" || rc=1
 [ $rc = 0 ] || printf '%s\n' "$during" >&2
-e2e_result "rules installed (GRE untracked by the fast path's table), host MASQUERADE kept" $rc
+e2e_result "rules installed (GRE untracked by the nftables engine's table), host MASQUERADE kept" $rc
 
 # /metrics on a shared host: 200 local clients that send a request head
 # without its end neither grow pptpgw nor keep a scrape out, and are all
@@ -43,6 +43,30 @@ rc=0
 grep -q "signal 15: shutting down" "$E2E_RUN/logs/gw_cmd.log" || rc=1
 [ -e "$GW_SOCK" ] && rc=1
 e2e_result "SIGTERM: rules and control socket removed, ruleset as before" $rc
+
+# The tc-BPF engine (the default here): gre_in on the WAN, GRE untracked by
+# a raw chain of ours; a killed run's filter is replaced by the next start,
+# and a stop leaves no filter and no qdisc of ours.
+wan_filters() { gw_exec tc filter show dev "$GW_WAN" ingress 2>/dev/null | grep -c 'name gre_in'; }
+wan_clsact() { gw_exec tc qdisc show dev "$GW_WAN" | grep -c clsact; }
+start_pptpgw
+rc=0
+during=$(ruleset)
+[ "$(ctl_json status .fastpath_state)" = "on (tc-bpf)" ] || rc=1
+[ "$(wan_filters)" = 1 ] || rc=1
+printf '%s\n' "$during" | grep -q -- '-A PPTPGW-PRE -p gre .*-j CT --notrack' || rc=1
+kill -9 "$PPTPGW_PID"
+wait "$PPTPGW_PID" 2>/dev/null
+[ "$(wan_filters)" = 1 ] || rc=1     # left, as a killed run leaves it
+e2e_log "tc-BPF: after kill -9: $(wan_filters) filter(s) on $GW_WAN"
+start_pptpgw
+[ "$(wan_filters)" = 1 ] || rc=1
+grep -q "removed a tc filter an earlier run left on $GW_WAN" "$E2E_RUN/logs/gw_cmd.log" || rc=1
+stop_gw_cmd "$PPTPGW_PID"
+e2e_log "tc-BPF: after SIGTERM: $(wan_filters) filter(s), $(wan_clsact) clsact qdisc(s) on $GW_WAN"
+[ "$(wan_filters)/$(wan_clsact)" = 0/0 ] || rc=1
+[ "$(ruleset)" = "$before" ] || rc=1
+e2e_result "tc-BPF engine: filter on the WAN, raw chain, a killed run's filter replaced, nothing left after SIGTERM" $rc
 
 # Without the fast path, the raw chain untracks GRE, and goes at the stop.
 start_pptpgw --no-fastpath
@@ -101,27 +125,33 @@ e2e_log "pptpgw with the helper present exited $code: $out"
 e2e_result "refuses to start when the kernel PPTP helper is attached" $?
 gw_exec iptables -t raw -D PREROUTING -p tcp --dport 1723 -j CT --helper pptp
 
-# As the service runs it: an unprivileged user with only CAP_NET_ADMIN and
-# CAP_NET_RAW (what pptpgw.service grants).  It must install its rules,
-# answer on its socket, and remove the rules again.
-if command -v setpriv >/dev/null; then
-	udir="$E2E_RUN/unpriv"
+# As the service runs it: an unprivileged user with only CAP_NET_ADMIN,
+# CAP_NET_RAW and CAP_BPF (what pptpgw.service grants).  It must install its
+# rules and the tc-BPF engine, answer on its socket, and remove the rules
+# again; without CAP_BPF it takes the nftables engine.
+unpriv() {  # unpriv CAPS ENGINE
+	local udir="$E2E_RUN/unpriv" caps="-all,$1"
 	mkdir -p "$udir" && chmod 777 "$udir"
 	start_gw_cmd setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		--inh-caps=-all,+net_admin,+net_raw \
-		--ambient-caps=-all,+net_admin,+net_raw \
-		--bounding-set=-all,+net_admin,+net_raw \
+		--inh-caps="$caps" --ambient-caps="$caps" --bounding-set="$caps" \
 		"$PPTPGW" --wan "$GW_WAN" -s "$udir/ctl.sock"
 	upid=$GW_CMD_PID
 	rc=0
 	wait_until 10 "$PPTPGWCTL" -s "$udir/ctl.sock" status >/dev/null || rc=1
+	[ "$("$PPTPGWCTL" -s "$udir/ctl.sock" --json status | jq -r .fastpath_state)" = "on ($2)" ] || rc=1
 	[ "$(stat -c %U "$udir/ctl.sock" 2>/dev/null)" = nobody ] || rc=1
 	ruleset | grep -q 'NFQUEUE --queue-num 1723' || rc=1
 	grep -q "Uid:.*65534" "/proc/$upid/status" 2>/dev/null || rc=1
 	stop_gw_cmd "$upid"
 	[ "$(ruleset)" = "$before" ] || rc=1
 	[ $rc = 0 ] || tail -5 "$E2E_RUN/logs/gw_cmd.log" >&2
-	e2e_result "as user nobody with CAP_NET_ADMIN and CAP_NET_RAW only: rules, socket, clean exit" $rc
+	return $rc
+}
+if command -v setpriv >/dev/null; then
+	unpriv +net_admin,+net_raw,+bpf tc-bpf
+	e2e_result "as user nobody with CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF only: rules, tc-BPF, socket, clean exit" $rc
+	unpriv +net_admin,+net_raw nftables
+	e2e_result "as user nobody without CAP_BPF: the nftables engine, rules, socket, clean exit" $rc
 fi
 
 # A WAN interface that does not exist: a clear error, exit non-zero.
