@@ -727,6 +727,7 @@ int daemon_run(struct pptpgw_cfg *cfg)
 	uint32_t servers[RELAY_SELECT_MAX];
 	char why[256];
 	int rc_exit = 1;
+	sigset_t stops;
 
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
@@ -736,6 +737,17 @@ int daemon_run(struct pptpgw_cfg *cfg)
 	 * libevent writes sockets with writev, which raises SIGPIPE.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A stop during the start (systemctl stop while activating) must not
+	 * kill the process half way, with rules or kernel entries in place:
+	 * the signals wait until the loop that acts on them runs, and a stop
+	 * then undoes everything the start did.
+	 */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stops, NULL);
 	d->started = now_ms();
 	relay_select_init(&d->relayed, &cfg->relay);
 	event_set_log_callback(libevent_log);
@@ -801,6 +813,7 @@ int daemon_run(struct pptpgw_cfg *cfg)
 		 d->rules_installed ? "installed" : "left to the admin",
 		 cfg->ctl_path, cfg->metrics, d->relay_policy, d->fast_state);
 	notify_ready(d);
+	sigprocmask(SIG_UNBLOCK, &stops, NULL);
 	event_base_dispatch(d->base);
 	sd_notify_send("STOPPING=1");
 	rc_exit = 0;

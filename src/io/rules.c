@@ -192,7 +192,11 @@ int run_cmd(char *const argv[], const char *input, char *out, size_t outn)
 		goto fail;
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
+		sigset_t none;
 
+		/* the daemon holds its stop signals back while it starts */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(in[0], 0);
 		dup2(out ? op[1] : null, 1);
 		if (out)

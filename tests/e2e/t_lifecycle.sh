@@ -68,6 +68,34 @@ e2e_log "tc-BPF: after SIGTERM: $(wan_filters) filter(s), $(wan_clsact) clsact q
 [ "$(ruleset)" = "$before" ] || rc=1
 e2e_result "tc-BPF engine: filter on the WAN, raw chain, a killed run's filter replaced, nothing left after SIGTERM" $rc
 
+# A stop while it starts (systemctl stop during activation): whenever the
+# SIGTERM lands, nothing of pptpgw's stays behind, with either engine.
+left_behind() {
+	local what=""
+	[ "$(ruleset)" = "$before" ] || what="$what rules"
+	gw_exec nft list table ip pptpgw_fp >/dev/null 2>&1 && what="$what table"
+	[ "$(wan_filters)" = 0 ] || what="$what tc-filter"
+	[ "$(wan_clsact)" = 0 ] || what="$what clsact"
+	echo "${what:- nothing}"
+}
+rc=0
+for engine in auto nftables; do
+	for d in 0.05 0.1 0.15 0.2 0.25 0.3 0.4 0.5 0.7; do
+		start_gw_cmd "$PPTPGW" --wan "$GW_WAN" -s "$GW_SOCK" --fastpath "$engine"
+		sleep "$d"
+		stop_gw_cmd "$GW_CMD_PID"
+		left=$(left_behind)
+		if [ "$left" != " nothing" ]; then
+			e2e_log "SIGTERM $d s into a start ($engine): left$left"
+			rc=1
+			gw_exec nft delete table ip pptpgw_fp 2>/dev/null
+			gw_exec tc qdisc del dev "$GW_WAN" clsact 2>/dev/null
+			start_pptpgw && stop_gw_cmd "$PPTPGW_PID"   # clean up
+		fi
+	done
+done
+e2e_result "SIGTERM at any point of a start (9 points, both engines): nothing left behind" $rc
+
 # Without the fast path, the raw chain untracks GRE, and goes at the stop.
 start_pptpgw --no-fastpath
 during=$(ruleset)
