@@ -80,7 +80,9 @@ expect "... and says why in the journal" eval 'journal | grep -q "reload refused
 expect "... and the service still runs" eval '[ "$(systemctl is-active pptpgw)" = active ]'
 cp "$E2E_RUN/conf.good" "$conf"
 
-# ---- kill -9: back within 3 s
+# ---- kill -9: back within 5 s (RestartSec=1, then a start, which takes
+# 0.3 s on a quiet machine and up to 3 s on a loaded one: iptables-restore
+# and nft are processes of their own)
 pid=$(unit MainPID)
 t0=$(date +%s%N)
 kill -9 "$pid"
@@ -93,8 +95,8 @@ for k in $(seq 1 60); do
 	sleep 0.1
 done
 e2e_log "after kill -9: back in ${back:-never} ms"
-expect "kill -9: systemd has it running again within 3 s (${back:-never} ms)" \
-	eval '[ -n "$back" ] && [ "$back" -le 3000 ]'
+expect "kill -9: systemd has it running again within 5 s (${back:-never} ms)" \
+	eval '[ -n "$back" ] && [ "$back" -le 5000 ]'
 
 # ---- a bad file: failed, with the line named, no restart loop
 printf '[limits]\nmax_calls = lots\n' >>"$conf"
