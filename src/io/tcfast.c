@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <arpa/inet.h>
 #include <linux/if_arp.h>
 #include <linux/rtnetlink.h>
@@ -254,6 +256,7 @@ struct tcfast *tcfast_open(char wan[][16], int nwan, uint32_t max_calls,
 			   char *why, size_t n)
 {
 	struct tcfast *t = calloc(1, sizeof(*t));
+	struct timeval tv = { 1, 0 };
 	int i;
 
 	libbpf_set_print(on_libbpf);
@@ -272,6 +275,9 @@ struct tcfast *tcfast_open(char wan[][16], int nwan, uint32_t max_calls,
 		snprintf(why, n, "route netlink: %s", strerror(errno));
 		goto fail;
 	}
+	/* the kernel answers a route lookup at once; never wait long */
+	setsockopt(mnl_socket_get_fd(t->rt), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		   sizeof(tv));
 	if (load(t, max_calls, why, n) < 0)
 		goto fail;
 	sweep_leftovers(t);
