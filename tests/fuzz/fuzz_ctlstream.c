@@ -23,6 +23,8 @@
  *   as the first copy did, and nothing beyond a broken header (but its first
  *   11 bytes) or beyond the header of a message that can never be decided is
  *   ever forwarded;
+ * - a retransmission of the sender's own bytes, cut anywhere, is never taken
+ *   for a changed one (CS_CHANGED);
  * - held segments exist exactly while cs_holding() says so, and after
  *   CS_REFUSED the stream has rewound to the refused message's header;
  * - no hang: after the schedule, a sender that retransmits from what the
@@ -468,6 +470,11 @@ static enum cs_result feed(struct model *m, struct ctlstream *s,
 		seg_free(cur);
 		if (s->state != CS_BROKEN)
 			FAIL("error but not broken");
+		break;
+	case CS_CHANGED:
+		/* Every segment here carries the sender's own bytes. */
+		FAIL("retransmission at %zu (%zu bytes) taken as changed",
+		     cur->pos, cur->len);
 		break;
 	default:
 		FAIL("result %d", (int)r);
