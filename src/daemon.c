@@ -238,6 +238,17 @@ static void log_refusal(const struct daemon *d, const struct gw_event *ev)
 				       (unsigned)GW_HOST_REFUSALS);
 		}
 		break;
+	case GC_CTRL_RETRANS_CHANGED:
+		log_per_second(l, LOG_WARNING, "host %s: control segment "
+			       "dropped: a retransmission to %s whose bytes "
+			       "differ from those first sent there", h,
+			       ev->conn ? ip4_str(ev->conn->inside == ev->host ?
+			       ev->conn->outside : ev->conn->inside, b) : "?");
+		break;
+	case GC_CTRL_BAD_CHECKSUM:
+		log_per_second(l, LOG_WARNING, "host %s: control segment "
+			       "dropped unread: wrong TCP checksum", h);
+		break;
 	case GC_CALLS_REFUSED:
 		ip4_str(ev->call->outside, b);
 		log_per_second(l, LOG_WARNING, "call %s:%u -> %s refused: call "
@@ -306,6 +317,7 @@ static void on_event(void *arg, const struct gw_event *ev)
 		break;
 	case GWE_LIMIT_REFUSED:
 	case GWE_CALL_REFUSED:
+	case GWE_SEGMENT_DROPPED:
 		log_refusal(d, ev);
 		break;
 	case GWE_CONN_BROKEN:

@@ -14,6 +14,28 @@ check "rules/pptpgw.nft is the generator's output" $?
 "$pptpgw" --print-rules bogus --wan eth0 >/dev/null 2>&1
 [ $? = 2 ]; check "unknown rule kind is a usage error" $?
 
+# --relay all: the redirect only for what is routed out of a WAN (nft's fib
+# lookup, in table ip pptpgw_relay, since iptables cannot match a route),
+# never an iptables REDIRECT of every non-local destination; the INPUT
+# accept only for what such a redirect made (to the relay's port from TCP
+# 1723 elsewhere, not from a WAN).
+ra_ipt=$("$pptpgw" --print-rules iptables --wan eth0 --wan eth1 --relay all)
+ra_nft=$("$pptpgw" --print-rules nft --wan eth0 --wan eth1 --relay all)
+ra_tab=$(printf '%s\n' "$ra_ipt" | sed -n 's/^# //p' | sed -n '/^table ip pptpgw_relay/,$p')
+! printf '%s\n' "$ra_ipt" | grep -q -- '-j REDIRECT'
+check "--relay all: no iptables REDIRECT (it cannot see the route)" $?
+printf '%s\n' "$ra_tab" | grep -q 'tcp dport 1723 fib daddr type != local fib daddr oifname { "eth0", "eth1" } iifname != { "eth0", "eth1" } redirect to :1724$'
+check "--relay all: the iptables form names its nft table, redirecting only what is routed out of a WAN" $?
+printf '%s\n' "$ra_nft" | grep -q 'tcp dport 1723 fib daddr type != local fib daddr oifname { "eth0", "eth1" } redirect to :1724$'
+check "--relay all: the nft form redirects only what is routed out of a WAN" $?
+printf '%s\n' "$ra_ipt" | grep -qx -- '-A PPTPGW-IN -i eth0 -j RETURN' &&
+	printf '%s\n' "$ra_ipt" | grep -qx -- '-A PPTPGW-IN -i eth1 -j RETURN' &&
+	[ "$(printf '%s\n' "$ra_ipt" | grep -c -- '-A PPTPGW-IN .*ACCEPT')" = 1 ] &&
+	printf '%s\n' "$ra_ipt" | grep -qx -- '-A PPTPGW-IN -p tcp --dport 1724 -m conntrack --ctstate DNAT --ctproto tcp --ctorigdstport 1723 -j ACCEPT'
+check "--relay all: INPUT accepts only connections redirected from TCP 1723, not from a WAN" $?
+printf '%s\n' "$ra_nft" | grep -q 'tcp dport 1724 ct status dnat ct original proto-dst 1723 accept$'
+check "--relay all: the nft INPUT accept is as narrow" $?
+
 if [ "$(id -u)" = 0 ] && command -v iptables-restore >/dev/null && command -v nft >/dev/null; then
 	ns="pgrules$$"
 	ip netns add "$ns" || exit 1
@@ -28,6 +50,12 @@ if [ "$(id -u)" = 0 ] && command -v iptables-restore >/dev/null && command -v nf
 	ip netns exec "$ns" nft -f <(sed 's/queue num [0-9]*/accept/' "$dir/pptpgw.nft") &&
 		ip netns exec "$ns" nft list ruleset >/dev/null 2>&1
 	check "the nft rules, loaded, list with nft list ruleset" $?
+	ip netns exec "$ns" iptables-restore --test --noflush <(printf '%s\n' "$ra_ipt")
+	check "iptables-restore --test accepts the --relay all rules" $?
+	ip netns exec "$ns" nft -c -f <(printf '%s\n' "$ra_tab")
+	check "nft -c accepts the --relay all table of the iptables form" $?
+	ip netns exec "$ns" nft -c -f <(printf '%s\n' "$ra_nft" | sed 's/queue num [0-9]*/accept/')
+	check "nft -c accepts the --relay all nft rules" $?
 	# The fast path's table (made by the daemon itself) lists too.
 	ip netns exec "$ns" nft -f <("$pptpgw" --print-rules fastpath --wan eth0) &&
 		ip netns exec "$ns" nft list table ip pptpgw_fp >/dev/null 2>&1

@@ -18,6 +18,42 @@
  */
 #define U32_EGRE "0>>22&0x3C@0&0xEF7FFFFF=0x2001880B"
 
+/*
+ * Which connections "--relay all" takes: only those the kernel would route
+ * out of a WAN interface.  A REDIRECT of every non-local destination took
+ * connections between inside segments too; the relay then opened them from
+ * the gateway itself, around the FORWARD rules that would have judged them,
+ * and the INPUT accept below let them in.  The REDIRECT happens before
+ * routing, and iptables has no match for the route a packet is about to
+ * take (addrtype only tells local from not, rpfilter looks up the source,
+ * and a list of inside subnets would go stale with every route change).
+ * nftables' fib expression asks the kernel's routing itself, policy rules
+ * included: "fib daddr oifname" is the interface the destination is routed
+ * out of, and matches no interface for a local address.  So this one rule
+ * lives in an nftables table of pptpgw's own, beside the iptables rules,
+ * and the iptables form names it in comments.
+ */
+#define RELAY_TABLE "pptpgw_relay"
+
+static void print_relay_all_nft(FILE *f, const struct rules_cfg *c,
+				const char *pfx)
+{
+	int i;
+
+	fprintf(f, "%stable ip " RELAY_TABLE " {\n", pfx);
+	fprintf(f, "%s\tchain nat_pre {\n%s\t\ttype nat hook prerouting "
+		"priority dstnat; policy accept;\n", pfx, pfx);
+	fprintf(f, "%s\t\ttcp dport 1723 fib daddr type != local "
+		"fib daddr oifname { ", pfx);
+	for (i = 0; i < c->nwan; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "", c->wan[i]);
+	fprintf(f, " } iifname != { ");
+	for (i = 0; i < c->nwan; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "", c->wan[i]);
+	fprintf(f, " } redirect to :%u\n%s\t}\n%s}\n", c->relay_port, pfx,
+		pfx);
+}
+
 /* The body of the nat chain: which new connections the relay takes. */
 static void print_relay_nat(FILE *f, const struct rules_cfg *c)
 {
@@ -26,13 +62,8 @@ static void print_relay_nat(FILE *f, const struct rules_cfg *c)
 
 	for (i = 0; i < c->nwan; i++)
 		fprintf(f, "-A PPTPGW-NAT -i %s -j RETURN\n", c->wan[i]);
-	if (c->relay_all) {
-		fprintf(f, "-A PPTPGW-NAT -p tcp --dport 1723 -m addrtype "
-			"! --dst-type LOCAL -j REDIRECT --to-ports %u\n",
-			c->relay_port);
-		return;
-	}
-	for (i = 0; i < c->nrelay; i++)
+	/* --relay all: in table ip pptpgw_relay (print_relay_all_nft). */
+	for (i = 0; !c->relay_all && i < c->nrelay; i++)
 		fprintf(f, "-A PPTPGW-NAT -d %s/32 -p tcp --dport 1723 "
 			"-j REDIRECT --to-ports %u\n",
 			ip4_str(c->relay_servers[i], a), c->relay_port);
@@ -43,6 +74,12 @@ static void print_relay_iptables(FILE *f, const struct rules_cfg *c)
 	fprintf(f, "*nat\n:PPTPGW-NAT - [0:0]\n-I PREROUTING -j PPTPGW-NAT\n");
 	print_relay_nat(f, c);
 	fprintf(f, "COMMIT\n");
+	if (c->relay_all) {
+		fprintf(f, "# --relay all redirects only what is routed out of "
+			"a WAN, which iptables\n# cannot match: pptpgw loads "
+			"this nftables table (nft -f) beside the above.\n");
+		print_relay_all_nft(f, c, "# ");
+	}
 }
 
 void rules_print_iptables(FILE *f, const struct rules_cfg *c)
@@ -103,11 +140,21 @@ void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 	fprintf(f, "-A PPTPGW-FWD -p gre -m mark --mark 0x%x/0x%x -j ACCEPT\n",
 		c->mark, c->mark);
 	if (c->relay) {
-		/* Redirected control connections reach the relay whatever
-		 * the admin's INPUT policy. */
+		/*
+		 * Redirected control connections reach the relay whatever
+		 * the admin's INPUT policy: ahead of the admin's rules, so
+		 * it accepts only what our REDIRECT made, a connection to
+		 * TCP 1723 elsewhere (what FORWARD would have judged,
+		 * the relay now carries), sent to the relay's port, not
+		 * coming in by a WAN.  A connection to the relay's port
+		 * itself, or DNAT of anyone else's, meets the admin's rules.
+		 */
 		fprintf(f, ":PPTPGW-IN - [0:0]\n-I INPUT -j PPTPGW-IN\n");
+		for (i = 0; i < c->nwan; i++)
+			fprintf(f, "-A PPTPGW-IN -i %s -j RETURN\n", c->wan[i]);
 		fprintf(f, "-A PPTPGW-IN -p tcp --dport %u -m conntrack "
-			"--ctstate DNAT -j ACCEPT\n", c->relay_port);
+			"--ctstate DNAT --ctproto tcp --ctorigdstport 1723 "
+			"-j ACCEPT\n", c->relay_port);
 	}
 	fprintf(f, "COMMIT\n");
 	if (c->relay)
@@ -123,15 +170,23 @@ static void print_relay_nft(FILE *f, const struct rules_cfg *c,
 	fprintf(f, "\tchain raw_out {\n\t\ttype filter hook output "
 		"priority raw; policy accept;\n\t\t%s notrack\n\t}\n", egre);
 	fprintf(f, "\tchain filter_in {\n\t\ttype filter hook input "
-		"priority filter; policy accept;\n\t\ttcp dport %u ct status "
-		"dnat accept\n\t}\n", c->relay_port);
+		"priority filter; policy accept;\n");
+	for (i = 0; i < c->nwan; i++)
+		fprintf(f, "\t\tiifname \"%s\" return\n", c->wan[i]);
+	fprintf(f, "\t\ttcp dport %u ct status dnat ct original proto-dst "
+		"1723 accept\n\t}\n", c->relay_port);
 	fprintf(f, "\tchain nat_pre {\n\t\ttype nat hook prerouting "
 		"priority dstnat; policy accept;\n");
 	for (i = 0; i < c->nwan; i++)
 		fprintf(f, "\t\tiifname \"%s\" return\n", c->wan[i]);
-	if (c->relay_all)
+	if (c->relay_all) {
+		/* Only what is routed out of a WAN: see RELAY_TABLE. */
 		fprintf(f, "\t\ttcp dport 1723 fib daddr type != local "
-			"redirect to :%u\n", c->relay_port);
+			"fib daddr oifname { ");
+		for (i = 0; i < c->nwan; i++)
+			fprintf(f, "%s\"%s\"", i ? ", " : "", c->wan[i]);
+		fprintf(f, " } redirect to :%u\n", c->relay_port);
+	}
 	for (i = 0; !c->relay_all && i < c->nrelay; i++)
 		fprintf(f, "\t\tip daddr %s tcp dport 1723 redirect to :%u\n",
 			ip4_str(c->relay_servers[i], a), c->relay_port);
@@ -325,6 +380,31 @@ static struct {
 } installed;
 
 /*
+ * Put table ip pptpgw_relay in (on: --relay all) or take it out, in one
+ * nft transaction (a table of an earlier run goes either way).  nft's exit
+ * code, 0 when done.
+ */
+static int relay_table(const struct rules_cfg *c, int on)
+{
+	char *argv[] = { "nft", "-f", "-", NULL };
+	char *text = NULL, sink[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return -1;
+	fprintf(f, "table ip " RELAY_TABLE "\ndelete table ip " RELAY_TABLE
+		"\n");
+	if (on)
+		print_relay_all_nft(f, c, "");
+	fclose(f);
+	r = run_cmd(argv, text, sink, sizeof(sink));
+	free(text);
+	return r;
+}
+
+/*
  * Remove what rules_install put in, in one iptables-restore run (one
  * transaction per table, quick even on a busy host).  Fails if anything
  * is missing, e.g. an admin removed a rule by hand.
@@ -419,8 +499,12 @@ static void drop_tables_we_made(void)
 
 void rules_uninstall(int with_relay)
 {
+	static const struct rules_cfg none;
+
 	if (remove_installed(with_relay) < 0)
 		rules_remove();
+	else if (with_relay)
+		relay_table(&none, 0);
 	drop_tables_we_made();
 }
 
@@ -458,12 +542,18 @@ int rules_relay_update(const struct rules_cfg *c)
 	if (r != 0)
 		log_err("updating the relay's redirect rules failed (exit %d)",
 			r);
+	else if ((r = relay_table(c, c->relay_all)) != 0)
+		log_err("%s nftables table ip " RELAY_TABLE " failed (nft "
+			"exit %d)", c->relay_all ? "loading" : "removing", r);
 	return r == 0 ? 0 : -1;
 }
 
 void rules_remove(void)
 {
+	static const struct rules_cfg none;
 	size_t i;
+
+	relay_table(&none, 0);
 
 	for (i = 0; i < sizeof(our_chains) / sizeof(our_chains[0]); i++)
 		remove_chain(our_chains[i].table, our_chains[i].builtin,
@@ -486,6 +576,12 @@ int rules_install(const struct rules_cfg *c)
 	if (r != 0) {
 		log_err("installing rules with iptables-restore failed (exit %d); "
 			"is iptables installed?", r);
+		rules_remove();
+		return -1;
+	}
+	if (c->relay && c->relay_all && (r = relay_table(c, 1)) != 0) {
+		log_err("loading nftables table ip " RELAY_TABLE " for --relay "
+			"all failed (nft exit %d); is nft installed?", r);
 		rules_remove();
 		return -1;
 	}

@@ -128,6 +128,21 @@ uint16_t tcp_csum(const uint8_t *p, const struct ip4_info *ip)
 	return csum_fold(sum);
 }
 
+int tcp_csum_ok(const uint8_t *p, const struct ip4_info *ip)
+{
+	size_t tlen = ip->tot_len - ip->hlen;
+	uint32_t sum = 0;
+
+	if (ip->tot_len < ip->hlen || tlen < 20)
+		return 0;
+	sum = csum_partial(p + 12, 8, sum);
+	sum += IPPROTO_TCP_;
+	sum += (uint32_t)tlen;
+	/* The sum over everything, checksum included, folds to all ones. */
+	sum = csum_partial(p + ip->hlen, tlen, sum);
+	return csum_fold(sum) == 0;
+}
+
 static void ip4_set_addr(uint8_t *p, const struct ip4_info *ip, size_t off,
 			 uint32_t addr)
 {

@@ -83,6 +83,12 @@ void ip4_fix_csum(uint8_t *p, size_t hlen);
 uint16_t tcp_csum(const uint8_t *p, const struct ip4_info *ip);
 
 /*
+ * 1 when the TCP checksum stored in a parsed packet is right (either form
+ * of zero, as an incremental update may leave it), 0 when not.
+ */
+int tcp_csum_ok(const uint8_t *p, const struct ip4_info *ip);
+
+/*
  * Rewrite the source or destination address and update the IP header
  * checksum incrementally, and the TCP pseudo-header part when proto is TCP
  * (GRE in PPTP has no checksum of its own).

@@ -44,6 +44,88 @@ static void hist_add(struct ctlstream *s, uint32_t seq, const uint8_t val[2])
 	s->hist_pos = (uint16_t)((s->hist_pos + 1) % CS_HIST);
 }
 
+/* The first slot of the kept messages' ring, the oldest. */
+static int seen_first(const struct ctlstream *s)
+{
+	return s->seen_n == CS_SEEN ? s->seen_pos : 0;
+}
+
+/*
+ * Keep the first bytes of the message just parsed.  Evicting the oldest
+ * raises the floor to the next one's start: the bytes in between can no
+ * longer be checked, so they may not pass again.
+ */
+static void seen_add(struct ctlstream *s)
+{
+	struct cs_seen *e = &s->seen[s->seen_pos];
+
+	e->seq = s->msg_start;
+	e->n = (uint8_t)(s->msg_len < CS_KEEP ? s->msg_len : CS_KEEP);
+	memcpy(e->b, s->msg, e->n);
+	s->seen_pos = (uint16_t)((s->seen_pos + 1) % CS_SEEN);
+	if (s->seen_n < CS_SEEN) {
+		s->seen_n++;
+	} else {
+		uint32_t oldest = s->seen[s->seen_pos].seq;
+
+		if (seq_diff(oldest, s->hist_floor) > 0)
+			s->hist_floor = oldest;
+	}
+}
+
+/* Forget kept messages that start below lowest (the oldest come first). */
+static void seen_prune(struct ctlstream *s, uint32_t lowest)
+{
+	struct cs_seen keep[CS_SEEN];
+	int i, first = seen_first(s), n = 0;
+
+	if (!s->seen_n || seq_diff(s->seen[first].seq, lowest) >= 0)
+		return;
+	for (i = 0; i < s->seen_n; i++) {
+		const struct cs_seen *e = &s->seen[(first + i) % CS_SEEN];
+
+		if (seq_diff(e->seq, lowest) >= 0)
+			keep[n++] = *e;
+	}
+	memcpy(s->seen, keep, (size_t)n * sizeof(keep[0]));
+	s->seen_n = (uint16_t)n;
+	s->seen_pos = (uint16_t)(n % CS_SEEN);
+}
+
+/*
+ * Whether data, bytes [seq, end) of the stream, differ from the n bytes
+ * kept from stream position at, where the two overlap.
+ */
+static int differs(uint32_t at, const uint8_t *kept, size_t n, uint32_t seq,
+		   uint32_t end, const uint8_t *data)
+{
+	int32_t lo = seq_diff(seq, at), hi = seq_diff(end, at);
+
+	if (lo < 0)
+		lo = 0;
+	if (hi > (int32_t)n)
+		hi = (int32_t)n;
+	if (lo >= hi)
+		return 0;
+	return memcmp(kept + lo, data + (at + (uint32_t)lo - seq),
+		      (size_t)(hi - lo)) != 0;
+}
+
+/* Whether old bytes [seq, end) are those first parsed there, where kept. */
+static int same_as_parsed(const struct ctlstream *s, uint32_t seq,
+			  uint32_t end, const uint8_t *data)
+{
+	int i, first = seen_first(s);
+
+	for (i = 0; i < s->seen_n; i++) {
+		const struct cs_seen *e = &s->seen[(first + i) % CS_SEEN];
+
+		if (differs(e->seq, e->b, e->n, seq, end, data))
+			return 0;
+	}
+	return !differs(s->msg_start, s->msg, s->msg_have, seq, end, data);
+}
+
 /*
  * Retransmissions reach back at most a window (TCP's largest is 1 GiB), so
  * the floor follows the stream at that distance and rewrites below it are
@@ -63,6 +145,7 @@ static void floor_follow(struct ctlstream *s)
 	if (seq_diff(s->hist_floor, lowest) >= 0)
 		return;
 	s->hist_floor = lowest;
+	seen_prune(s, lowest);
 	for (i = 0; i < s->hist_n; i++)
 		if (seq_diff(s->hist[i].seq, lowest) >= 0)
 			s->hist[n++] = s->hist[i];
@@ -98,6 +181,7 @@ static void message_done(struct ctlstream *s, const struct cs_hooks *h,
 {
 	if (h->complete)
 		h->complete(ctx, s->msg, s->msg_len);
+	seen_add(s);
 	s->msgs++;
 	s->msg_start += s->msg_len;
 	s->msg_have = 0;
@@ -226,6 +310,9 @@ enum cs_result cs_feed(struct ctlstream *s, uint32_t seq, const uint8_t *data,
 		if (cs_holding(s) &&
 		    seq_diff(old_end, s->msg_start + PPTP_HDR_LEN) > 0)
 			return CS_DROP;
+		/* Checked before the replay writes into the segment. */
+		if (!same_as_parsed(s, seq, old_end, data))
+			return CS_CHANGED;
 		hist_replay(s, seq, old_end, h, ctx);
 		if (old_end == end)
 			return CS_PASS;

@@ -24,6 +24,28 @@
  * retransmissions dropped rather than sent un-rewritten.
  */
 #define CS_HIST 128
+/*
+ * What a retransmission may not change.  The receiver takes the first copy
+ * of a byte it gets, and that copy may be the retransmission (the first was
+ * lost after us): a retransmission whose bytes differ from what was parsed
+ * at those sequence numbers would reach it unparsed, a Call ID where none
+ * was rewritten, say.  So the bytes pptpgw reads of every message are kept,
+ * as the sender wrote them, for the last CS_SEEN messages, and a
+ * retransmission must carry the same bytes there (CS_CHANGED otherwise).
+ * Kept: the first CS_KEEP bytes of a message, which hold everything the
+ * translator reads (header, Call IDs, reply result and error, Maximum
+ * Channels); of the message being parsed, all of it.  Bytes after those
+ * are read by nobody here, so a change there cannot make anything leave
+ * untranslated.  Bytes, not a hash per segment: a retransmission may start
+ * or end anywhere (a sender re-cuts at its current MSS, collapses small
+ * segments, the kernel cuts a GSO packet), and each byte must be checked
+ * whatever the cut.  A retransmission reaching back beyond the oldest kept
+ * message is dropped, as one beyond the rewrite history is: as many
+ * messages as rewrites are remembered (a PNS clearing 70 calls at once
+ * sends 70 messages in one segment).  Cost: 4 KiB per direction.
+ */
+#define CS_KEEP (PPTP_OFF_MAX_CHANNELS + 2)
+#define CS_SEEN 128
 
 enum cs_state { CS_UNSYNCED, CS_SYNCED, CS_BROKEN };
 
@@ -35,7 +57,9 @@ enum cs_result {
 			    cannot be rewritten (yet); held segments stay */
 	CS_REFUSED,      /* the caller refused a message: drop this and every
 			    held segment; the stream rewound (cs_rewind) */
-	CS_ERROR         /* framing error: the stream is broken for good */
+	CS_ERROR,        /* framing error: the stream is broken for good */
+	CS_CHANGED       /* a retransmission whose bytes differ from those
+			    first parsed there: drop it, held segments stay */
 };
 
 struct cs_rewrite {
@@ -74,6 +98,13 @@ struct cs_hist {
 	uint8_t val[2];
 };
 
+/* The first bytes of one parsed message, as its sender wrote them. */
+struct cs_seen {
+	uint32_t seq;           /* of the message's first byte */
+	uint8_t n;              /* bytes kept: min(length, CS_KEEP) */
+	uint8_t b[CS_KEEP];
+};
+
 struct ctlstream {
 	uint8_t state;          /* enum cs_state */
 	uint8_t decided;        /* the current message's rewrites are known */
@@ -83,10 +114,14 @@ struct ctlstream {
 	uint8_t err;            /* enum pptp_err when broken */
 	uint32_t next;          /* first sequence number not yet parsed */
 	uint32_t msg_start;     /* sequence number of the current message */
-	uint32_t hist_floor;    /* history below this may be forgotten */
+	uint32_t hist_floor;    /* history below this may be forgotten, and
+				   bytes below it are no longer kept */
 	uint32_t msgs;          /* messages completed */
 	uint8_t msg[PPTP_MAX_LEN];
 	struct cs_hist hist[CS_HIST];
+	uint16_t seen_n, seen_pos;
+	struct cs_seen seen[CS_SEEN];   /* a ring in stream order; the oldest
+					   at seen_pos once full */
 };
 
 /* Start parsing at sequence number seq (the byte after the SYN). */

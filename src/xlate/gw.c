@@ -241,6 +241,21 @@ static void refused(struct gw *g, enum gw_counter why, uint32_t host)
 }
 
 /*
+ * A control segment dropped for what it carries, counted by why and told
+ * with its sender, so that the log can name who sends such things.
+ */
+static void seg_dropped(struct gw *g, struct gw_pkt *p, enum gw_counter why,
+			uint32_t sender, const struct conn *conn)
+{
+	struct gw_event ev = { .type = GWE_SEGMENT_DROPPED, .limit = why,
+			       .host = sender, .conn = conn };
+
+	g->ctr[why]++;
+	event(g, &ev);
+	emit(g, p, GW_DROP, 0);
+}
+
+/*
  * Whether host may have one more connection record: the per-host limits
  * first, so that the flooding host is the one named, then the total of
  * half-open records.
@@ -800,6 +815,12 @@ static void feed_segment(struct gw *g, struct conn *conn, int dir,
 		g->ctr[GC_CTRL_RETRANS_DROP]++;
 		emit(g, p, GW_DROP, 0);
 		break;
+	case CS_CHANGED:
+		/* Passed, it could carry an inside Call ID never aliased to
+		 * a receiver that lost the first copy; held segments stay. */
+		seg_dropped(g, p, GC_CTRL_RETRANS_CHANGED,
+			    dir == DIR_OUT ? conn->inside : conn->outside, conn);
+		break;
 	case CS_REFUSED:
 		/* The stream rewound to the refused message: all of it again. */
 		drop_held(g, d);
@@ -957,6 +978,20 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 		return;
 	}
 	g->ctr[GC_CTRL_PKTS]++;
+	/*
+	 * A segment with a wrong checksum is not what its sender wrote.  A
+	 * receiver should drop it, but one that trusts offloads (veth marks
+	 * what it carries as checked) may not; and what pptpgw would act on
+	 * (a SYN's record, a RST's end of calls, a message's rewrites and
+	 * state) would follow bytes that no honest peer sent.  So it is
+	 * dropped before anything is read from it: its sender's TCP sends
+	 * the real one again.  The queue hands us complete checksums (no
+	 * NFQA_CFG_F_GSO: the kernel fills in partial ones first).
+	 */
+	if (!tcp_csum_ok(p->data, ip)) {
+		seg_dropped(g, p, GC_CTRL_BAD_CHECKSUM, ip->src, NULL);
+		return;
+	}
 	if (dir == DIR_OUT) {
 		inside = ip->src, iport = t.sport;
 		outside = ip->dst, oport = t.dport;

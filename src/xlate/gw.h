@@ -42,6 +42,11 @@ enum gw_verdict { GW_ACCEPT, GW_DROP };
 	  "Data of a connection never seen starting.") \
 	X(GC_CTRL_RETRANS_DROP, "ctrl_retransmit_dropped", NULL, NULL, 1, \
 	  "Retransmitted segments dropped.") \
+	X(GC_CTRL_RETRANS_CHANGED, "ctrl_retrans_changed", NULL, NULL, 1, \
+	  "Retransmitted segments dropped: their bytes differ from those " \
+	  "parsed first at the same sequence numbers.") \
+	X(GC_CTRL_BAD_CHECKSUM, "ctrl_bad_checksum", NULL, NULL, 1, \
+	  "TCP 1723 segments dropped unparsed: wrong TCP checksum.") \
 	X(GC_CTRL_CLOSE_IGNORED, "ctrl_close_ignored", NULL, NULL, 1, \
 	  "FIN or RST not at the sender's next sequence number: passed, calls kept.") \
 	X(GC_CTRL_HOLD_OVERFLOW, "ctrl_hold_overflow", NULL, NULL, 1, \
@@ -159,9 +164,13 @@ enum gw_event_type {
 				   conn, ncalls already on it; no call */
 	GWE_GRE_STRAY,          /* inbound GRE for no call: stray; no call */
 	GWE_GRE_STRAY_DROPPED,  /* the same, dropped (see local_gre) */
-	GWE_LIMIT_REFUSED       /* a new connection (or a call request, then
+	GWE_LIMIT_REFUSED,      /* a new connection (or a call request, then
 				   dropped) refused by a limit of host: why
 				   in limit; no call, no conn */
+	GWE_SEGMENT_DROPPED     /* a control segment dropped for what it
+				   carries (a changed retransmission, a wrong
+				   checksum): why in limit, its sender in
+				   host; conn if known; no call */
 };
 
 /* What happened, for the log and the relay's "auto" policy. */
@@ -171,8 +180,9 @@ struct gw_event {
 	const struct conn *conn;      /* its control connection, if any */
 	enum call_end end;            /* GWE_CALL_END */
 	enum pptp_err err;            /* GWE_CONN_BROKEN */
-	/* GWE_LIMIT_REFUSED, GWE_CALL_REFUSED: the counter that says why
-	 * (GC_CALLS_REFUSED: the call table was full), and the host. */
+	/* GWE_LIMIT_REFUSED, GWE_CALL_REFUSED, GWE_SEGMENT_DROPPED: the
+	 * counter that says why (GC_CALLS_REFUSED: the call table was
+	 * full), and the host. */
 	enum gw_counter limit;
 	uint32_t host;
 	uint32_t ncalls;              /* GWE_OVER_LIMIT */

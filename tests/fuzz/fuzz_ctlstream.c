@@ -23,6 +23,11 @@
  *   as the first copy did, and nothing beyond a broken header (but its first
  *   11 bytes) or beyond the header of a message that can never be decided is
  *   ever forwarded;
+ * - a retransmission of the sender's own bytes, cut anywhere, is never taken
+ *   for a changed one (CS_CHANGED); one with a byte of an earlier message
+ *   changed (segment byte c & 0x1f of a near segment, when c & 0xe0 is
+ *   0xe0) is CS_CHANGED if the byte is among the first CS_KEEP of its
+ *   message, and never forwarded so; a change beyond them passes;
  * - held segments exist exactly while cs_holding() says so, and after
  *   CS_REFUSED the stream has rewound to the refused message's header;
  * - no hang: after the schedule, a sender that retransmits from what the
@@ -74,6 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct seg {
 	size_t pos, len;
 	uint8_t *b;
+	/* A byte of an earlier message changed (SIZE_MAX: none), and
+	 * whether ctlstream keeps it (a change there must be dropped). */
+	size_t mut;
+	int mut_kept;
 };
 
 struct model {
@@ -322,6 +331,13 @@ static void forward(struct model *m, const struct seg *s)
 		if (q >= m->limit)
 			FAIL("byte %zu forwarded beyond the decodable stream (%zu)",
 			     q, m->limit);
+		if (q == s->mut) {
+			/* Nobody reads it: it may pass as changed. */
+			if (s->mut_kept)
+				FAIL("byte %zu changed in a retransmission and "
+				     "forwarded", q);
+			continue;
+		}
 		if (s->b[i] != m->expect[q])
 			FAIL("byte %zu forwarded as %02x, expected %02x (sender %02x)",
 			     q, s->b[i], m->expect[q], m->orig[q]);
@@ -469,6 +485,15 @@ static enum cs_result feed(struct model *m, struct ctlstream *s,
 		if (s->state != CS_BROKEN)
 			FAIL("error but not broken");
 		break;
+	case CS_CHANGED:
+		/* Only a change among the kept bytes is one. */
+		if (cur->mut == SIZE_MAX || !cur->mut_kept)
+			FAIL("retransmission at %zu (%zu bytes) taken as "
+			     "changed (byte changed: %lld)", cur->pos,
+			     cur->len, cur->mut == SIZE_MAX ? -1LL
+			     : (long long)cur->mut);
+		seg_free(cur);
+		break;
 	default:
 		FAIL("result %d", (int)r);
 	}
@@ -485,8 +510,30 @@ static void mk_seg(const struct model *m, struct seg *cur, size_t pos,
 		len = m->slen - pos;
 	cur->pos = pos;
 	cur->len = len;
+	cur->mut = SIZE_MAX;
+	cur->mut_kept = 0;
 	cur->b = malloc(len ? len : 1);
 	memcpy(cur->b, m->orig + pos, len);
+}
+
+/*
+ * Change byte at of the segment if it belongs to a message parsed whole
+ * already (a rewind never reaches back there, so it stays old), noting
+ * whether ctlstream keeps it: the first CS_KEEP bytes of a message.
+ */
+static void change_old_byte(const struct model *m, struct seg *cur,
+			    size_t at)
+{
+	size_t q = cur->pos + at % cur->len, k;
+
+	for (k = 0; k < m->ncomplete; k++) {
+		if (q < m->start[k] || q >= m->start[k] + m->mlen[k])
+			continue;
+		cur->b[q - cur->pos] ^= 0x5a;
+		cur->mut = q;
+		cur->mut_kept = q - m->start[k] < CS_KEEP;
+		return;
+	}
 }
 
 /* What the receiver has in order: where a retransmission starts. */
@@ -649,6 +696,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			d = (long)next + (long)(a & 0x3f) - 48;
 		pos = d < 0 ? 0 : (size_t)d;
 		mk_seg(m, &cur, pos, b & 0x80 ? (size_t)(b & 0x7f) * 32 : b);
+		if (!(a & 0xc0) && (c & 0xe0) == 0xe0 && cur.len)
+			change_old_byte(m, &cur, c & 0x1f);
 		feed(m, &s, &cur, &hooks);
 	}
 	drain(m, &s, &hooks);

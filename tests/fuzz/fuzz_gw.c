@@ -3,7 +3,8 @@
  * under it).  The input drives a gateway with a small table through a
  * sequence of IPv4 packets in alternating directions: raw bytes, TCP
  * segments of a few control connections cut from streams of well-formed
- * PPTP messages (in order, retransmitted, ahead, SYN/FIN/RST), and GRE for
+ * PPTP messages (in order, retransmitted, ahead, SYN/FIN/RST; now and then
+ * with a wrong checksum), and GRE for
  * the calls the table holds; time moves on and gw_tick runs in between.
  *
  * The property: every packet handed to gw_input gets exactly one verdict,
@@ -182,6 +183,19 @@ static void on_event(void *arg, const struct gw_event *e)
 		     e->limit != GC_CTRL_HALF_OPEN_LIMIT &&
 		     e->limit != GC_CALLS_HOST_LIMIT))
 			FAIL("limit event: call %p conn %p host %08x limit %d",
+			     (const void *)c, (const void *)conn, e->host,
+			     (int)e->limit);
+		break;
+	case GWE_SEGMENT_DROPPED:
+		/* A changed retransmission names its connection and sender;
+		 * a wrong checksum is dropped before any record is looked
+		 * up. */
+		if (c || !e->host ||
+		    (e->limit == GC_CTRL_RETRANS_CHANGED ?
+		     !conn || (e->host != conn->inside &&
+			       e->host != conn->outside) :
+		     e->limit != GC_CTRL_BAD_CHECKSUM || conn))
+			FAIL("segment event: call %p conn %p host %08x why %d",
 			     (const void *)c, (const void *)conn, e->host,
 			     (int)e->limit);
 		break;
@@ -471,6 +485,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default:
 			len = mk_tcp(buf, &in, fl, dir, 1);
 			break;
+		}
+		/* Now and then a segment's checksum is wrong. */
+		if ((op & 7) != 0 && (op & 7) != 2 && (op & 7) != 5 &&
+		    (op & 0xc0) == 0xc0) {
+			buf[20 + 17] ^= 0x01;
+			wellformed = 0;
 		}
 
 		memset(&m, 0, sizeof(m));

@@ -57,7 +57,8 @@ struct env {
 	int np, cap;
 	int vorder;
 	int ev[16];
-	/* The last refusal by a limit (GWE_LIMIT_REFUSED, GWE_CALL_REFUSED). */
+	/* The last refusal by a limit (GWE_LIMIT_REFUSED, GWE_CALL_REFUSED),
+	 * or segment dropped for what it carries (GWE_SEGMENT_DROPPED). */
 	uint32_t refused_host;
 	int refused_why;
 	int ends[END_COUNT];
@@ -94,7 +95,8 @@ static void on_event(void *arg, const struct gw_event *ev)
 
 	if ((unsigned)ev->type < 16)
 		e->ev[ev->type]++;
-	if (ev->type == GWE_LIMIT_REFUSED || ev->type == GWE_CALL_REFUSED) {
+	if (ev->type == GWE_LIMIT_REFUSED || ev->type == GWE_CALL_REFUSED ||
+	    ev->type == GWE_SEGMENT_DROPPED) {
 		e->refused_host = ev->host;
 		e->refused_why = (int)ev->limit;
 	}

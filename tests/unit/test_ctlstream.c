@@ -387,6 +387,113 @@ static void test_many_messages_one_segment(void)
 	CHECK_EQ(0, bad);
 }
 
+/*
+ * A retransmission must carry the bytes first parsed at its sequence
+ * numbers.  The receiver keeps the first copy it gets, and that may be the
+ * retransmission: one that differs would reach it unparsed.
+ */
+static void test_retransmission_changed(void)
+{
+	uint8_t src[600], seg[600], ccrq[PPTP_MAX_LEN];
+	size_t n = make_stream(src), i;
+	uint32_t echo = 1000 + 156 + 168;     /* the Echo-Request */
+	struct ctlstream s;
+	struct rec r = { 0 };
+
+	cs_sync(&s, 1000);
+	memcpy(seg, src, n);
+	CHECK_EQ(CS_PASS, feed(&s, 1000, seg, n, &r));
+	/* The Echo-Request again, now a Call-Clear-Request of the same
+	 * length naming inside Call ID 7: no rewrite was remembered there,
+	 * so it would leave with 7, never aliased. */
+	CHECK_EQ(16, put_msg(ccrq, PPTP_CCRQ, 7));
+	CHECK_EQ(CS_CHANGED, feed(&s, echo, ccrq, 16, &r));
+	CHECK_EQ(0, r.np);
+	/* The same within a longer retransmission, and cut anywhere. */
+	memcpy(seg, src, n);
+	memcpy(seg + (echo - 1000), ccrq, 16);
+	CHECK_EQ(CS_CHANGED, feed(&s, 1000, seg, n, &r));
+	CHECK_EQ(CS_CHANGED, feed(&s, echo - 3, seg + (echo - 1000) - 3, 13,
+				  &r));
+	CHECK_EQ(CS_CHANGED, feed(&s, echo + 8, seg + (echo - 1000) + 8, 2,
+				  &r));
+	/* One byte of an older message's header (the first OCRQ's type). */
+	memcpy(seg, src, n);
+	seg[156 + 9] = PPTP_ECHORQ;
+	CHECK_EQ(CS_CHANGED, feed(&s, 1000 + 156 + 5, seg + 156 + 5, 10, &r));
+	/* Maximum Channels of the SCCRQ: read, so kept too. */
+	memcpy(seg, src, n);
+	seg[PPTP_OFF_MAX_CHANNELS + 1] ^= 1;
+	CHECK_EQ(CS_CHANGED, feed(&s, 1000, seg, 156, &r));
+	/* The same bytes pass, cut anywhere, with the rewrites replayed. */
+	for (i = 0; i < n; i += 5) {
+		size_t j;
+
+		for (j = i + 1; j <= n; j += 7) {
+			memcpy(seg, src, n);
+			if (feed(&s, 1000 + (uint32_t)i, seg + i, j - i, &r) !=
+			    CS_PASS) {
+				fprintf(stderr, "  [%zu, %zu) not passed\n", i,
+					j);
+				CHECK(0);
+				return;
+			}
+		}
+	}
+	/* Bytes nobody here reads (the OCRQ's phone number) are not kept:
+	 * a change there passes, the Call ID still rewritten. */
+	memcpy(seg, src, n);
+	seg[156 + 100] ^= 0x55;
+	CHECK_EQ(CS_PASS, feed(&s, 1000 + 156, seg + 156, 168, &r));
+	apply_all(&r, 1000 + 156, seg + 156, 168);
+	CHECK_EQ(1007, be16_get(seg + 156 + 12));
+	CHECK_EQ(4, r.decided);
+}
+
+/* Bytes of the message being parsed: all of them are checked. */
+static void test_retransmission_changed_current(void)
+{
+	uint8_t m[PPTP_MAX_LEN], x[PPTP_MAX_LEN];
+	size_t n = put_msg(m, PPTP_SCCRQ, 0);
+	struct ctlstream s;
+	struct rec r = { 0 };
+
+	cs_sync(&s, 0);
+	CHECK_EQ(CS_PASS, feed(&s, 0, m, 100, &r));
+	memcpy(x, m, n);
+	x[0] = 0;
+	x[1] = 16;              /* the length of an Echo-Request */
+	CHECK_EQ(CS_CHANGED, feed(&s, 0, x, 12, &r));
+	memcpy(x, m, n);
+	x[60] ^= 1;             /* a host name byte, in the current message */
+	CHECK_EQ(CS_CHANGED, feed(&s, 40, x + 40, 100, &r));
+	CHECK_EQ(100u, s.next);  /* nothing of it parsed */
+	CHECK_EQ(CS_PASS, feed(&s, 40, m + 40, n - 40, &r));
+	CHECK_EQ(1, r.completed);
+}
+
+/* The kept messages are bounded: beyond them, as beyond the history. */
+static void test_retransmission_kept_floor(void)
+{
+	uint8_t m[PPTP_MAX_LEN];
+	struct ctlstream s;
+	struct rec r = { 0 };
+	size_t n = put_msg(m, PPTP_ECHORQ, 0);
+	uint32_t seq = 0;
+	int i;
+
+	cs_sync(&s, 0);
+	for (i = 0; i < CS_SEEN + 1; i++, seq += (uint32_t)n)
+		CHECK_EQ(CS_PASS, feed(&s, seq, m, n, &r));
+	CHECK_EQ(CS_DROP, feed(&s, 0, m, n, &r));
+	CHECK_EQ(CS_DROP, feed(&s, (uint32_t)n - 1, m + n - 1, 1, &r));
+	/* The oldest kept message and the latest pass. */
+	CHECK_EQ(CS_PASS, feed(&s, (uint32_t)n, m, n, &r));
+	CHECK_EQ(CS_PASS, feed(&s, seq - (uint32_t)n, m, n, &r));
+	m[12] ^= 1;
+	CHECK_EQ(CS_CHANGED, feed(&s, (uint32_t)n, m, n, &r));
+}
+
 /* A bare ACK or an old retransmission while a header is incomplete. */
 static void test_waiting_survives_other_segments(void)
 {
@@ -421,6 +528,9 @@ static const struct check_case cases[] = {
 	CHECK_CASE(history_floor_long_stream),
 	CHECK_CASE(many_messages_one_segment),
 	CHECK_CASE(waiting_survives_other_segments),
+	CHECK_CASE(retransmission_changed),
+	CHECK_CASE(retransmission_changed_current),
+	CHECK_CASE(retransmission_kept_floor),
 };
 
 int main(int argc, char **argv)

@@ -710,6 +710,132 @@ static void test_syn_midstream(void)
 	env_done(&e);
 }
 
+/*
+ * A retransmission whose bytes differ from what passed first at its
+ * sequence numbers: an Echo-Request sent again as a Call-Clear-Request of
+ * the same length, naming an inside Call ID.  Passed, it would leave with
+ * that ID never aliased (nothing was rewritten there the first time), to a
+ * server that lost the first copy.  Dropped, counted, told with the host.
+ */
+static void test_retransmit_changed(void)
+{
+	struct env e;
+	struct flow f;
+	struct tpkt *q, *r, *t;
+	uint8_t echo[PPTP_MAX_LEN], ccrq[PPTP_MAX_LEN], two[2 * PPTP_MAX_LEN];
+	size_t ne = pg_msg(echo, sizeof(echo), PPTP_ECHORQ, 0, 0, 0);
+	size_t nc = pg_msg(ccrq, sizeof(ccrq), PPTP_CCRQ, 1, 0, 0);
+	uint16_t alias;
+	uint32_t s0;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+	alias = setup_call(&e, &f, 1, 900, 1);
+	CHECK_EQ(ne, nc);
+	s0 = f.iseq;
+	q = seg(&e, &f, DIR_OUT, PG_ACK, echo, ne);
+	CHECK(accepted(q));
+	r = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, ccrq, nc);
+	CHECK(dropped(r));
+	if (accepted(r))
+		fprintf(stderr, "  left with Call ID %u (alias %u)\n",
+			pl16(r, 12), alias);
+	CHECK_EQ(1, e.g.ctr[GC_CTRL_RETRANS_CHANGED]);
+	CHECK_EQ(1, e.ev[GWE_SEGMENT_DROPPED]);
+	CHECK_EQ(INSIDE(1), e.refused_host);
+	CHECK_EQ(GC_CTRL_RETRANS_CHANGED, e.refused_why);
+	/* Running into new data: dropped whole, the new part is sent
+	 * again by its sender and then parsed. */
+	memcpy(two, ccrq, nc);
+	memcpy(two + nc, echo, ne);
+	t = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, two, nc + ne);
+	CHECK(dropped(t));
+	CHECK_EQ(2, e.g.ctr[GC_CTRL_RETRANS_CHANGED]);
+	/* The call is still up and the honest copy still passes. */
+	CHECK_EQ(1, e.g.tab.ncalls_used);
+	t = seg_at(&e, &f, DIR_OUT, s0, PG_ACK, echo, ne);
+	CHECK(accepted(t));
+	CHECK(same_but(t, -1, 0));
+	/* The same from the server's side, named by its address. */
+	s0 = f.oseq;
+	q = seg(&e, &f, DIR_IN, PG_ACK, echo, ne);
+	CHECK(accepted(q));
+	echo[15] ^= 1;
+	r = seg_at(&e, &f, DIR_IN, s0, PG_ACK, echo, ne);
+	CHECK(dropped(r));
+	CHECK_EQ(SERVER, e.refused_host);
+	CHECK_EQ(3, e.g.ctr[GC_CTRL_RETRANS_CHANGED]);
+	env_done(&e);
+}
+
+/* Spoil the TCP checksum of a segment about to be handed in. */
+static struct tpkt *seg_bad_csum(struct env *e, struct flow *f, int dir,
+				 uint8_t flags, const uint8_t *d, size_t n)
+{
+	struct tpkt *t = new_pkt(e);
+	struct gw_meta m;
+	uint32_t *s = dir == DIR_OUT ? &f->iseq : &f->oseq;
+	size_t co;
+
+	if (dir == DIR_OUT)
+		t->gp.len = pg_tcp(t->buf, sizeof(t->buf), f->in, f->iport,
+				   f->out, f->oport, *s, f->oseq, flags, d, n);
+	else
+		t->gp.len = pg_tcp(t->buf, sizeof(t->buf), f->out, f->oport,
+				   f->in, f->iport, *s, f->iseq, flags, d, n);
+	co = pg_ihl(t->buf) + 16;
+	t->buf[co + 1] ^= 0x40;
+	memcpy(t->orig, t->buf, t->gp.len);
+	flow_meta(f, dir, &m);
+	gw_input(&e->g, &t->gp, &m, e->now);
+	return t;
+}
+
+/*
+ * A segment with a wrong TCP checksum is dropped before anything is read
+ * from it: no record from a SYN, no call from an Outgoing-Call-Request, no
+ * end of calls from a RST in sequence; the right copy then works.
+ */
+static void test_bad_checksum(void)
+{
+	struct env e;
+	struct flow f, g2;
+	struct tpkt *t;
+	uint8_t m[PPTP_MAX_LEN];
+	size_t n = pg_msg(m, sizeof(m), PPTP_OCRQ, 5, 0, 0);
+
+	if (env_init(&e, 64) < 0)
+		return;
+	flow_init(&g2, INSIDE(2), 40001, SERVER, 61001);
+	t = seg_bad_csum(&e, &g2, DIR_OUT, PG_SYN, NULL, 0);
+	CHECK(dropped(t));
+	CHECK(flow_conn(&e, &g2) == NULL);
+	CHECK_EQ(1, e.g.ctr[GC_CTRL_BAD_CHECKSUM]);
+	CHECK_EQ(INSIDE(2), e.refused_host);
+	CHECK_EQ(GC_CTRL_BAD_CHECKSUM, e.refused_why);
+
+	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+	setup_call(&e, &f, 1, 900, 1);
+	t = seg_bad_csum(&e, &f, DIR_OUT, PG_ACK, m, n);
+	CHECK(dropped(t));
+	CHECK_EQ(1, e.g.tab.ncalls_used);
+	CHECK_EQ(2, e.g.ctr[GC_CTRL_BAD_CHECKSUM]);
+	t = seg_bad_csum(&e, &f, DIR_IN, PG_RST, NULL, 0);
+	CHECK(dropped(t));
+	CHECK_EQ(1, e.g.tab.ncalls_used);
+	CHECK_EQ(0, e.ends[END_TCP]);
+	CHECK_EQ(SERVER, e.refused_host);
+	/* The sender's retransmission, right this time. */
+	t = seg(&e, &f, DIR_OUT, PG_ACK, m, n);
+	CHECK(accepted(t));
+	CHECK(tcp_ok(t));
+	CHECK(pl16(t, 12) != 5 && pl16(t, 12) != 0);
+	CHECK_EQ(2, e.g.tab.ncalls_used);
+	CHECK_EQ(3, e.g.ctr[GC_CTRL_BAD_CHECKSUM]);
+	env_done(&e);
+}
+
 static const struct check_case cases[] = {
 	CHECK_CASE(split_two),
 	CHECK_CASE(split_bytes),
@@ -728,6 +854,8 @@ static const struct check_case cases[] = {
 	CHECK_CASE(fin_out_of_order),
 	CHECK_CASE(hold_timeout_after_decided),
 	CHECK_CASE(syn_midstream),
+	CHECK_CASE(retransmit_changed),
+	CHECK_CASE(bad_checksum),
 };
 
 int main(int argc, char **argv)
