@@ -39,6 +39,8 @@ static void usage(FILE *f)
 "      --print-rules KIND print the rules for iptables-restore or nft, or\n"
 "                         the fast path's table (fastpath)\n"
 "  -s, --socket PATH      control socket (default " PPTPGW_CTL_PATH ")\n"
+"      --state-file PATH  where translated calls are kept across restarts\n"
+"                         (default " PPTPGW_STATE_PATH ", or off)\n"
 "      --metrics ADDR:PORT  Prometheus /metrics (default " PPTPGW_METRICS ", or off)\n"
 "      --max-calls N      calls at once (default 4096)\n"
 "      --max-conns N      control connections at once (default 4096)\n"
@@ -62,6 +64,7 @@ enum {
 	OPT_RELAY_PORT,
 	OPT_RELAY_PER_CALL,
 	OPT_NO_FASTPATH,
+	OPT_STATE_FILE,
 };
 
 static const struct option opts[] = {
@@ -73,6 +76,7 @@ static const struct option opts[] = {
 	{ "no-fastpath", no_argument, NULL, OPT_NO_FASTPATH },
 	{ "print-rules", required_argument, NULL, 'P' },
 	{ "socket", required_argument, NULL, 's' },
+	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
 	{ "metrics", required_argument, NULL, 'M' },
 	{ "max-calls", required_argument, NULL, 'C' },
 	{ "max-conns", required_argument, NULL, 'K' },
@@ -157,6 +161,15 @@ static int apply_args(int argc, char **argv, struct pptpgw_cfg *c, char *err,
 			if (copy_str(c->ctl_path, sizeof(c->ctl_path),
 				     "--socket", optarg, err, n))
 				return -1;
+			break;
+		case OPT_STATE_FILE:
+			if ((optarg[0] != '/' && strcmp(optarg, "off")) ||
+			    strlen(optarg) >= sizeof(c->state_path) - 8) {
+				snprintf(err, n, "--state-file: '%s' is not off "
+					 "or an absolute path", optarg);
+				return -1;
+			}
+			strcpy(c->state_path, optarg);
 			break;
 		case 'M':
 			if (copy_str(c->metrics, sizeof(c->metrics),

@@ -201,6 +201,13 @@ void fastpath_close(struct fastpath *fp)
 	if (!fp)
 		return;
 	table_delete();
+	fastpath_leave(fp);
+}
+
+void fastpath_leave(struct fastpath *fp)
+{
+	if (!fp)
+		return;
 	mnl_socket_close(fp->nl);
 	free(fp->batch);
 	free(fp->rbuf);

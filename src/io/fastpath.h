@@ -34,6 +34,9 @@ struct fastpath *fastpath_open(const struct fastpath_cfg *c, char *why,
 			       size_t n);
 /* Deletes the table: from then on every GRE packet takes the queue. */
 void fastpath_close(struct fastpath *fp);
+/* Frees the handle and leaves the table in the kernel: its calls go on
+ * while pptpgw restarts (the next start replaces it). */
+void fastpath_leave(struct fastpath *fp);
 
 /* The call in slot is established: install its entries (0), or leave it
  * on the queue path (-1, counted). */
