@@ -10,7 +10,10 @@
 #   fast     kill -9, the kernel fast path on
 #   term     SIGTERM then start (the systemctl restart path), fast path on
 #   off      the control: --state-file off, one kill -9: calls are lost
-# PHASES (default "queue fast term off") and ROUNDS (10) choose.
+#   relay    --relay all, 2 hosts, kill -9: relayed calls cannot outlive the
+#            process; their clients see the end at once (their control
+#            connections close), and nothing of them comes back
+# PHASES (default "queue fast term off relay") and ROUNDS (10) choose.
 set -u
 E2E_RATE=${E2E_RATE:-50}
 E2E_SEND=${E2E_SEND:-3000}      # 60 s of frames, across every restart
@@ -21,7 +24,7 @@ e2e_init "${1:-}"
 . "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NHOSTS=${NHOSTS:-8}
 ROUNDS=${ROUNDS:-10}
-PHASES=${PHASES:-queue fast term off}
+PHASES=${PHASES:-queue fast term off relay}
 MARK=0x10000000
 
 # The established calls as "inside call-id alias", sorted.
@@ -46,6 +49,20 @@ unmarked() {
 	gw_exec iptables -t mangle -L POSTROUTING -v -x -n 2>/dev/null |
 		awk 'index($0, "/* unmarked */") { n += $1 } END { print n + 0 }'
 }
+# pptp-linux processes left on hosts 1..N: the call (it names itself
+# pptpgw, for "PPTP GRE") and the call manager (pptpcm).
+pptp_left() {
+	local i p n=0
+	for i in $(seq 1 "$1"); do
+		for p in $(ip netns pids "$(host_ns "$i")" 2>/dev/null); do
+			case $(cat "/proc/$p/comm" 2>/dev/null) in
+			pptp|pptpgw|pptpcm) n=$((n + 1)) ;;
+			esac
+		done
+	done
+	echo $n
+}
+no_pptp_left() { [ "$(pptp_left "$1")" = 0 ]; }
 clients_running() {
 	local id n=0
 	for id in "${E2E_CLIENTS[@]}"; do
@@ -57,8 +74,9 @@ clients_running() {
 # phase NAME SIGNAL ROUNDS [pptpgw ARGS...]
 phase() {
 	local name=$1 sig=$2 rounds=$3 r i before after kept=0 flowing=0 t0 t1
-	local ms total=0 worst=0 bypass running pid
+	local ms total=0 worst=0 bypass running pid inkernel=0 fast=1
 	shift 3
+	case " $* " in *" --no-fastpath "*|*" --state-file off "*) fast=0 ;; esac
 	topo_up "$NHOSTS"
 	unmarked_install
 	start_pptpgw "$@" || { e2e_result "$name: pptpgw starts" 1; topo_down; reset_run; return; }
@@ -89,6 +107,11 @@ phase() {
 		total=$((total + ms)); [ "$ms" -gt "$worst" ] && worst=$ms
 		after=$(call_set)
 		running=$(clients_running)
+		# With the fast path, the adopted calls are in the kernel's maps.
+		if [ $fast = 1 ] && wait_until 3 eval \
+			'[ "$(ctl_json status .fastpath_calls)" = '"$NHOSTS"' ]'; then
+			inkernel=$((inkernel + 1))
+		fi
 		if [ "$after" = "$before" ]; then
 			kept=$((kept + 1))
 		else
@@ -114,6 +137,8 @@ phase() {
 			$((kept != rounds))
 		e2e_result "$name: traffic went on after every restart ($flowing of $rounds)" \
 			$((flowing != rounds))
+		[ $fast = 0 ] || e2e_result "$name: after every restart the $NHOSTS calls were in the kernel's maps again ($inkernel of $rounds)" \
+			$((inkernel != rounds))
 		wait_clients "$E2E_TIMEOUT" >/dev/null
 		tunnels_result "$NHOSTS" "$name: $NHOSTS tunnels through $rounds restarts, >= $E2E_FRAMES frames each way intact"
 		local u
@@ -126,12 +151,51 @@ phase() {
 	reset_run
 }
 
+# Relayed calls end with the process: what their clients see.
+relay_phase() {
+	local pid t0 ms rc left
+	topo_up 2
+	start_pptpgw --relay all || { e2e_result "relay: pptpgw starts" 1; topo_down; reset_run; return; }
+	start_pptpd
+	start_client 1
+	start_client 2
+	if ! wait_until 40 calls_flowing 2 packets_in 20; then
+		ctl calls >&2
+		e2e_result "relay: 2 relayed tunnels up" 1
+		topo_down; reset_run; return
+	fi
+	ctl calls >&2
+	left=$(pptp_left 2)
+	e2e_log "relay: pptp processes on the hosts before the kill: $left"
+	e2e_result "relay: each host's call and call manager run before the kill ($left processes)" \
+		$((left != 4))
+	pid=$PPTPGW_PID
+	t0=$(date +%s%N)
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	wait_until 20 no_pptp_left 2
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	left=$(pptp_left 2)
+	grep -h -E "h[12]c1 .*(peer has closed|reset by peer|Closing connection)" \
+		"$E2E_RUN/logs/syslog.txt" 2>/dev/null | head -n 6 >&2
+	e2e_log "relay: $left pptp processes left $ms ms after the kill"
+	e2e_result "relay: kill -9 ends the relayed sessions at once: every client saw its control connection close and ended ($left pptp processes left after $ms ms)" $rc
+	start_pptpgw --relay all || { e2e_result "relay: pptpgw restarts" 1; topo_down; reset_run; return; }
+	expect "relay: nothing of the relayed calls comes back ($(ctl_json status .calls) calls listed)" \
+		[ "$(ctl_json status .calls)" = 0 ]
+	expect "relay: pptpgw running" gw_alive
+	topo_down
+	reset_run
+}
+
 for p in $PHASES; do
 	case $p in
 	queue) phase queue KILL "$ROUNDS" --no-fastpath ;;
 	fast) phase fast KILL "$ROUNDS" ;;
 	term) phase term TERM "${TERM_ROUNDS:-3}" ;;
 	off) phase off KILL 1 --state-file off ;;
+	relay) relay_phase ;;
 	esac
 done
 e2e_finish
