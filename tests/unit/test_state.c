@@ -528,7 +528,17 @@ static void test_foreign_refused(void)
 	env_done(&b);
 }
 
+/* The checksum is CRC-32 (IEEE) as everyone computes it. */
+static void test_crc32_check_value(void)
+{
+	CHECK_EQ(0xcbf43926u, state_crc32((const uint8_t *)"123456789", 9));
+	CHECK_EQ(0u, state_crc32(NULL, 0));
+	CHECK_EQ(0x414fa339u, state_crc32((const uint8_t *)
+		 "The quick brown fox jumps over the lazy dog", 43));
+}
+
 static const struct check_case cases[] = {
+	CHECK_CASE(crc32_check_value),
 	CHECK_CASE(round_trip_traffic),
 	CHECK_CASE(round_trip_every_field),
 	CHECK_CASE(adopt_mid_stream),
