@@ -58,6 +58,7 @@ struct daemon {
 	char fast_state[160];    /* "on", or why not */
 	struct statekeep *sk;    /* the saved call table, NULL: off */
 	int keep;                /* stopping with calls kept: rules stay */
+	int stop_signal;         /* what stopped the loop */
 };
 
 /* ---- translator hooks ------------------------------------------------------ */
@@ -619,6 +620,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("signal %d: shutting down", (int)sig);
+	d->stop_signal = (int)sig;
 	event_base_loopbreak(d->base);
 }
 
@@ -764,15 +766,22 @@ static void fast_start(struct daemon *d)
 }
 
 /*
- * Stopping (systemctl stop or restart, an upgrade): with translated calls
- * up and their state saved, the rules and the kernel's maps stay, so the
- * calls go on in the kernel and the queue stays closed to everything else
- * until the next start adopts them.  Without calls, everything goes.
+ * Stopping by SIGTERM (systemctl stop or restart, an upgrade): with
+ * translated calls up and their state saved, the rules and the kernel's
+ * maps stay, so the calls go on in the kernel and the queue stays closed
+ * to everything else until the next start adopts them (pptpgw --cleanup
+ * removes them when none is to come).  Without calls, or by SIGINT
+ * (Ctrl-C), everything goes.
  */
 static void stop_keep(struct daemon *d)
 {
 	if (!d->sk)
 		return;
+	if (d->stop_signal == SIGINT) {
+		statekeep_close(d->sk);
+		d->sk = NULL;
+		return;
+	}
 	statekeep_dirty(d->sk);
 	d->keep = d->gw.tab.ncalls_used > 0 &&
 		  statekeep_flush(d->sk, &d->gw) == 0;

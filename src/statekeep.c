@@ -83,6 +83,21 @@ struct statekeep *statekeep_open(const char *path)
 	snprintf(sk->path, sizeof(sk->path), "%s", path);
 	snprintf(sk->tmp, sizeof(sk->tmp), "%s.tmp", path);
 	boot_id(sk->meta.boot_id);
+	/* Its directory, as the control socket's (/run/pptpgw by default,
+	 * which systemd makes for the service). */
+	{
+		char dir[256], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = 0;
+			if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+				log_warn("state file %s: cannot make its "
+					 "directory (%s)", path,
+					 strerror(errno));
+		}
+	}
 	return sk;
 }
 

@@ -10,10 +10,13 @@
 #   fast     kill -9, the kernel fast path on
 #   term     SIGTERM then start (the systemctl restart path), fast path on
 #   off      the control: --state-file off, one kill -9: calls are lost
+#   termoff  the control of the "around pptpgw" count: --state-file off,
+#            SIGTERM: the stop removes the rules, and in the gap packets
+#            leave unmarked
 #   relay    --relay all, 2 hosts, kill -9: relayed calls cannot outlive the
 #            process; their clients see the end at once (their control
 #            connections close), and nothing of them comes back
-# PHASES (default "queue fast term off relay") and ROUNDS (10) choose.
+# PHASES (default "queue fast term off termoff relay") and ROUNDS (10) choose.
 set -u
 E2E_RATE=${E2E_RATE:-50}
 E2E_SEND=${E2E_SEND:-3000}      # 60 s of frames, across every restart
@@ -24,7 +27,7 @@ e2e_init "${1:-}"
 . "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NHOSTS=${NHOSTS:-8}
 ROUNDS=${ROUNDS:-10}
-PHASES=${PHASES:-queue fast term off relay}
+PHASES=${PHASES:-queue fast term off termoff relay}
 MARK=0x10000000
 
 # The established calls as "inside call-id alias", sorted.
@@ -74,7 +77,7 @@ clients_running() {
 # phase NAME SIGNAL ROUNDS [pptpgw ARGS...]
 phase() {
 	local name=$1 sig=$2 rounds=$3 r i before after kept=0 flowing=0 t0 t1
-	local ms total=0 worst=0 bypass running pid inkernel=0 fast=1
+	local ms total=0 worst=0 bypass running pid inkernel=0 fast=1 u
 	shift 3
 	case " $* " in *" --no-fastpath "*|*" --state-file off "*) fast=0 ;; esac
 	topo_up "$NHOSTS"
@@ -128,10 +131,15 @@ phase() {
 	done
 	e2e_log "$name: $kept of $rounds restarts kept all $NHOSTS calls; traffic resumed after $flowing; down $((total / (rounds > 0 ? rounds : 1))) ms on average, $worst ms at most"
 	grep -h "state file\|state: adopted\|stopping with" "$E2E_RUN/logs/gw_cmd.log" | tail -n 3 >&2
-	if [ "$name" = off ]; then
+	if [ "$name" = off ] || [ "$name" = termoff ]; then
 		# Nothing to wait for: the clients would only time out.
-		e2e_result "off (control): without the state file a restart loses the calls ($kept of $rounds kept them, traffic resumed after $flowing)" \
+		e2e_result "$name (control): without the state file a restart loses the calls ($kept of $rounds kept them, traffic resumed after $flowing)" \
 			$((kept != 0 || flowing != 0))
+		if [ "$name" = termoff ]; then
+			u=$(unmarked)
+			e2e_result "termoff (control): a stop that removes the rules lets packets leave around pptpgw ($u unmarked): the count sees them" \
+				$((u == 0))
+		fi
 	else
 		e2e_result "$name: every restart kept all $NHOSTS calls, same hosts, Call IDs and aliases ($kept of $rounds)" \
 			$((kept != rounds))
@@ -141,7 +149,6 @@ phase() {
 			$((inkernel != rounds))
 		wait_clients "$E2E_TIMEOUT" >/dev/null
 		tunnels_result "$NHOSTS" "$name: $NHOSTS tunnels through $rounds restarts, >= $E2E_FRAMES frames each way intact"
-		local u
 		u=$(unmarked)
 		e2e_result "$name: no GRE or TCP 1723 left by the WAN around pptpgw ($u unmarked packets); queue rules without bypass ($bypass)" \
 			$((u != 0 || bypass != 0))
@@ -195,6 +202,7 @@ for p in $PHASES; do
 	fast) phase fast KILL "$ROUNDS" ;;
 	term) phase term TERM "${TERM_ROUNDS:-3}" ;;
 	off) phase off KILL 1 --state-file off ;;
+	termoff) phase termoff TERM 1 --state-file off ;;
 	relay) relay_phase ;;
 	esac
 done
