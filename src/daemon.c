@@ -461,6 +461,8 @@ static void fill_info(struct daemon *d, struct report_info *ri)
 	ri->relay_policy = d->relay_policy;
 	ri->fastpath = d->fast_state;
 	ri->fp = fastpath_stats(d->fast);
+	if (d->sk)
+		ri->state = *statekeep_stats(d->sk);
 }
 
 static void on_command(void *arg, FILE *f, const char *line)

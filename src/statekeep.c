@@ -17,7 +17,7 @@ struct statekeep {
 	int dirty;
 	struct state_buf buf;
 	struct state_meta meta;
-	struct statekeep_stats st;
+	struct state_stats st;
 };
 
 /* Bigger than any image a table of 2^20 calls and connections makes. */
@@ -252,7 +252,7 @@ uint32_t statekeep_load(struct statekeep *sk, struct gw *g)
 	return cnt.conns;
 }
 
-const struct statekeep_stats *statekeep_stats(const struct statekeep *sk)
+const struct state_stats *statekeep_stats(const struct statekeep *sk)
 {
 	return sk ? &sk->st : NULL;
 }

@@ -15,12 +15,6 @@
 
 struct statekeep;
 
-/* What writing cost: for "stats" and the README's measurements. */
-struct statekeep_stats {
-	uint64_t writes, write_errors;
-	uint64_t bytes_last;
-	uint64_t us_last, us_max, us_total;
-};
 
 /* NULL when path is "off" (or out of memory, said in the log). */
 struct statekeep *statekeep_open(const char *path);
@@ -43,7 +37,7 @@ int statekeep_flush(struct statekeep *sk, const struct gw *g);
  */
 uint32_t statekeep_load(struct statekeep *sk, struct gw *g);
 
-const struct statekeep_stats *statekeep_stats(const struct statekeep *sk);
+const struct state_stats *statekeep_stats(const struct statekeep *sk);
 const char *statekeep_path(const struct statekeep *sk);
 
 #endif

@@ -90,6 +90,13 @@ enum state_err state_decode(struct gw *g, const uint8_t *img, size_t len,
 			    const struct state_meta *m,
 			    struct state_counts *cnt, char *why, size_t n);
 
+/* What writing the state file cost (the daemon's, for stats). */
+struct state_stats {
+	uint64_t writes, write_errors;
+	uint64_t bytes_last;
+	uint64_t us_last, us_max, us_total;
+};
+
 /* CRC-32 (IEEE), as the image's trailer uses it. */
 uint32_t state_crc32(const uint8_t *p, size_t n);
 

@@ -153,6 +153,7 @@ phase() {
 		e2e_result "$name: no GRE or TCP 1723 left by the WAN around pptpgw ($u unmarked packets); queue rules without bypass ($bypass)" \
 			$((u != 0 || bypass != 0))
 	fi
+	e2e_log "$name: state file writes of the last pptpgw: $(ctl stats | grep '^state_' | tr '\n' ' ')"
 	expect "$name: pptpgw running" gw_alive
 	topo_down
 	reset_run
