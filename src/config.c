@@ -443,7 +443,8 @@ int config_level_parse(const char *s)
 }
 
 static const char *const sections[] = {
-	"gateway", "limits", "timeouts", "control", "metrics", "log", "relay",
+	"gateway", "limits", "timeouts", "control", "state", "metrics", "log",
+	"relay",
 };
 
 int config_parse(const char *text, const char *name, struct pptpgw_cfg *c,
