@@ -773,24 +773,23 @@ static void fast_start(struct daemon *d)
  * maps stay, so the calls go on in the kernel and the queue stays closed
  * to everything else until the next start adopts them (pptpgw --cleanup
  * removes them when none is to come).  Without calls, or by SIGINT
- * (Ctrl-C), everything goes.
+ * (Ctrl-C), everything goes, the state file too: segments will pass
+ * unseen, and a next start must not adopt streams that moved on.
  */
 static void stop_keep(struct daemon *d)
 {
 	if (!d->sk)
 		return;
-	if (d->stop_signal == SIGINT) {
-		statekeep_close(d->sk);
-		d->sk = NULL;
-		return;
+	if (d->stop_signal != SIGINT && d->gw.tab.ncalls_used > 0) {
+		statekeep_dirty(d->sk);
+		d->keep = statekeep_flush(d->sk, &d->gw) == 0;
 	}
-	statekeep_dirty(d->sk);
-	d->keep = d->gw.tab.ncalls_used > 0 &&
-		  statekeep_flush(d->sk, &d->gw) == 0;
 	if (d->keep)
 		log_info("stopping with %u translated calls saved in %s: the "
 			 "rules and the kernel's maps stay for the next start",
 			 d->gw.tab.ncalls_used, statekeep_path(d->sk));
+	else
+		statekeep_forget(d->sk);
 	/* Held segments are dropped below: no more writes. */
 	statekeep_close(d->sk);
 	d->sk = NULL;

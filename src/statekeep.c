@@ -252,6 +252,16 @@ uint32_t statekeep_load(struct statekeep *sk, struct gw *g)
 	return cnt.conns;
 }
 
+void statekeep_forget(struct statekeep *sk)
+{
+	if (!sk)
+		return;
+	if (unlink(sk->path) < 0 && errno != ENOENT)
+		log_warn("state file %s: cannot remove (%s)", sk->path,
+			 strerror(errno));
+	sk->dirty = 0;
+}
+
 const struct state_stats *statekeep_stats(const struct statekeep *sk)
 {
 	return sk ? &sk->st : NULL;

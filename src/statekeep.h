@@ -37,6 +37,13 @@ int statekeep_flush(struct statekeep *sk, const struct gw *g);
  */
 uint32_t statekeep_load(struct statekeep *sk, struct gw *g);
 
+/*
+ * The saved table is no longer true (pptpgw stops and its rules go, so
+ * segments will pass unseen): remove the file, so the next start begins
+ * afresh instead of adopting streams that moved on.
+ */
+void statekeep_forget(struct statekeep *sk);
+
 const struct state_stats *statekeep_stats(const struct statekeep *sk);
 const char *statekeep_path(const struct statekeep *sk);
 
