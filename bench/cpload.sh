@@ -124,7 +124,7 @@ EOF
 gw_up() {  # gw_up PATH
 	local k extra=""
 	[ "$1" = queue ] && [ "$PATHS" != queue ] && extra=--no-fastpath
-	start_gw_cmd "$PPTPGW" -f "$E2E_RUN/pptpgw.conf" -s "$GW_SOCK" $extra
+	start_gw_cmd "$PPTPGW" -f "$E2E_RUN/pptpgw.conf" -s "$GW_SOCK" --state-file "$E2E_RUN/state" $extra
 	PPTPGW_PID=$GW_CMD_PID
 	for k in $(seq 1 100); do
 		ctl status >/dev/null 2>&1 && return 0

@@ -11,7 +11,9 @@ GW_SOCK="$E2E_RUN/pptpgw.sock"
 # its control socket answers.  Fails the test if it does not come up.
 start_pptpgw() {
 	local k
-	start_gw_cmd "$PPTPGW" --wan "$GW_WAN" -s "$GW_SOCK" -v "$@"
+	# The saved call table in the run directory, never the host's /run.
+	start_gw_cmd "$PPTPGW" --wan "$GW_WAN" -s "$GW_SOCK" \
+		--state-file "$E2E_RUN/state" -v "$@"
 	PPTPGW_PID=$GW_CMD_PID
 	for k in $(seq 1 50); do
 		"$PPTPGWCTL" -s "$GW_SOCK" status >/dev/null 2>&1 && return 0

@@ -86,6 +86,7 @@ void config_default(struct pptpgw_cfg *c)
 	c->queue = 1723;
 	c->queue_maxlen = 16384;
 	strcpy(c->ctl_path, PPTPGW_CTL_PATH);
+	strcpy(c->state_path, PPTPGW_STATE_PATH);
 	strcpy(c->metrics, PPTPGW_METRICS);
 	c->log_level = LOG_INFO;
 	c->tab.max_calls = 4096;
@@ -378,6 +379,15 @@ static int set_key(struct ctx *x, struct pptpgw_cfg *c, const char *sec,
 		strcpy(c->ctl_path, v);
 		return 0;
 	}
+	if (!strcmp(sec, "state") && !strcmp(key, "file")) {
+		if ((v[0] != '/' && strcmp(v, "off")) ||
+		    strlen(v) >= sizeof(c->state_path) - 8)
+			return fail(x, "bad value for %s: expected %s", key,
+				    "off or an absolute path under 248 "
+				    "characters");
+		strcpy(c->state_path, v);
+		return 0;
+	}
 	if (!strcmp(sec, "metrics") && !strcmp(key, "listen")) {
 		const char *colon = strrchr(v, ':');
 
@@ -450,7 +460,8 @@ int config_level_parse(const char *s)
 }
 
 static const char *const sections[] = {
-	"gateway", "limits", "timeouts", "control", "metrics", "log", "relay",
+	"gateway", "limits", "timeouts", "control", "state", "metrics", "log",
+	"relay",
 };
 
 int config_parse(const char *text, const char *name, struct pptpgw_cfg *c,
@@ -572,6 +583,8 @@ const char *config_restart_only(const struct pptpgw_cfg *a,
 		return "socket";
 	if (strcmp(a->metrics, b->metrics))
 		return "metrics listen";
+	if (strcmp(a->state_path, b->state_path))
+		return "state file";
 	if (a->use_syslog != b->use_syslog)
 		return "syslog";
 	if (a->relay.port != b->relay.port)

@@ -11,6 +11,8 @@
  *   [timeouts]  holddown, call_idle, conn_idle, request, clearing,
  *               half_open (seconds; half_open 0: never)
  *   [control]   socket
+ *   [state]     file (where the call table is kept across restarts, or
+ *               off; restart to change)
  *   [metrics]   listen (ADDR:PORT or off)
  *   [log]       level (error, warning, notice, info, debug), syslog (yes/no)
  *   [relay]     servers (a list; may repeat), port, per_call (yes/no),
@@ -36,6 +38,7 @@
 #define PPTPGW_CONF "/etc/pptpgw.conf"
 #define PPTPGW_CTL_PATH "/run/pptpgw/pptpgw.sock"
 #define PPTPGW_METRICS "127.0.0.1:9723"
+#define PPTPGW_STATE_PATH "/run/pptpgw/state"
 #define CFG_IFNAMSIZ 16
 #define RELAY_PORT 1724          /* where intercepted control connections land */
 #define RELAY_MAX_LISTED 64
@@ -67,6 +70,7 @@ struct pptpgw_cfg {
 	int no_fastpath;         /* every GRE packet through the queue */
 	int fast_engine;         /* enum cfg_fast_engine */
 	char ctl_path[108];
+	char state_path[256];    /* the saved call table, or "off" */
 	char metrics[64];        /* "ADDR:PORT" for /metrics, or "off" */
 	int log_level;
 	int use_syslog;

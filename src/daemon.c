@@ -21,6 +21,7 @@
 #include "log.h"
 #include "precheck.h"
 #include "sdnotify.h"
+#include "statekeep.h"
 #include "ctl/ctlsock.h"
 #include "ctl/metrics.h"
 #include "ctl/report.h"
@@ -55,6 +56,9 @@ struct daemon {
 	struct hostgre hostgre;
 	struct fastpath *fast;
 	char fast_state[160];    /* "on", or why not */
+	struct statekeep *sk;    /* the saved call table, NULL: off */
+	int keep;                /* stopping with calls kept: rules stay */
+	int stop_signal;         /* what stopped the loop */
 };
 
 /* ---- translator hooks ------------------------------------------------------ */
@@ -65,6 +69,9 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 	struct daemon *d = arg;
 
 	(void)mark;
+	/* A control segment (the only packets copied) moved a stream. */
+	if (p->on_heap)
+		statekeep_dirty(d->sk);
 	packetpath_verdict(&d->path, p, v);
 }
 
@@ -300,6 +307,8 @@ static void on_event(void *arg, const struct gw_event *ev)
 	char a[16], b[16];
 
 	fast_event(d, ev);
+	if (ev->call || ev->type == GWE_CONN_BROKEN)
+		statekeep_dirty(d->sk);
 	switch (ev->type) {
 	case GWE_GRE_STRAY:
 	case GWE_GRE_STRAY_DROPPED: {
@@ -382,6 +391,7 @@ static void on_ct_gone(void *arg, const struct ct_tuple *t)
 	struct daemon *d = arg;
 	uint64_t now = now_ms();
 
+	statekeep_dirty(d->sk);
 	/* Inside host opened it (SNAT) or the outside did (port forward). */
 	gw_conn_gone(&d->gw, t->orig_src, t->orig_sport, t->orig_dst,
 		     t->orig_dport, now);
@@ -435,6 +445,7 @@ static void on_ct_lost(void *arg)
 		return;
 	}
 	ended = gw_conn_sync(&d->gw, a.k, a.n, now_ms());
+	statekeep_dirty(d->sk);
 	log_warn("conntrack events lost (socket overflow): %u connection "
 		 "record(s) conntrack no longer has removed, %zu flow(s) kept",
 		 ended, a.n / 2);
@@ -462,6 +473,8 @@ static void fill_info(struct daemon *d, struct report_info *ri)
 	ri->relay_policy = d->relay_policy;
 	ri->fastpath = d->fast_state;
 	ri->fp = fastpath_stats(d->fast);
+	if (d->sk)
+		ri->state = *statekeep_stats(d->sk);
 }
 
 static void on_command(void *arg, FILE *f, const char *line)
@@ -551,11 +564,62 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	uint64_t now = now_ms();
+	uint32_t nconns = d->gw.tab.nconns_used;
 
 	(void)fd;
 	(void)what;
 	fast_read(d);
 	gw_tick(&d->gw, now);
+	/* Calls that ended say so by events; connections may go quietly. */
+	if (d->gw.tab.nconns_used != nconns)
+		statekeep_dirty(d->sk);
+	statekeep_flush(d->sk, &d->gw);
+}
+
+/* The queue is about to send verdicts: the state they imply goes first. */
+static void on_presend(void *arg)
+{
+	struct daemon *d = arg;
+
+	statekeep_flush(d->sk, &d->gw);
+}
+
+/*
+ * The call table a killed or stopped pptpgw left: loaded, cut to the
+ * control connections conntrack still has, and the established calls
+ * given back to the kernel's maps.  Their streams are picked up where the
+ * saved positions say; their aliases stay, so the GRE goes on.
+ */
+static void state_adopt(struct daemon *d)
+{
+	struct alive_keys a = { 0 };
+	uint32_t i, gone = 0, inkernel = 0;
+	uint64_t now = now_ms();
+
+	if (!statekeep_load(d->sk, &d->gw))
+		return;
+	if (ct_dump_pptp(on_ct_alive, &a) < 0 || a.nomem)
+		log_warn("state: conntrack cannot be read: every saved "
+			 "connection is kept until its end is seen");
+	else
+		gone = gw_conn_sync(&d->gw, a.k, a.n, now);
+	free(a.k);
+	for (i = 0; d->fast && i < d->gw.tab.ncalls_cap; i++) {
+		const struct call *c = &d->gw.tab.calls[i];
+		struct call_xlat x;
+
+		if (c->state != CALL_ESTABLISHED)
+			continue;
+		x = call_xlat(c);
+		if (fastpath_call_up(d->fast, i, &x) == 0) {
+			gw_call_kernel(&d->gw, i, 1);
+			inkernel++;
+		}
+	}
+	log_info("state: adopted %u control connections and %u calls (%u "
+		 "connections gone from conntrack ended; %u calls in the "
+		 "kernel's maps)", d->gw.tab.nconns_used, d->gw.tab.ncalls_used,
+		 gone, inkernel);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -570,6 +634,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("signal %d: shutting down", (int)sig);
+	d->stop_signal = (int)sig;
 	event_base_loopbreak(d->base);
 }
 
@@ -605,12 +670,18 @@ static void teardown(struct daemon *d)
 	/* The relay says goodbye to its peers while its rules still hold. */
 	relayio_stop(d->relay);
 	d->relay = NULL;
-	/* The maps go while the queue still translates what they did. */
-	fastpath_close(d->fast);
+	/* The maps go while the queue still translates what they did;
+	 * calls kept for the next start keep theirs, and the rules. */
+	if (d->keep)
+		fastpath_leave(d->fast);
+	else
+		fastpath_close(d->fast);
 	d->fast = NULL;
 	/* Rules first: from then on packets take the host's normal path. */
-	if (d->rules_installed)
+	if (d->rules_installed && !d->keep)
 		rules_uninstall(config_relay_wanted(d->cfg));
+	statekeep_close(d->sk);
+	d->sk = NULL;
 	if (d->queue)
 		gw_destroy(&d->gw);
 	metrics_close(d->metrics);
@@ -675,6 +746,7 @@ static int translator_start(struct daemon *d)
 		return -1;
 	}
 	d->path.queue = d->queue;
+	queue_set_presend(d->queue, on_presend, d);
 	return 0;
 }
 
@@ -686,6 +758,8 @@ static void fast_start(struct daemon *d)
 	int i;
 
 	if (d->cfg->no_fastpath) {
+		/* a run that kept its calls may have left its engine */
+		fastpath_remove_leftovers();
 		snprintf(d->fast_state, sizeof(d->fast_state),
 			 "off (turned off)");
 		return;
@@ -709,6 +783,34 @@ static void fast_start(struct daemon *d)
 	}
 	snprintf(d->fast_state, sizeof(d->fast_state), "on (%s)",
 		 fastpath_engine(d->fast));
+}
+
+/*
+ * Stopping by SIGTERM (systemctl stop or restart, an upgrade): with
+ * translated calls up and their state saved, the rules and the kernel's
+ * maps stay, so the calls go on in the kernel and the queue stays closed
+ * to everything else until the next start adopts them (pptpgw --cleanup
+ * removes them when none is to come).  Without calls, or by SIGINT
+ * (Ctrl-C), everything goes, the state file too: segments will pass
+ * unseen, and a next start must not adopt streams that moved on.
+ */
+static void stop_keep(struct daemon *d)
+{
+	if (!d->sk)
+		return;
+	if (d->stop_signal != SIGINT && d->gw.tab.ncalls_used > 0) {
+		statekeep_dirty(d->sk);
+		d->keep = statekeep_flush(d->sk, &d->gw) == 0;
+	}
+	if (d->keep)
+		log_info("stopping with %u translated calls saved in %s: the "
+			 "rules and the kernel's maps stay for the next start",
+			 d->gw.tab.ncalls_used, statekeep_path(d->sk));
+	else
+		statekeep_forget(d->sk);
+	/* Held segments are dropped below: no more writes. */
+	statekeep_close(d->sk);
+	d->sk = NULL;
 }
 
 /* systemd (Type=notify): started, and what it runs. */
@@ -785,6 +887,7 @@ int daemon_run(struct pptpgw_cfg *cfg)
 		log_err("out of memory");
 		goto out;
 	}
+	d->sk = statekeep_open(cfg->state_path);
 	if (translator_start(d) < 0)
 		goto out;
 	d->ctq = ct_query_open();
@@ -811,6 +914,7 @@ int daemon_run(struct pptpgw_cfg *cfg)
 	}
 	relay_select_str(&d->relayed, d->relay_policy, sizeof(d->relay_policy));
 	fast_start(d);
+	state_adopt(d);
 	if (events_add(d) < 0)
 		goto out;
 	if (!cfg->no_rules) {
@@ -828,6 +932,7 @@ int daemon_run(struct pptpgw_cfg *cfg)
 	sigprocmask(SIG_UNBLOCK, &stops, NULL);
 	event_base_dispatch(d->base);
 	sd_notify_send("STOPPING=1");
+	stop_keep(d);
 	rc_exit = 0;
 out:
 	teardown(d);

@@ -31,6 +31,8 @@ static void usage(FILE *f)
 "\n"
 "  -f, --config FILE      configuration file (default " PPTPGW_CONF ")\n"
 "  -n, --check            check the configuration, print what is wrong\n"
+"      --cleanup          remove what a stopped pptpgw left for its next\n"
+"                         start (rules, kernel maps, state file) and exit\n"
 "  -w, --wan IFACE        WAN (NAT'd) interface; repeat for several\n"
 "  -q, --queue N          NFQUEUE number (default 1723)\n"
 "      --no-rules         do not install netfilter rules (see rules/)\n"
@@ -42,6 +44,8 @@ static void usage(FILE *f)
 "      --print-rules KIND print the rules for iptables-restore or nft, or\n"
 "                         the fast path's table (fastpath)\n"
 "  -s, --socket PATH      control socket (default " PPTPGW_CTL_PATH ")\n"
+"      --state-file PATH  where translated calls are kept across restarts\n"
+"                         (default " PPTPGW_STATE_PATH ", or off)\n"
 "      --metrics ADDR:PORT  Prometheus /metrics (default " PPTPGW_METRICS ", or off)\n"
 "      --max-calls N      calls at once (default 4096)\n"
 "      --max-conns N      control connections at once (default 4096)\n"
@@ -66,11 +70,14 @@ enum {
 	OPT_RELAY_PER_CALL,
 	OPT_NO_FASTPATH,
 	OPT_FASTPATH,
+	OPT_STATE_FILE,
+	OPT_CLEANUP,
 };
 
 static const struct option opts[] = {
 	{ "config", required_argument, NULL, 'f' },
 	{ "check", no_argument, NULL, 'n' },
+	{ "cleanup", no_argument, NULL, OPT_CLEANUP },
 	{ "wan", required_argument, NULL, 'w' },
 	{ "queue", required_argument, NULL, 'q' },
 	{ "no-rules", no_argument, NULL, 'N' },
@@ -78,6 +85,7 @@ static const struct option opts[] = {
 	{ "fastpath", required_argument, NULL, OPT_FASTPATH },
 	{ "print-rules", required_argument, NULL, 'P' },
 	{ "socket", required_argument, NULL, 's' },
+	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
 	{ "metrics", required_argument, NULL, 'M' },
 	{ "max-calls", required_argument, NULL, 'C' },
 	{ "max-conns", required_argument, NULL, 'K' },
@@ -95,7 +103,7 @@ static const char *optstr = "f:nw:q:s:vh";
 
 /* What the first pass finds: the file, and what to do instead of running. */
 static const char *conf_path = PPTPGW_CONF;
-static int conf_required, check_only;
+static int conf_required, check_only, cleanup;
 static const char *print_kind;
 static int saved_argc;
 static char **saved_argv;
@@ -139,6 +147,7 @@ static int apply_args(int argc, char **argv, struct pptpgw_cfg *c, char *err,
 		case 'f':
 		case 'n':
 		case 'P':
+		case OPT_CLEANUP:
 			break;
 		case 'w':
 			/* The command line's WAN list replaces the file's. */
@@ -170,6 +179,15 @@ static int apply_args(int argc, char **argv, struct pptpgw_cfg *c, char *err,
 			if (copy_str(c->ctl_path, sizeof(c->ctl_path),
 				     "--socket", optarg, err, n))
 				return -1;
+			break;
+		case OPT_STATE_FILE:
+			if ((optarg[0] != '/' && strcmp(optarg, "off")) ||
+			    strlen(optarg) >= sizeof(c->state_path) - 8) {
+				snprintf(err, n, "--state-file: '%s' is not off "
+					 "or an absolute path", optarg);
+				return -1;
+			}
+			strcpy(c->state_path, optarg);
 			break;
 		case 'M':
 			if (copy_str(c->metrics, sizeof(c->metrics),
@@ -263,8 +281,39 @@ static void first_pass(int argc, char **argv)
 			check_only = 1;
 		} else if (ch == 'P') {
 			print_kind = optarg;
+		} else if (ch == OPT_CLEANUP) {
+			cleanup = 1;
 		}
 	}
+}
+
+/*
+ * pptpgw --cleanup: a pptpgw stopped with translated calls up leaves its
+ * rules, the kernel's maps and the state file for its next start; when no
+ * start is to come (the package removed, the kernel helper to be used
+ * instead), this removes them: the calls end.
+ */
+static int do_cleanup(const struct pptpgw_cfg *c)
+{
+	struct fastpath_cfg fc;
+	struct fastpath *fp;
+	char why[128];
+	int i;
+
+	rules_remove();
+	/* Opening the table replaces it; closing deletes it. */
+	memset(&fc, 0, sizeof(fc));
+	for (i = 0; i < c->nwan && i < 8; i++)
+		snprintf(fc.wan[i], sizeof(fc.wan[i]), "%s", c->wan[i]);
+	fc.nwan = i;
+	fc.mark = c->gw.mark;
+	fc.slots = 1;
+	fp = fastpath_open(&fc, why, sizeof(why));
+	fastpath_close(fp);
+	if (strcmp(c->state_path, "off"))
+		unlink(c->state_path);
+	printf("pptpgw: rules, kernel maps and state file removed\n");
+	return 0;
 }
 
 /* The table the daemon makes for the kernel data plane, empty. */
@@ -413,6 +462,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pptpgw: %s\n", err);
 		return check_only ? 1 : EXIT_CONFIG;
 	}
+	if (cleanup)
+		return do_cleanup(&cfg);
 	if (cfg.nwan == 0) {
 		fprintf(stderr, "pptpgw: no WAN interface: give --wan IFACE or "
 			"'wan =' in [gateway] of %s\n", conf_path);

@@ -101,8 +101,8 @@ static int alias_pick(struct alias_space *as, uint32_t pub, uint32_t outside,
 	return -1;
 }
 
-static void hold(struct alias_space *as, uint32_t pub, uint32_t outside,
-		 uint16_t alias, uint64_t now)
+static void hold_until(struct alias_space *as, uint32_t pub,
+		       uint32_t outside, uint16_t alias, uint64_t until)
 {
 	struct alias_hold *h;
 	struct hkey k;
@@ -120,10 +120,16 @@ static void hold(struct alias_space *as, uint32_t pub, uint32_t outside,
 	h->pub = pub;
 	h->outside = outside;
 	h->alias = alias;
-	h->until = now + as->cfg.holddown_ms;
+	h->until = until;
 	as->hold_n++;
 	k = alias_key(K_HOLD, h->pub, h->outside, h->alias);
 	hidx_put(&as->idx, &k, 0);
+}
+
+static void hold(struct alias_space *as, uint32_t pub, uint32_t outside,
+		 uint16_t alias, uint64_t now)
+{
+	hold_until(as, pub, outside, alias, now + as->cfg.holddown_ms);
 }
 
 int alias_take(struct alias_space *as, uint32_t pub, uint32_t outside,
@@ -140,6 +146,36 @@ int alias_take(struct alias_space *as, uint32_t pub, uint32_t outside,
 	hidx_put(&as->idx, &k, owner);
 	as->ntaken++;
 	return 0;
+}
+
+int alias_claim(struct alias_space *as, uint32_t pub, uint32_t outside,
+		uint32_t owner, uint16_t alias)
+{
+	struct hkey k;
+
+	if (owner >= ALIAS_RESERVED || as->ntaken >= as->cfg.max_taken ||
+	    !alias_free(as, pub, outside, alias))
+		return -1;
+	k = alias_key(K_ALIAS, pub, outside, alias);
+	hidx_put(&as->idx, &k, owner);
+	as->ntaken++;
+	return 0;
+}
+
+int alias_hold_restore(struct alias_space *as, uint32_t pub,
+		       uint32_t outside, uint16_t alias, uint64_t until)
+{
+	if (!alias_free(as, pub, outside, alias))
+		return -1;
+	hold_until(as, pub, outside, alias, until);
+	return 0;
+}
+
+const struct alias_hold *alias_hold_at(const struct alias_space *as,
+				       uint32_t i)
+{
+	return i < as->hold_n ?
+	       &as->holds[(as->hold_head + i) % as->hold_cap] : NULL;
 }
 
 /* Free an alias owned by owner (a slot or ALIAS_RESERVED); 0 if it was. */

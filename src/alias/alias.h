@@ -90,6 +90,23 @@ void alias_release(struct alias_space *as, uint32_t pub, uint32_t outside,
 int alias_held(struct alias_space *as, uint32_t pub, uint32_t outside,
 	       uint16_t alias);
 
+/*
+ * Restore (saved state): record alias of (pub, outside) as owner's, as
+ * alias_take had picked it.  -1 if it is 0, in use, held down, or
+ * max_taken aliases are taken.
+ */
+int alias_claim(struct alias_space *as, uint32_t pub, uint32_t outside,
+		uint32_t owner, uint16_t alias);
+/*
+ * Restore a hold-down that lasts until `until`; restored oldest first, like
+ * the ring they come from.  -1 if the alias is 0, in use or held already.
+ */
+int alias_hold_restore(struct alias_space *as, uint32_t pub,
+		       uint32_t outside, uint16_t alias, uint64_t until);
+/* The i-th hold-down, oldest first (i < alias_holds()). */
+const struct alias_hold *alias_hold_at(const struct alias_space *as,
+				       uint32_t i);
+
 /* End the hold-downs that have passed. */
 void alias_expire(struct alias_space *as, uint64_t now);
 uint32_t alias_holds(const struct alias_space *as);

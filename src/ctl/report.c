@@ -274,6 +274,18 @@ void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 		(unsigned long long)ri->fp.removed,
 		(unsigned long long)ri->fp.errors, ri->fp.install_us_max,
 		ri->fp.remove_us_max, ri->fp.read_us_last);
+	fprintf(f, json ? ",\"state_writes\":%llu,\"state_write_errors\":%llu,"
+			  "\"state_bytes_last\":%llu,\"state_write_us_last\":%llu,"
+			  "\"state_write_us_max\":%llu,\"state_write_us_total\":%llu"
+			: "state_writes %llu\nstate_write_errors %llu\n"
+			  "state_bytes_last %llu\nstate_write_us_last %llu\n"
+			  "state_write_us_max %llu\nstate_write_us_total %llu\n",
+		(unsigned long long)ri->state.writes,
+		(unsigned long long)ri->state.write_errors,
+		(unsigned long long)ri->state.bytes_last,
+		(unsigned long long)ri->state.us_last,
+		(unsigned long long)ri->state.us_max,
+		(unsigned long long)ri->state.us_total);
 	/* The relay's counters, zero without a relay: the keys stay put. */
 	for (i = 0; i < RLS_COUNT; i++)
 		fprintf(f, json ? ",\"relay_%s\":%llu" : "relay_%s %llu\n",

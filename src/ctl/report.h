@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "state/state.h"
 #include "xlate/gw.h"
 #include "relay/relay.h"
 #include "xlate/fastrec.h"
@@ -37,6 +38,8 @@ struct report_info {
 	 * "off".  Calls it carries, installs or removals it was refused. */
 	const char *fastpath;
 	struct fp_stats fp;
+	/* Writes of the state file (all zero when it is off). */
+	struct state_stats state;
 };
 
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,

@@ -160,11 +160,14 @@ static void socket_sizes(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
-static void fp_free(struct fastpath *fp)
+static void fp_free(struct fastpath *fp, int leave)
 {
 	if (!fp)
 		return;
-	tcfast_close(fp->tc);
+	if (leave)
+		tcfast_leave(fp->tc);
+	else
+		tcfast_close(fp->tc);
 	if (fp->nl)
 		mnl_socket_close(fp->nl);
 	free(fp->batch);
@@ -205,7 +208,7 @@ struct fastpath *fastpath_open(const struct fastpath_cfg *c, char *why,
 	if (!fp || !(fp->recs = calloc(c->slots ? c->slots : 1,
 				       sizeof(*fp->recs)))) {
 		snprintf(why, n, "out of memory");
-		fp_free(fp);
+		fp_free(fp, 0);
 		return NULL;
 	}
 	fp->nrecs = c->slots ? c->slots : 1;
@@ -218,16 +221,22 @@ struct fastpath *fastpath_open(const struct fastpath_cfg *c, char *why,
 		}
 		if (c->engine == FP_ENGINE_TC) {
 			snprintf(why, n, "%s", tcwhy);
-			fp_free(fp);
+			fp_free(fp, 0);
 			return NULL;
 		}
 		log_info("fast path: %s; using nftables", tcwhy);
 	}
 	if (nft_open(fp, c, why, n) < 0) {
-		fp_free(fp);
+		fp_free(fp, 0);
 		return NULL;
 	}
 	return fp;
+}
+
+void fastpath_remove_leftovers(void)
+{
+	table_delete();
+	tcfast_sweep();
 }
 
 const char *fastpath_engine(const struct fastpath *fp)
@@ -246,7 +255,12 @@ void fastpath_close(struct fastpath *fp)
 		return;
 	if (!fp->tc)
 		table_delete();
-	fp_free(fp);
+	fp_free(fp, 0);
+}
+
+void fastpath_leave(struct fastpath *fp)
+{
+	fp_free(fp, 1);
 }
 
 /*

@@ -43,6 +43,9 @@ void fastpath_print_nft(FILE *f, const struct fastpath_cfg *c);
  */
 struct fastpath *fastpath_open(const struct fastpath_cfg *c, char *why,
 			       size_t n);
+/* Removes what an earlier run left of either engine (its table, its tc
+ * filters): for a start with the fast path off. */
+void fastpath_remove_leftovers(void);
 /* "tc-bpf" or "nftables": the engine fastpath_open took. */
 const char *fastpath_engine(const struct fastpath *fp);
 /* The engine untracks enhanced GRE itself (nftables does, in its table's
@@ -50,6 +53,10 @@ const char *fastpath_engine(const struct fastpath *fp);
 int fastpath_untracks_gre(const struct fastpath *fp);
 /* Deletes the table: from then on every GRE packet takes the queue. */
 void fastpath_close(struct fastpath *fp);
+/* Frees the handle and leaves the engine in the kernel (the nftables
+ * table; the tc filters with their maps): its calls go on while pptpgw
+ * restarts (the next start replaces it). */
+void fastpath_leave(struct fastpath *fp);
 
 /* The call in slot is established: install its entries (0), or leave it
  * on the queue path (-1, counted). */

@@ -43,6 +43,8 @@ struct queue {
 	char *buf;
 	size_t bufsz;
 	struct vbatch vb;
+	void (*presend)(void *arg);
+	void *presend_arg;
 	int in_rx;              /* dispatching a receive batch */
 	int stalled;            /* verdicts failed to go: reading stopped */
 	uint64_t errors;
@@ -158,6 +160,8 @@ static int queue_flush(struct queue *q)
 
 	if (!vbatch_pending(&q->vb))
 		return 0;
+	if (q->presend)
+		q->presend(q->presend_arg);
 	if (vbatch_flush(&q->vb, send_verdicts, q) == 0)
 		return 0;
 	err = errno;
@@ -379,4 +383,10 @@ void queue_stop(struct queue *q)
 	vbatch_free(&q->vb);
 	free(q->buf);
 	free(q);
+}
+
+void queue_set_presend(struct queue *q, void (*fn)(void *arg), void *arg)
+{
+	q->presend = fn;
+	q->presend_arg = arg;
 }

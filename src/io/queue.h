@@ -54,4 +54,10 @@ uint64_t queue_errors(const struct queue *q);
 void queue_kernel_drops(uint16_t num, uint64_t *full, uint64_t *user);
 void queue_stop(struct queue *q);
 
+/*
+ * fn runs before any verdict leaves (the saved state is written there, so
+ * that it is never behind what the peers have seen).
+ */
+void queue_set_presend(struct queue *q, void (*fn)(void *arg), void *arg);
+
 #endif

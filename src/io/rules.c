@@ -560,11 +560,162 @@ void rules_remove(void)
 			     our_chains[i].chain);
 }
 
+/*
+ * What an earlier run left in one table (a killed pptpgw, or one stopped
+ * with its calls kept): "-D" lines for every jump to a chain of ours, and
+ * the names of our chains there.  0, or -1 if the table cannot be read.
+ */
+struct leftover {
+	char *del;               /* "-D ..." lines */
+	size_t ndel;
+	char chains[8][32];
+	int nchains;
+};
+
+static int leftover_read(const char *table, struct leftover *l)
+{
+	char *argv[] = { "iptables", "-w", "-t", (char *)table, "-S", NULL };
+	static char out[1 << 16];
+	char *line, *next;
+	FILE *f;
+
+	memset(l, 0, sizeof(*l));
+	if (run_cmd(argv, NULL, out, sizeof(out)) != 0)
+		return -1;
+	f = open_memstream(&l->del, &l->ndel);
+	if (!f)
+		return -1;
+	for (line = out; line && *line; line = next) {
+		const char *j;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (!strncmp(line, "-N PPTPGW-", 10)) {
+			if (l->nchains < 8)
+				snprintf(l->chains[l->nchains++], 32, "%s",
+					 line + 3);
+			continue;
+		}
+		j = strstr(line, " -j PPTPGW-");
+		if (strncmp(line, "-A ", 3) || !strncmp(line, "-A PPTPGW-", 10) ||
+		    !j || strchr(j + 4, ' '))
+			continue;
+		fprintf(f, "-D %s\n", line + 3);
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Our rules in place of an earlier run's in one iptables-restore run: per
+ * table, the old jumps go and the new rules come in one transaction, and
+ * the chains are flushed by being declared again.  A restart leaves no
+ * moment without the queue rules, in which a packet could pass
+ * untranslated (or GRE reach this host and draw an ICMP error that makes
+ * pptpd drop every call).  -1 if anything failed (nothing changed then).
+ */
+static int replace_leftovers(const struct rules_cfg *c)
+{
+	char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+	struct leftover lo[4];
+	char *text = NULL, *out = NULL, *line, *next, err[512];
+	char declared[8][32];
+	size_t len = 0, olen = 0;
+	int cur = -1, ndecl = 0, any = 0, r = -1, used[4] = { 0 };
+	unsigned t;
+	FILE *f;
+
+	memset(lo, 0, sizeof(lo));
+	for (t = 0; t < 4; t++) {
+		if (leftover_read(ipt_tables[t], &lo[t]) < 0)
+			goto done;
+		any |= lo[t].ndel > 0 || lo[t].nchains > 0;
+	}
+	if (!any)
+		goto done;
+	f = open_memstream(&text, &len);
+	if (!f)
+		goto done;
+	rules_print_iptables(f, c);
+	fclose(f);
+	f = open_memstream(&out, &olen);
+	if (!f)
+		goto done;
+	for (line = text; line && *line; line = next) {
+		int i, k;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (line[0] == '*') {
+			fprintf(f, "%s\n", line);
+			for (cur = -1, t = 0; t < 4; t++)
+				if (!strcmp(line + 1, ipt_tables[t]))
+					cur = (int)t;
+			ndecl = 0;
+			if (cur >= 0) {
+				used[cur] = 1;
+				fputs(lo[cur].del ? lo[cur].del : "", f);
+			}
+			continue;
+		}
+		if (line[0] == ':' && ndecl < 8) {
+			snprintf(declared[ndecl], 32, "%s", line + 1);
+			*strchrnul(declared[ndecl++], ' ') = 0;
+		}
+		if (!strcmp(line, "COMMIT") && cur >= 0) {
+			/* Chains of ours this run does not have any more. */
+			for (i = 0; i < lo[cur].nchains; i++) {
+				for (k = 0; k < ndecl; k++)
+					if (!strcmp(declared[k],
+						    lo[cur].chains[i]))
+						break;
+				if (k == ndecl)
+					fprintf(f, "-F %s\n-X %s\n",
+						lo[cur].chains[i],
+						lo[cur].chains[i]);
+			}
+		}
+		fprintf(f, "%s\n", line);
+	}
+	for (t = 0; t < 4; t++) {
+		int i;
+
+		if (used[t] || (!lo[t].ndel && !lo[t].nchains))
+			continue;
+		fprintf(f, "*%s\n%s", ipt_tables[t], lo[t].del ? lo[t].del : "");
+		for (i = 0; i < lo[t].nchains; i++)
+			fprintf(f, "-F %s\n-X %s\n", lo[t].chains[i],
+				lo[t].chains[i]);
+		fprintf(f, "COMMIT\n");
+	}
+	fclose(f);
+	r = run_cmd(argv, out, err, sizeof(err)) == 0 ? 0 : -1;
+	if (r < 0)
+		log_warn("replacing an earlier run's rules in one step failed: "
+			 "removing them first");
+done:
+	for (t = 0; t < 4; t++)
+		free(lo[t].del);
+	free(text);
+	free(out);
+	return r;
+}
+
 int rules_install(const struct rules_cfg *c)
 {
 	int r, i;
 
 	tables_before = nft_tables_now();
+	memset(&installed, 0, sizeof(installed));
+	for (i = 0; i < c->nwan && i < RULES_MAX_WAN; i++)
+		snprintf(installed.wan[i], sizeof(installed.wan[i]), "%s",
+			 c->wan[i]);
+	installed.nwan = i;
+	installed.gre_untracked = c->gre_untracked;
+	if (replace_leftovers(c) == 0)
+		return 0;
 	rules_remove();
 	memset(&installed, 0, sizeof(installed));
 	for (i = 0; i < c->nwan && i < RULES_MAX_WAN; i++)

@@ -39,9 +39,6 @@ struct tc_if {
 };
 
 struct tcfast {
-	/* Interfaces where a killed run's filter was found: the clsact qdisc
-	 * there is taken as that run's, so ours to remove at the stop. */
-	int leftover[MAX_IFS], nleftover;
 	struct bpf_object *obj;
 	int in_fd, out_fd, ifs_fd, prog_in, prog_out;
 	int ncpu;
@@ -123,6 +120,23 @@ static int tc_attach(int ifindex, int prog_fd, int *created)
 	return bpf_tc_attach(&hook, &opts);
 }
 
+/* The clsact qdisc of ifindex goes when no filter is left on it. */
+static void qdisc_drop_if_empty(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	char name[IF_NAMESIZE], in[64], eg[64];
+	char *lsi[] = { "tc", "filter", "show", "dev", name, "ingress", NULL };
+	char *lse[] = { "tc", "filter", "show", "dev", name, "egress", NULL };
+
+	if (!if_indextoname((unsigned)ifindex, name))
+		return;
+	in[0] = eg[0] = 0;
+	if (run_cmd(lsi, NULL, in, sizeof(in)) == 0 &&
+	    run_cmd(lse, NULL, eg, sizeof(eg)) == 0 && !in[0] && !eg[0])
+		bpf_tc_hook_destroy(&hook);
+}
+
 /* Ours gone; the qdisc too when we made it and nothing else is on it. */
 static void tc_detach(int ifindex, int created)
 {
@@ -130,29 +144,22 @@ static void tc_detach(int ifindex, int created)
 			    .attach_point = BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
 			    .priority = TC_PRIO);
-	char name[IF_NAMESIZE], in[64], eg[64];
-	char *lsi[] = { "tc", "filter", "show", "dev", name, "ingress", NULL };
-	char *lse[] = { "tc", "filter", "show", "dev", name, "egress", NULL };
 
 	bpf_tc_detach(&hook, &opts);
-	if (!created || !if_indextoname((unsigned)ifindex, name))
-		return;
-	in[0] = eg[0] = 0;
-	if (run_cmd(lsi, NULL, in, sizeof(in)) == 0 &&
-	    run_cmd(lse, NULL, eg, sizeof(eg)) == 0 && !in[0] && !eg[0]) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-	}
+	if (created)
+		qdisc_drop_if_empty(ifindex);
 }
 
 /* A killed run's filters (ours by handle and priority) go first: their
- * maps hold calls no one keeps any more. */
-static void sweep_leftovers(struct tcfast *t)
+ * maps hold calls no one keeps any more (a restart puts the saved calls
+ * into the new maps).  The qdisc that run made goes with them. */
+void tcfast_sweep(void)
 {
 	struct if_nameindex *ifs = if_nameindex(), *p;
 
 	if (!ifs)
 		return;
+	libbpf_set_print(on_libbpf);
 	quiet = 1;
 	for (p = ifs; p->if_index; p++) {
 		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook,
@@ -166,8 +173,7 @@ static void sweep_leftovers(struct tcfast *t)
 			opts.prog_id = 0;
 			opts.flags = 0;
 			bpf_tc_detach(&hook, &opts);
-			if (t->nleftover < MAX_IFS)
-				t->leftover[t->nleftover++] = (int)p->if_index;
+			qdisc_drop_if_empty((int)p->if_index);
 			log_info("fast path: removed a tc filter an earlier run "
 				 "left on %s", p->if_name);
 		}
@@ -180,7 +186,7 @@ static int if_add_as(struct tcfast *t, int ifindex, const struct fpb_if *fi)
 {
 	struct tc_if *e;
 	int prog = fi->role == FPB_IF_WAN ? t->prog_in : t->prog_out;
-	int i, rc, created = 0;
+	int rc, created = 0;
 
 	if (t->nifs == MAX_IFS)
 		return -ENOSPC;
@@ -192,9 +198,6 @@ static int if_add_as(struct tcfast *t, int ifindex, const struct fpb_if *fi)
 		bpf_map_delete_elem(t->ifs_fd, &ifindex);
 		return rc;
 	}
-	for (i = 0; i < t->nleftover; i++)
-		if (t->leftover[i] == ifindex)
-			created = 1;
 	e = &t->ifs[t->nifs++];
 	e->ifindex = ifindex;
 	e->created = created;
@@ -280,7 +283,7 @@ struct tcfast *tcfast_open(char wan[][16], int nwan, uint32_t max_calls,
 		   sizeof(tv));
 	if (load(t, max_calls, why, n) < 0)
 		goto fail;
-	sweep_leftovers(t);
+	tcfast_sweep();
 	for (i = 0; i < nwan; i++) {
 		int ifx = (int)if_nametoindex(wan[i]), rc;
 
@@ -302,6 +305,15 @@ fail:
 	return NULL;
 }
 
+static void tc_free(struct tcfast *t)
+{
+	bpf_object__close(t->obj);
+	if (t->rt)
+		mnl_socket_close(t->rt);
+	free(t->vals);
+	free(t);
+}
+
 void tcfast_close(struct tcfast *t)
 {
 	int i;
@@ -310,11 +322,13 @@ void tcfast_close(struct tcfast *t)
 		return;
 	for (i = 0; i < t->nifs; i++)
 		tc_detach(t->ifs[i].ifindex, t->ifs[i].created);
-	bpf_object__close(t->obj);
-	if (t->rt)
-		mnl_socket_close(t->rt);
-	free(t->vals);
-	free(t);
+	tc_free(t);
+}
+
+void tcfast_leave(struct tcfast *t)
+{
+	if (t)
+		tc_free(t);
 }
 
 struct route_ans {
@@ -490,6 +504,10 @@ int tcfast_built(void)
 	return 0;
 }
 
+void tcfast_sweep(void)
+{
+}
+
 struct tcfast *tcfast_open(char wan[][16], int nwan, uint32_t max_calls,
 			   char *why, size_t n)
 {
@@ -501,6 +519,11 @@ struct tcfast *tcfast_open(char wan[][16], int nwan, uint32_t max_calls,
 }
 
 void tcfast_close(struct tcfast *t)
+{
+	(void)t;
+}
+
+void tcfast_leave(struct tcfast *t)
 {
 	(void)t;
 }

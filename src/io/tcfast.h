@@ -26,8 +26,14 @@ int tcfast_built(void);
  */
 struct tcfast *tcfast_open(char wan[][16], int nwan, uint32_t max_calls,
 			   char *why, size_t n);
+/* Removes the filters (and their qdiscs) an earlier run left anywhere. */
+void tcfast_sweep(void);
 /* Detaches every program it attached and frees the maps. */
 void tcfast_close(struct tcfast *t);
+/* Frees the handle, the programs left attached: they and their maps live
+ * on in the kernel, and carry the calls while pptpgw restarts (the next
+ * start replaces them). */
+void tcfast_leave(struct tcfast *t);
 
 /*
  * Makes sure the interface the stack routes inside_addr (network order)

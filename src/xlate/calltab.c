@@ -495,3 +495,83 @@ int calltab_recount_ok(struct calltab *t, char *why, size_t n)
 	}
 	return 1;
 }
+
+int calltab_restore_conn(struct calltab *t, uint32_t slot,
+			 const struct conn *src)
+{
+	struct hkey k = conn_key(src->inside, src->inside_port, src->outside,
+				 src->outside_port);
+	struct conn *c;
+
+	if (slot >= t->cfg.max_conns || t->conns[slot].state != CONN_FREE ||
+	    (src->state != CONN_OPEN && src->state != CONN_CLOSING) ||
+	    hidx_find(&t->idx, &k))
+		return -1;
+	c = &t->conns[slot];
+	*c = *src;
+	/* The calls link themselves in as they are restored. */
+	c->first_call = SLOT_NONE;
+	c->ncalls = 0;
+	hidx_put(&t->idx, &k, slot);
+	conn_count(t, c, c->opener, 1);
+	if (!c->answered)
+		t->nhalf_open++;
+	t->nconns_used++;
+	return 0;
+}
+
+int calltab_restore_call(struct calltab *t, uint32_t slot,
+			 const struct call *src)
+{
+	const struct conn *c;
+	struct call *call;
+	struct hkey ki, kp;
+
+	if (slot >= t->ncalls_cap || t->calls[slot].state != CALL_FREE ||
+	    src->state == CALL_FREE || src->state >= CALL_STATE_COUNT ||
+	    src->conn >= t->cfg.max_conns)
+		return -1;
+	c = &t->conns[src->conn];
+	/* A call carries its connection's addresses from its start on. */
+	if (c->state == CONN_FREE || src->inside != c->inside ||
+	    src->outside != c->outside || src->pub != c->pub)
+		return -1;
+	/* Refusals may take any slot; calls only max_calls of them. */
+	if (src->state != CALL_REFUSED && t->ncalls_used >= t->cfg.max_calls)
+		return -1;
+	ki = hkey_make(K_INSIDE, src->conn, 0, 0, src->inside_id);
+	kp = hkey_make(K_PEER, src->inside, src->outside, 0, src->peer_id);
+	if (hidx_find(&t->idx, &ki) ||
+	    (src->peer_known && hidx_find(&t->idx, &kp)) ||
+	    alias_claim(t->as, src->pub, src->outside, slot, src->alias) < 0)
+		return -1;
+	call = &t->calls[slot];
+	*call = *src;
+	/* Derived: the kernel's entries are installed anew after a start. */
+	call->in_kernel = 0;
+	call->kernel_read_at = 0;
+	conn_link(t, &t->conns[src->conn], call);
+	host_count(t, call_kind(call), c->opener, 1);
+	hidx_put(&t->idx, &ki, slot);
+	if (call->peer_known)
+		hidx_put(&t->idx, &kp, slot);
+	if (call->state == CALL_REFUSED)
+		t->nrefused++;
+	else
+		t->ncalls_used++;
+	return 0;
+}
+
+void calltab_restore_done(struct calltab *t)
+{
+	uint32_t i;
+
+	/* The free lists as calltab_init makes them, less the slots in use. */
+	t->ncall_free = t->nconn_free = 0;
+	for (i = t->ncalls_cap; i-- > 0;)
+		if (t->calls[i].state == CALL_FREE)
+			t->call_free[t->ncall_free++] = i;
+	for (i = t->cfg.max_conns; i-- > 0;)
+		if (t->conns[i].state == CONN_FREE)
+			t->conn_free[t->nconn_free++] = i;
+}

@@ -217,4 +217,19 @@ void call_end(struct calltab *t, struct call *call, enum call_end reason,
 
 struct call_xlat call_xlat(const struct call *c);
 
+/*
+ * Restore saved records into an empty table (xlate's side of state/): each
+ * goes into the slot it had, with its indexes, its host's counts and, for
+ * a call, its alias in the alias space.  Connections first, then their
+ * calls, then calltab_restore_done() once.  -1 when the record cannot be
+ * what a running table holds (slot out of range or taken, a key or alias
+ * twice, a call on no connection, more calls than max_calls): the table is
+ * then unusable and must be destroyed.
+ */
+int calltab_restore_conn(struct calltab *t, uint32_t slot,
+			 const struct conn *src);
+int calltab_restore_call(struct calltab *t, uint32_t slot,
+			 const struct call *src);
+void calltab_restore_done(struct calltab *t);
+
 #endif

@@ -144,7 +144,7 @@ e2e_result "--no-rules leaves the ruleset untouched" $rc
 # The kernel helper on the same flows: refuse, clearly, and install nothing.
 gw_exec iptables -t raw -A PREROUTING -p tcp --dport 1723 -j CT --helper pptp
 helper_rules=$(ruleset)
-out=$(gw_exec timeout 10 "$PPTPGW" --wan "$GW_WAN" -s "$GW_SOCK" 2>&1)
+out=$(gw_exec timeout 10 "$PPTPGW" --wan "$GW_WAN" -s "$GW_SOCK" --state-file "$E2E_RUN/state" 2>&1)
 code=$?
 e2e_log "pptpgw with the helper present exited $code: $out"
 [ "$code" != 0 ] && [ "$code" != 124 ] &&
@@ -162,7 +162,7 @@ unpriv() {  # unpriv CAPS ENGINE
 	mkdir -p "$udir" && chmod 777 "$udir"
 	start_gw_cmd setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		--inh-caps="$caps" --ambient-caps="$caps" --bounding-set="$caps" \
-		"$PPTPGW" --wan "$GW_WAN" -s "$udir/ctl.sock"
+		"$PPTPGW" --wan "$GW_WAN" -s "$udir/ctl.sock" --state-file "$udir/state"
 	upid=$GW_CMD_PID
 	rc=0
 	wait_until 10 "$PPTPGWCTL" -s "$udir/ctl.sock" status >/dev/null || rc=1

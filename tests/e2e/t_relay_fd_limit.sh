@@ -22,7 +22,7 @@ topo_up 3
 # descriptors run out: lift it here, the descriptors are what is tested.
 printf '[limits]\nrelay_sessions_per_client = 0\n' >"$E2E_RUN/nolimit.conf"
 start_gw_cmd bash -c 'ulimit -n 100 && exec "$0" "$@"' \
-	"$PPTPGW" -f "$E2E_RUN/nolimit.conf" --wan "$GW_WAN" -s "$GW_SOCK" -v \
+	"$PPTPGW" -f "$E2E_RUN/nolimit.conf" --wan "$GW_WAN" -s "$GW_SOCK" -v --state-file "$E2E_RUN/state" \
 	--relay "$SRV_IP"
 PPTPGW_PID=$GW_CMD_PID
 wait_until 10 ctl status >/dev/null || { e2e_log "pptpgw did not start"; cat "$E2E_RUN/logs/gw_cmd.log" >&2; exit 1; }

@@ -22,7 +22,7 @@ hup() { kill -HUP "$PPTPGW_PID"; sleep 0.5; }
 
 topo_up 1
 write_conf 300 "$GW_WAN"
-start_gw_cmd "$PPTPGW" -f "$conf" -s "$GW_SOCK" --metrics off
+start_gw_cmd "$PPTPGW" -f "$conf" -s "$GW_SOCK" --metrics off --state-file "$E2E_RUN/state"
 PPTPGW_PID=$GW_CMD_PID
 wait_until 5 ctl status >/dev/null || { e2e_log "pptpgw did not start"; cat "$log" >&2; exit 1; }
 start_pptpd

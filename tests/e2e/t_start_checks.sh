@@ -20,7 +20,7 @@ topo_up 1
 
 out=$E2E_RUN/out
 run_gw() {  # run_gw ARGS...: pptpgw in the gateway netns; status in $st
-	gw_exec "$PPTPGW" "$@" >"$out" 2>&1
+	gw_exec "$PPTPGW" --state-file "$E2E_RUN/state" "$@" >"$out" 2>&1
 	st=$?
 	sed 's/^/  | /' "$out" >&2
 }

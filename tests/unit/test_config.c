@@ -36,6 +36,13 @@ static long long g_sock(const struct pptpgw_cfg *c)
 {
 	return strcmp(c->ctl_path, "/run/x/ctl.sock") == 0;
 }
+/* 1: the test's path, 2: off, 3: the default, 0: anything else. */
+static long long g_state(const struct pptpgw_cfg *c)
+{
+	return !strcmp(c->state_path, "/run/x/state") ? 1 :
+	       !strcmp(c->state_path, "off") ? 2 :
+	       !strcmp(c->state_path, PPTPGW_STATE_PATH) ? 3 : 0;
+}
 static long long g_rall(const struct pptpgw_cfg *c) { return c->relay.all; }
 static long long g_rauto(const struct pptpgw_cfg *c) { return c->relay.automatic; }
 static long long g_rn(const struct pptpgw_cfg *c) { return c->relay.nservers; }
@@ -100,6 +107,9 @@ static const struct ok_case oks[] = {
 	{ "[timeouts]\nrequest = 9\n", "request", 9000, g_req },
 	{ "[timeouts]\nclearing = 2\n", "clearing", 2000, g_clr },
 	{ "[control]\nsocket = /run/x/ctl.sock\n", "socket", 1, g_sock },
+	{ "[state]\nfile = /run/x/state\n", "state file", 1, g_state },
+	{ "[state]\nfile = off\n", "state file off", 2, g_state },
+	{ "", "state file default", 3, g_state },
 	{ "[metrics]\nlisten = 0.0.0.0:9100\n", "metrics", 1, g_metrics },
 	{ "[metrics]\nlisten = off\n", "metrics off", 2, g_metrics },
 	{ "[log]\nlevel = debug\n", "level", 7, g_level },
@@ -164,6 +174,7 @@ static const struct err_case errs[] = {
 	{ "[gateway]\nwan = averyveryverylongname0\n", "2: wan: interface name 'averyveryverylongname0' is not 1 to 15 characters" },
 	{ "[gateway]\nwan = a b c d e f g h i\n", "2: wan: more than 8 WAN interfaces" },
 	{ "[control]\nsocket = relative.sock\n", "2: bad value for socket" },
+	{ "[state]\nfile = state\n", "2: bad value for file" },
 	{ "[metrics]\nlisten = 127.0.0.1\n", "2: bad value for listen: expected ADDR:PORT or off" },
 	{ "[metrics]\nlisten = 127.0.0.1:0\n", "2: bad value for listen" },
 	{ "[metrics]\nlisten = :80\n", "2: bad value for listen" },
@@ -442,6 +453,10 @@ static void test_restart_only(void)
 	b.fast_engine = CFG_FAST_NFT;
 	CHECK(config_restart_only(&a, &b) != NULL &&
 	      strcmp(config_restart_only(&a, &b), "fastpath") == 0);
+	b = a;
+	strcpy(b.state_path, "/tmp/other");
+	CHECK(config_restart_only(&a, &b) != NULL &&
+	      strcmp(config_restart_only(&a, &b), "state file") == 0);
 	b = a;
 	strcpy(b.metrics, "127.0.0.1:1");
 	CHECK(config_restart_only(&a, &b) != NULL &&
