@@ -136,6 +136,7 @@ static void put_u64(struct state_buf *b, uint64_t v)
 static void put_stream(struct state_buf *b, const struct ctlstream *s)
 {
 	uint16_t i, have = s->msg_have;
+	size_t kept;
 	uint8_t decided = s->decided;
 	uint8_t *p;
 
@@ -169,6 +170,21 @@ static void put_stream(struct state_buf *b, const struct ctlstream *s)
 		be32_put(p, s->hist[i].seq);
 		p[4] = s->hist[i].val[0];
 		p[5] = s->hist[i].val[1];
+	}
+	/* The bytes first parsed, which retransmissions must repeat. */
+	for (i = 0, kept = 4; i < s->seen_n; i++)
+		kept += 5 + s->seen[i].n;
+	p = room(b, kept);
+	if (!p)
+		return;
+	be16_put(p, s->seen_n);
+	be16_put(p + 2, s->seen_pos);
+	p += 4;
+	for (i = 0; i < s->seen_n; i++) {
+		be32_put(p, s->seen[i].seq);
+		p[4] = s->seen[i].n;
+		memcpy(p + 5, s->seen[i].b, s->seen[i].n);
+		p += 5 + s->seen[i].n;
 	}
 }
 
@@ -379,6 +395,20 @@ static const char *get_stream(struct rdx *x, struct ctlstream *s)
 	for (i = 0; i < s->hist_n; i++) {
 		s->hist[i].seq = g32(x);
 		gbytes(x, s->hist[i].val, 2);
+	}
+	s->seen_n = g16(x);
+	s->seen_pos = g16(x);
+	if (x->bad)
+		return NULL;
+	if (s->seen_n > CS_SEEN || s->seen_pos >= CS_SEEN ||
+	    (s->seen_n < CS_SEEN && s->seen_pos != s->seen_n))
+		return "stream kept bytes";
+	for (i = 0; i < s->seen_n; i++) {
+		s->seen[i].seq = g32(x);
+		s->seen[i].n = g8(x);
+		if (s->seen[i].n > CS_KEEP)
+			return "stream kept bytes";
+		gbytes(x, s->seen[i].b, s->seen[i].n);
 	}
 	return NULL;
 }
