@@ -25,7 +25,7 @@
 # Tunables (environment): E2E_FRAMES (1000 data frames each way per tunnel),
 # E2E_RATE (frames/s, 1000), E2E_TIMEOUT (s, 40), PPPSPEAK, LOGSINK (a tool
 # other than the build's), E2E_KEEP=1 keeps the run directory, E2E_VERBOSE=1
-# shows the logs on failure and more.
+# shows the logs on failure and more, E2E_TMPDIR (/tmp) where the run directory goes.
 
 PATH=$PATH:/usr/sbin:/sbin
 LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)   # the source tree
@@ -75,7 +75,7 @@ e2e_init() {
 	done
 	lab_tool PPPSPEAK pppspeak "$build"
 	lab_tool LOGSINK logsink "$build"
-	E2E_RUN=$(mktemp -d /tmp/pptpgw-e2e.XXXXXX)
+	E2E_RUN=$(mktemp -d "${E2E_TMPDIR:-/tmp}/pptpgw-e2e.XXXXXX")
 	chmod 755 "$E2E_RUN"
 	mkdir -p "$E2E_RUN/results" "$E2E_RUN/logs" "$E2E_RUN/clients"
 	# Every way out goes through e2e_exit (SIGKILL alone cannot be caught).
@@ -333,6 +333,10 @@ e2e_sanitizer_check() {
 	if [ -s "$log" ] && grep -qE "$pat" "$log"; then
 		echo "FAIL: sanitizer report in pptpgw's output:"
 		grep -m1 -B2 -A60 -E "$pat" "$log"
+		return 1
+	fi
+	if [ "${E2E_SANITIZED:-0}" = 1 ] && [ ! -e "$log" ]; then
+		echo "FAIL: pptpgw's output ($log) is gone: nothing to check"
 		return 1
 	fi
 	if [ "${E2E_SANITIZED:-0}" = 1 ] && [ "$E2E_GW_KILLED" = 1 ]; then
