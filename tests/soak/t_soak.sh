@@ -58,7 +58,8 @@ export E2E_SANITIZED=1
 # Any report ends pptpgw at once (and shows in its log); leaks at exit.
 # ASan keeps freed memory in a quarantine (256 MB by default) to catch a use
 # after free: with it RSS was still rising by about 60 KiB/s at 3 minutes
-# (34.1 MB at 167 s, against 28.4 MB with 1 MB), hiding whether pptpgw itself grows.
+# (34.1 MB at 167 s, against 28.4 MB with 1 MB), hiding whether pptpgw
+# itself grows.
 # 1 MB is full within seconds, so RSS shows pptpgw's own memory.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:quarantine_size_mb=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -139,6 +140,7 @@ fds_idle1=$(awk '$1 == "end" {print $3}' "$out")
 
 # Quarters of the samples taken while the hosts called (not 0 or end).
 read -r n rss_q1 rss_q4 fds_q1 fds_q4 rss_min rss_max < <(awk '
+	BEGIN { n = 0 }
 	$1 != "0" && $1 != "end" { t[n] = $1; r[n] = $2; f[n] = $3; n++ }
 	END {
 		q = int(n / 4); if (q < 1) q = 1
