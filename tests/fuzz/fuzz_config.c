@@ -275,6 +275,9 @@ static void normalize(struct pptpgw_cfg *c)
 		clear_tail(c->wan[w], sizeof(c->wan[w]));
 	clear_tail(c->ctl_path, sizeof(c->ctl_path));
 	clear_tail(c->metrics, sizeof(c->metrics));
+	/* "servers = off" empties the list, leaving the old entries behind. */
+	memset(c->relay.servers + c->relay.nservers, 0,
+	       sizeof(uint32_t) * (size_t)(RELAY_MAX_LISTED - c->relay.nservers));
 }
 
 /* Written back and parsed again on fresh defaults: the same. */
