@@ -25,7 +25,7 @@
 # Tunables (environment): E2E_FRAMES (1000 data frames each way per tunnel),
 # E2E_RATE (frames/s, 1000), E2E_TIMEOUT (s, 40), PPPSPEAK, LOGSINK (a tool
 # other than the build's), E2E_KEEP=1 keeps the run directory, E2E_VERBOSE=1
-# shows the logs on failure and more.
+# shows the logs on failure and more, E2E_TMPDIR (/tmp) where the run directory goes.
 
 PATH=$PATH:/usr/sbin:/sbin
 LAB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)   # the source tree
@@ -75,7 +75,7 @@ e2e_init() {
 	done
 	lab_tool PPPSPEAK pppspeak "$build"
 	lab_tool LOGSINK logsink "$build"
-	E2E_RUN=$(mktemp -d /tmp/pptpgw-e2e.XXXXXX)
+	E2E_RUN=$(mktemp -d "${E2E_TMPDIR:-/tmp}/pptpgw-e2e.XXXXXX")
 	chmod 755 "$E2E_RUN"
 	mkdir -p "$E2E_RUN/results" "$E2E_RUN/logs" "$E2E_RUN/clients"
 	# Every way out goes through e2e_exit (SIGKILL alone cannot be caught).
@@ -234,6 +234,9 @@ topo_down() {
 		[ $alive = 0 ] && break
 		sleep 0.1
 	done
+	# pptpgw's own exit (its rules removed, a sanitizer's leak check) is
+	# not cut short: it gets 10 s, as from stop_gw_cmd.
+	gw_cmd_wait_exit "$GW_CMD_PID" 70
 	for p in "${E2E_PIDS[@]}"; do
 		kill -KILL "$p" 2>/dev/null || true
 	done
@@ -260,6 +263,9 @@ e2e_exit() {
 	trap - EXIT INT TERM HUP
 	trap '' PIPE  # stdout may be a closed pipe: never die half-way through
 	topo_down
+	if [ -n "$E2E_RUN" ] && ! e2e_sanitizer_check && { [ $rc = 0 ] || [ $rc = 77 ]; }; then
+		rc=1
+	fi
 	if [ -n "$E2E_LOGSINK_PID" ]; then
 		kill -TERM "$E2E_LOGSINK_PID" 2>/dev/null || true
 		wait "$E2E_LOGSINK_PID" 2>/dev/null || true
@@ -289,16 +295,55 @@ start_gw_cmd() {
 }
 
 stop_gw_cmd() {
-	local p=${1:-$GW_CMD_PID} k
+	local p=${1:-$GW_CMD_PID}
 	[ -n "$p" ] || return 0
 	kill -TERM "$p" 2>/dev/null || true
 	# A daemon removing its netfilter rules may take a moment on a busy host.
-	for k in $(seq 1 100); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
+	gw_cmd_wait_exit "$p" 100
 	kill -KILL "$p" 2>/dev/null || true
 	wait "$p" 2>/dev/null
+}
+
+# gw_cmd_wait_exit PID TENTHS: wait up to TENTHS/10 s for a gateway command
+# told to stop; one still running then is about to be killed, which is noted
+# (E2E_GW_KILLED=1): under a sanitizer its exit checks never run.
+E2E_GW_KILLED=0
+gw_cmd_wait_exit() {
+	local p=$1 k
+	[ -n "$p" ] || return 0
+	for k in $(seq 1 "$2"); do
+		kill -0 "$p" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -0 "$p" 2>/dev/null || return 0
+	e2e_log "gateway command $p still running $(($2 / 10)) s after SIGTERM: killed"
+	E2E_GW_KILLED=1
+}
+
+# e2e_sanitizer_check: what the gateway commands (pptpgw) wrote holds no
+# report of AddressSanitizer, LeakSanitizer or UBSan.  Checked at exit, after
+# every process is gone, so a report is not lost however pptpgw ended: a
+# leak is reported only as it exits, after the test's own checks, when it
+# was stopped by the test's signal.  With E2E_SANITIZED=1 (pptpgw built with
+# the sanitizers) a pptpgw that had to be killed fails too: its leak check
+# never ran.  Returns 1, having said why, or 0.
+e2e_sanitizer_check() {
+	local log="$E2E_RUN/logs/gw_cmd.log"
+	local pat='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer'
+	if [ -s "$log" ] && grep -qE "$pat" "$log"; then
+		echo "FAIL: sanitizer report in pptpgw's output:"
+		grep -m1 -B2 -A60 -E "$pat" "$log"
+		return 1
+	fi
+	if [ "${E2E_SANITIZED:-0}" = 1 ] && [ ! -e "$log" ]; then
+		echo "FAIL: pptpgw's output ($log) is gone: nothing to check"
+		return 1
+	fi
+	if [ "${E2E_SANITIZED:-0}" = 1 ] && [ "$E2E_GW_KILLED" = 1 ]; then
+		echo "FAIL: pptpgw killed after SIGTERM: its leak check did not run"
+		return 1
+	fi
+	return 0
 }
 
 # start_pptpd: real pptpd in the foreground in the server netns, in its own

@@ -121,7 +121,9 @@ int config_relay_list(struct pptpgw_cfg *c, const char *list, char *err,
 		      size_t errlen)
 {
 	struct relay_policy p = c->relay;
-	char buf[LINE_MAX_LEN], *tok, *save = NULL;
+	/* Room for any policy config_relay_str writes (64 servers do not fit
+	 * a config line, but --relay and the round trip take them). */
+	char buf[CONFIG_RELAY_STRLEN], *tok, *save = NULL;
 	int ntok = 0, off = 0;
 
 	if (strlen(list) >= sizeof(buf)) {

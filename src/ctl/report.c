@@ -45,6 +45,27 @@ static int fast_on(const struct report_info *ri)
 	return strncmp(s, "on", 2) == 0 && (s[2] == 0 || s[2] == ' ');
 }
 
+/*
+ * A JSON string.  The WAN names are the admin's (an interface name may hold
+ * quotes, backslashes or control characters) and the fast path's state may
+ * quote a tool's message: written as they are, they broke the answer.
+ */
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 		   int json)
 {
@@ -55,27 +76,33 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 	status_counts(g, n);
 	relay_counts(r, rn);
 	if (json) {
-		fprintf(f, "{\"version\":\"%s\",\"uptime_s\":%llu,"
-			"\"wan\":\"%s\",\"rules_installed\":%s,"
+		fputs("{\"version\":", f);
+		json_str(f, ri->version);
+		fprintf(f, ",\"uptime_s\":%llu,\"wan\":",
+			(unsigned long long)up);
+		json_str(f, ri->wan);
+		fprintf(f, ",\"rules_installed\":%s,"
 			"\"connections\":%u,\"calls\":%u,"
 			"\"calls_established\":%u,\"max_calls\":%u,"
 			"\"held_aliases\":%u,\"queue_errors\":%llu,"
-			"\"relay_policy\":\"%s\",\"relay_conns\":%u,"
-			"\"relay_calls_active\":%u,"
-			"\"relay_calls_established\":%u,"
-			"\"relay_max_calls\":%u,\"fastpath\":%s,"
-			"\"fastpath_state\":\"%s\",\"fastpath_calls\":%u}\n",
-			ri->version, (unsigned long long)up, ri->wan,
+			"\"relay_policy\":",
 			ri->rules_installed ? "true" : "false",
 			g->tab.nconns_used, g->tab.ncalls_used + g->tab.nrefused,
 			n[CALL_ESTABLISHED], g->tab.cfg.max_calls,
 			alias_holds(&g->aliases),
-			(unsigned long long)ri->queue_errors, relay_policy(ri),
+			(unsigned long long)ri->queue_errors);
+		json_str(f, relay_policy(ri));
+		fprintf(f, ",\"relay_conns\":%u,"
+			"\"relay_calls_active\":%u,"
+			"\"relay_calls_established\":%u,"
+			"\"relay_max_calls\":%u,\"fastpath\":%s,"
+			"\"fastpath_state\":",
 			r ? relay_conns_used(r) : 0,
 			r ? relay_calls_used(r) : 0, rn[RLK_ESTABLISHED],
 			r ? relay_max_calls(r) : 0,
-			fast_on(ri) ? "true" : "false", fast_state(ri),
-			ri->fp.calls);
+			fast_on(ri) ? "true" : "false");
+		json_str(f, fast_state(ri));
+		fprintf(f, ",\"fastpath_calls\":%u}\n", ri->fp.calls);
 		return;
 	}
 	fprintf(f, "pptpgw %s, up %llus, WAN %s, rules %s\n", ri->version,
@@ -452,54 +479,85 @@ static int parse_slot(const char *s, uint32_t *slot)
 
 /* "clear rN": relayed call N, as "calls" shows it; both sides are told. */
 static int clear_relayed(FILE *f, const struct report_info *ri,
-			 const char *arg, int json)
+			 const struct ctl_cmd *c)
 {
 	struct relay *r = ri->relay;
 	struct rl_call_view k;
-	uint32_t slot = 0;
 
-	if (parse_slot(arg + 1, &slot) < 0 || !r ||
-	    relay_call_at(r, slot, &k) < 0 ||
-	    relay_call_clear(r, (uint32_t)slot, ri->now_ms) < 0) {
-		fprintf(f, "error: no relayed call %s\n", arg);
+	if (!c->slot_ok || !r || relay_call_at(r, c->slot, &k) < 0 ||
+	    relay_call_clear(r, c->slot, ri->now_ms) < 0) {
+		fprintf(f, "error: no relayed call %s\n", c->arg);
 		return -1;
 	}
-	fprintf(f, json ? "{\"cleared\":%u,\"mode\":\"relay\"}\n"
-			: "cleared relayed call r%u\n", slot);
+	fprintf(f, c->json ? "{\"cleared\":%u,\"mode\":\"relay\"}\n"
+			   : "cleared relayed call r%u\n", c->slot);
 	return 0;
+}
+
+void report_parse(const char *line, struct ctl_cmd *c)
+{
+	static const struct { const char *w; enum ctl_verb v; } verbs[] = {
+		{ "status", CTL_STATUS }, { "calls", CTL_CALLS },
+		{ "stats", CTL_STATS }, { "clear", CTL_CLEAR },
+		{ "reload", CTL_RELOAD },
+	};
+	char arg2[32] = "";
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	c->nwords = sscanf(line, "%31s %31s %31s", c->word, c->arg, arg2);
+	if (c->nwords < 1) {
+		c->nwords = 0;
+		c->verb = CTL_EMPTY;
+		return;
+	}
+	c->json = (c->nwords >= 2 && strcmp(c->arg, "json") == 0) ||
+		  (c->nwords >= 3 && strcmp(arg2, "json") == 0);
+	c->verb = CTL_UNKNOWN;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(c->word, verbs[i].w) == 0)
+			c->verb = verbs[i].v;
+	if (c->verb != CTL_CLEAR || c->nwords < 2)
+		return;
+	/* "clear rN" names relayed call N, "clear N" translated call N. */
+	if (c->arg[0] == 'r')
+		c->verb = CTL_CLEAR_RELAYED;
+	c->slot_ok = parse_slot(c->arg + (c->verb == CTL_CLEAR_RELAYED), &c->slot)
+		     == 0;
 }
 
 int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 		   const char *line)
 {
-	char cmd[32] = "", arg[32] = "", arg2[32] = "";
-	int json, n = sscanf(line, "%31s %31s %31s", cmd, arg, arg2);
+	struct ctl_cmd c;
 
-	json = (n >= 2 && strcmp(arg, "json") == 0) ||
-	       (n >= 3 && strcmp(arg2, "json") == 0);
-	if (n < 1) {
+	report_parse(line, &c);
+	switch (c.verb) {
+	case CTL_EMPTY:
 		fprintf(f, "error: empty command\n");
 		return -1;
-	}
-	if (strcmp(cmd, "status") == 0)
-		report_status(f, g, ri, json);
-	else if (strcmp(cmd, "calls") == 0)
-		report_calls(f, g, ri, json);
-	else if (strcmp(cmd, "stats") == 0)
-		report_stats(f, g, ri, json);
-	else if (strcmp(cmd, "clear") == 0 && arg[0] == 'r')
-		return clear_relayed(f, ri, arg, json);
-	else if (strcmp(cmd, "clear") == 0) {
-		uint32_t slot = 0;
-
-		if (n < 2 || parse_slot(arg, &slot) < 0 ||
-		    gw_call_clear(g, slot, ri->now_ms) < 0) {
-			fprintf(f, "error: no call %s\n", n < 2 ? "given" : arg);
+	case CTL_STATUS:
+		report_status(f, g, ri, c.json);
+		return 0;
+	case CTL_CALLS:
+		report_calls(f, g, ri, c.json);
+		return 0;
+	case CTL_STATS:
+		report_stats(f, g, ri, c.json);
+		return 0;
+	case CTL_CLEAR_RELAYED:
+		return clear_relayed(f, ri, &c);
+	case CTL_CLEAR:
+		if (c.nwords < 2 || !c.slot_ok ||
+		    gw_call_clear(g, c.slot, ri->now_ms) < 0) {
+			fprintf(f, "error: no call %s\n",
+				c.nwords < 2 ? "given" : c.arg);
 			return -1;
 		}
-		fprintf(f, json ? "{\"cleared\":%u}\n" : "cleared call %u\n",
-			slot);
-	} else if (strcmp(cmd, "reload") == 0) {
+		fprintf(f, c.json ? "{\"cleared\":%u}\n" : "cleared call %u\n",
+			c.slot);
+		return 0;
+	case CTL_RELOAD: {
 		char msg[512] = "";
 		int r = ri->reload ? ri->reload(ri->arg, msg, sizeof(msg)) : -1;
 
@@ -508,11 +566,13 @@ int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 				"reload not available");
 			return -1;
 		}
-		fprintf(f, json ? "{\"reloaded\":true}\n" : "%s\n", msg);
-	} else {
-		fprintf(f, "error: unknown command '%s' (status, calls, stats, "
-			"clear CALL|rN, reload)\n", cmd);
-		return -1;
+		fprintf(f, c.json ? "{\"reloaded\":true}\n" : "%s\n", msg);
+		return 0;
 	}
-	return 0;
+	case CTL_UNKNOWN:
+		break;
+	}
+	fprintf(f, "error: unknown command '%s' (status, calls, stats, "
+		"clear CALL|rN, reload)\n", c.word);
+	return -1;
 }

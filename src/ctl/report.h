@@ -53,6 +53,35 @@ void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 /* Prometheus text exposition (version 0.0.4) of the state and counters. */
 void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri);
 
+/* A control command line as report_parse reads it. */
+enum ctl_verb {
+	CTL_EMPTY,              /* no word at all */
+	CTL_STATUS,
+	CTL_CALLS,
+	CTL_STATS,
+	CTL_CLEAR,              /* "clear N": translated call N */
+	CTL_CLEAR_RELAYED,      /* "clear rN": relayed call N */
+	CTL_RELOAD,
+	CTL_UNKNOWN,
+};
+
+struct ctl_cmd {
+	enum ctl_verb verb;
+	int nwords;             /* words read, 0 to 3 (longer lines: ignored) */
+	int json;               /* "json" is the second or third word */
+	int slot_ok;            /* clear: the slot is plain decimal < 2^32 - 1 */
+	uint32_t slot;
+	char word[32], arg[32]; /* the first two words, as the answer echoes
+				 * them (a word is cut into 31-character ones) */
+};
+
+/*
+ * Parse one command line (without its newline) as pptpgwctl writes it:
+ * "VERB [ARG] [json]".  Pure; every line gives a verb, CTL_EMPTY or
+ * CTL_UNKNOWN included.
+ */
+void report_parse(const char *line, struct ctl_cmd *c);
+
 /* Run one control command line; writes the answer, returns 0 or -1. */
 int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 		   const char *line);

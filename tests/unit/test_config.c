@@ -344,6 +344,18 @@ static void relay_list_full(void)
 	config_relay_str(&c.relay, got, sizeof(got));
 	CHECK(strncmp(got, "all,203.0.100.200,", 18) == 0);
 	CHECK(strlen(got) > 5 && strcmp(got + strlen(got) - 5, ",auto") == 0);
+	/* The longest policy reads back too, though longer than a config line
+	 * (fuzz_config's round trip: it was refused as over 511 characters). */
+	CHECK(strlen(got) > 511);
+	{
+		struct pptpgw_cfg d;
+		char again[CONFIG_RELAY_STRLEN];
+
+		config_default(&d);
+		CHECK_EQ(0, config_relay_list(&d, got, err, sizeof(err)));
+		config_relay_str(&d.relay, again, sizeof(again));
+		CHECK(strcmp(again, got) == 0);
+	}
 	/* A buffer too small is cut, still terminated. */
 	config_relay_str(&c.relay, got, 8);
 	CHECK(strcmp(got, "all,203") == 0);

@@ -467,6 +467,21 @@ static int __attribute__((cold)) report_views(void)
 	CHECK(strstr(out, "\"calls\":2,") != NULL);
 	CHECK(strstr(out, "\"uptime_s\":60,") != NULL);
 	free(out);
+	/* Free text is escaped: an interface name may hold a quote, a
+	 * backslash or a control character, the fast path's reason a quote
+	 * (fuzz_ctlcmd; they were written as they are). */
+	{
+		struct report_info q = ri;
+
+		q.wan = "e\"0\\,w\001";
+		q.fastpath = "unavailable: \"nft\" failed";
+		out = run(&g, &q, "status json", &rc);
+		CHECK(json_balanced(out));
+		CHECK(strstr(out, "\"wan\":\"e\\\"0\\\\,w\\u0001\",") != NULL);
+		CHECK(strstr(out, "\"fastpath_state\":\"unavailable: \\\"nft\\\" "
+			      "failed\",") != NULL);
+		free(out);
+	}
 
 	out = run(&g, &ri, "calls json", &rc);
 	CHECK_EQ(0, rc);
