@@ -154,6 +154,10 @@ static void write_back(const struct pptpgw_cfg *c, const struct pptpgw_cfg *d,
 		add(t, "queue = %u\n", c->queue);
 	if (c->no_rules != d->no_rules)
 		add(t, "rules = %s\n", c->no_rules ? "no" : "yes");
+	/* the engine, then whether it is off ("tc" then "no" keeps both) */
+	if (c->fast_engine != d->fast_engine)
+		add(t, "fastpath = %s\n", c->fast_engine == CFG_FAST_TC ? "tc" :
+		    c->fast_engine == CFG_FAST_NFT ? "nftables" : "auto");
 	if (c->no_fastpath != d->no_fastpath)
 		add(t, "fastpath = %s\n", c->no_fastpath ? "no" : "yes");
 	for (i = 0; i < NKEYS; i++)
