@@ -10,6 +10,8 @@ pkgs=(build-essential cmake pkg-config
       libbpf-dev
       # run and test: netfilter tools, the real peers, JSON for the scripts
       iptables nftables iproute2 procps conntrack ethtool jq bpftool
+      # a TCP listener in e2e_t_relay_routed_only
+      python3
       pptpd pptp-linux
       # the Debian package (cpack's DEB generator and dpkg-shlibdeps), and
       # the checks of its man pages and unit
