@@ -49,11 +49,6 @@ struct tcfast {
 	uint32_t rt_seq;
 };
 
-int tcfast_built(void)
-{
-	return 1;
-}
-
 /* libbpf's words, for the reason a load failed (and the debug log); not
  * while asking every interface for a filter most do not have. */
 static char bpf_last[200];
@@ -498,11 +493,6 @@ int tcfast_count(struct tcfast *t, int out, const struct fpb_key *k,
 }
 
 #else /* built without libbpf */
-
-int tcfast_built(void)
-{
-	return 0;
-}
 
 void tcfast_sweep(void)
 {

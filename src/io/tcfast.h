@@ -16,9 +16,6 @@
 
 struct tcfast;
 
-/* Whether this binary has the engine at all. */
-int tcfast_built(void);
-
 /*
  * Loads the programs with maps for max_calls calls and attaches gre_in
  * to the WANs (by name).  NULL, with the reason in why, when this host
