@@ -290,3 +290,30 @@ sample_calls() {
 	done
 	sort -u "$E2E_RUN/calls.seen" >"$E2E_RUN/calls.uniq"
 }
+
+# pptpgw's packet mark (the default [gateway] mark): what left the WAN without
+# it went around pptpgw.
+GW_MARK=0x10000000
+
+# The established calls as "inside call-id alias", sorted.
+call_set() {
+	ctl --json calls 2>/dev/null | jq -r '.[] | select(.state == "established") |
+		"\(.inside) \(.inside_call_id) \(.alias)"' | sort
+}
+gre_total_in() {
+	ctl --json calls 2>/dev/null | jq '[.[] | .packets_in] | add // 0'
+}
+# Packets that left by the WAN without our mark: GRE or TCP 1723 that went
+# around pptpgw (counted after every chain of ours, in POSTROUTING).
+unmarked_install() {
+	gw_exec iptables -t mangle -A POSTROUTING -o "$GW_WAN" -p gre \
+		-m mark ! --mark $GW_MARK/$GW_MARK -m comment --comment unmarked
+	gw_exec iptables -t mangle -A POSTROUTING -o "$GW_WAN" -p tcp --dport 1723 \
+		-m mark ! --mark $GW_MARK/$GW_MARK -m comment --comment unmarked
+	gw_exec iptables -t mangle -A POSTROUTING -o "$GW_WAN" -p tcp --sport 1723 \
+		-m mark ! --mark $GW_MARK/$GW_MARK -m comment --comment unmarked
+}
+unmarked() {
+	gw_exec iptables -t mangle -L POSTROUTING -v -x -n 2>/dev/null |
+		awk 'index($0, "/* unmarked */") { n += $1 } END { print n + 0 }'
+}

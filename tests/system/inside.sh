@@ -116,17 +116,53 @@ systemctl start pptpgw
 expect "stop: the daemon's rules and table are gone" \
 	eval 'systemctl stop pptpgw && [ "$(our_rules)" = 0 ] && ! fast_table'
 
-# ---- upgrade: the new binary runs
+# ---- restart and upgrade with a call up: the new process adopts the call
+# (same inside host, Call ID and alias), its frames go on, and nothing
+# leaves the WAN around pptpgw meanwhile.  40 s of frames at 50/s; both
+# steps take a few seconds, so a lost call would miss a third of them.
 systemctl start pptpgw
+kill_server
+reset_run
+E2E_RATE=50 E2E_SEND=2000 E2E_FRAMES=1800 E2E_TIMEOUT=90
+start_pptpd
+start_client 1
+wait_until 20 eval '[ -n "$(call_set)" ]'
+calls=$(call_set)
+e2e_log "call up: ${calls:-none}"
+unmarked_install
+# has_new_pid OLD: the unit runs a process other than OLD and is active
+has_new_pid() {
+	local p
+	p=$(unit MainPID)
+	[ "$p" != 0 ] && [ "$p" != "$1" ] && [ "$(systemctl is-active pptpgw)" = active ]
+}
+# carries CALLS: the same established calls listed, and GRE still arriving
+carries() {
+	local in0
+	[ -n "$1" ] && [ "$(call_set)" = "$1" ] || return 1
+	in0=$(gre_total_in)
+	wait_until 5 eval '[ "$(gre_total_in)" -gt "$in0" ]'
+}
 old=$(unit MainPID)
-expect "apt-get install of a newer version" apt_quiet install "$deb2"
+expect "restart with a call up: systemctl restart returns 0" systemctl restart pptpgw
+expect "... a new process runs" has_new_pid "$old"
+expect "... it adopted the call: same host, Call ID and alias, GRE flowing" carries "$calls"
+expect "... and said so in the journal" \
+	eval 'journal | grep -q "state: adopted 1 control connections and 1 calls"'
+
+old=$(unit MainPID)
+expect "upgrade with a call up: apt-get install of a newer version" apt_quiet install "$deb2"
 new=$(unit MainPID)
 # The same file (device and inode), not the same name: seen from a chroot,
 # readlink names the file by the machine's path.
-exe=$(readlink "/proc/$new/exe" 2>/dev/null)
-e2e_log "upgrade: MainPID $old -> $new, exe $exe"
+e2e_log "upgrade: MainPID $old -> $new, exe $(readlink "/proc/$new/exe" 2>/dev/null)"
 expect "upgrade: restarted, the running binary is the new one" \
-	eval '[ "$new" != 0 ] && [ "$new" != "$old" ] && [ "/proc/$new/exe" -ef /usr/sbin/pptpgw ]'
+	eval 'has_new_pid "$old" && [ "/proc/$new/exe" -ef /usr/sbin/pptpgw ]'
+expect "... it adopted the call, GRE flowing" carries "$calls"
+wait_clients "$E2E_TIMEOUT" >/dev/null
+tunnels_result 1 "the call carried its frames across the restart and the upgrade"
+u=$(unmarked)
+expect "no GRE or TCP 1723 left the WAN around pptpgw meanwhile ($u packets)" [ "$u" = 0 ]
 
 # ---- remove: daemon and rules gone; purge: nothing left
 systemctl enable pptpgw 2>/dev/null
@@ -134,7 +170,8 @@ expect "apt-get remove" apt_quiet remove pptpgw
 e2e_log "after remove: process $(pgrep -x pptpgw || echo none), rules $(our_rules)," \
 	"table $(fast_table && echo present || echo gone), unit $(systemctl is-active pptpgw)"
 expect "remove: no pptpgw process, no rules, no table" \
-	eval '! pgrep -x pptpgw >/dev/null && [ "$(our_rules)" = 0 ] && ! fast_table'
+	eval '! pgrep -x pptpgw >/dev/null && [ "$(our_rules)" = 0 ] && ! fast_table' ||
+	{ journal | tail -n 40 | sed 's/^/  journal| /' >&2; gw_exec nft list ruleset | sed 's/^/  nft| /' >&2; }
 expect "apt-get purge" apt_quiet purge pptpgw
 left=$(ls -d /etc/pptpgw.conf /etc/systemd/system/multi-user.target.wants/pptpgw.service \
 	/run/pptpgw /usr/sbin/pptpgw 2>/dev/null)
