@@ -5,7 +5,8 @@
 # systemctl and the journal by tests/system/inside.sh, which runs in the
 # container: install, a wrong WAN, start, a real PPTP call (pptpd and
 # pptp-linux in namespaces inside the container), reload, a bad file,
-# kill -9, stop, upgrade, remove, purge.
+# kill -9, stop, a restart and an upgrade with a call up (kept), remove,
+# purge.
 # Usage: t_systemd.sh SOURCE_DIR BUILD_DIR   (root; exit 77 = skipped)
 set -u
 src=$(readlink -f "$1") build=$(readlink -f "$2")
