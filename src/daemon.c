@@ -49,6 +49,8 @@ struct daemon {
 	struct packetpath path;
 	char wan_list[128];
 	int rules_installed;
+	uint64_t rules_restored; /* times our jumps were put back on top */
+	uint64_t rules_checked;  /* when they were last looked at (ms) */
 	uint64_t started;
 	struct relayio *relay;
 	struct relay_select relayed;
@@ -463,6 +465,7 @@ static void fill_info(struct daemon *d, struct report_info *ri)
 	ri->started_ms = d->started;
 	ri->now_ms = now_ms();
 	ri->rules_installed = d->rules_installed;
+	ri->rules_restored = d->rules_restored;
 	ri->queue_errors = queue_errors(d->queue);
 	queue_kernel_drops(d->cfg->queue, &ri->queue_dropped,
 			   &ri->queue_user_dropped);
@@ -560,6 +563,36 @@ static void fast_read(struct daemon *d)
 	}
 }
 
+/*
+ * Every RULES_CHECK_MS: our jumps still on top of the built-in chains?  A
+ * program started after pptpgw (libvirt, Docker, a firewall) puts its own
+ * above them; libvirt's then rejects the translated GRE, which is
+ * untracked.  The check runs iptables -S per table, a few milliseconds.
+ */
+#define RULES_CHECK_MS 5000
+
+static void rules_check(struct daemon *d, uint64_t now)
+{
+	static struct log_rl rl;
+	int n;
+
+	if (!d->rules_installed || now - d->rules_checked < RULES_CHECK_MS)
+		return;
+	d->rules_checked = now;
+	n = rules_keep_on_top();
+	if (n > 0) {
+		d->rules_restored += (unsigned)n;
+		log_limited(&rl, LOG_WARNING, "rules: another program put "
+			    "rules above pptpgw's in %d built-in chain(s) "
+			    "(libvirt, Docker or a firewall starting after "
+			    "pptpgw?): pptpgw's jumps are on top again", n);
+	} else if (n < 0) {
+		log_limited(&rl, LOG_WARNING, "rules: another program put "
+			    "rules above pptpgw's, and putting pptpgw's back "
+			    "on top failed: translated GRE may be refused");
+	}
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -570,6 +603,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	fast_read(d);
 	gw_tick(&d->gw, now);
+	rules_check(d, now);
 	/* Calls that ended say so by events; connections may go quietly. */
 	if (d->gw.tab.nconns_used != nconns)
 		statekeep_dirty(d->sk);

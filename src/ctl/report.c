@@ -286,6 +286,9 @@ void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
 			call_end_name(i), (unsigned long long)s->calls_ended[i]);
 	fprintf(f, json ? ",\"queue_errors\":%llu" : "queue_errors %llu\n",
 		(unsigned long long)ri->queue_errors);
+	fprintf(f, json ? ",\"rules_restored\":%llu"
+			: "rules_restored %llu\n",
+		(unsigned long long)ri->rules_restored);
 	fprintf(f, json ? ",\"queue_dropped\":%llu" : "queue_dropped %llu\n",
 		(unsigned long long)ri->queue_dropped);
 	fprintf(f, json ? ",\"queue_user_dropped\":%llu"
@@ -445,6 +448,11 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 		    "Failed verdict sends (retried), refused or lost verdicts.");
 	fprintf(f, "pptpgw_queue_errors_total %llu\n",
 		(unsigned long long)ri->queue_errors);
+	metric_head(f, "rules_restored_total", "counter",
+		    "Times pptpgw put its jumps back on top of a built-in "
+		    "chain, where another program had put rules above them.");
+	fprintf(f, "pptpgw_rules_restored_total %llu\n",
+		(unsigned long long)ri->rules_restored);
 	metric_head(f, "fastpath_up", "gauge",
 		    "1 while the kernel's maps translate established calls.");
 	fprintf(f, "pptpgw_fastpath_up %d\n", fast_on(ri));

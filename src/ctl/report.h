@@ -18,6 +18,7 @@ struct report_info {
 	const char *version;
 	uint64_t started_ms, now_ms;
 	int rules_installed;
+	uint64_t rules_restored;   /* our jumps put back on top */
 	uint64_t queue_errors;
 	uint64_t queue_dropped;    /* kernel: queue full */
 	uint64_t queue_user_dropped; /* kernel: netlink socket full */

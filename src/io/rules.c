@@ -1,4 +1,5 @@
 #include "io/rules.h"
+#include "io/ruletop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -373,6 +374,10 @@ static const struct {
 	{ "nat", "PREROUTING", "PPTPGW-NAT", RELAY_ONLY },
 };
 
+/* What rules_install put in, as printed: empty when nothing is (or it did
+ * not fit), and then nothing is kept on top. */
+static char installed_text[1 << 15];
+
 /* What rules_install put in, for a quick removal. */
 static struct {
 	char wan[RULES_MAX_WAN][16];
@@ -501,6 +506,7 @@ void rules_uninstall(int with_relay)
 {
 	static const struct rules_cfg none;
 
+	installed_text[0] = 0;
 	if (remove_installed(with_relay) < 0)
 		rules_remove();
 	else if (with_relay)
@@ -535,6 +541,68 @@ static int restore(void (*print)(FILE *, const struct rules_cfg *),
 	return r;
 }
 
+/*
+ * Keeping our jumps on top.  Programs that start after pptpgw put their
+ * own rules at the top of the built-in chains (libvirt's LIBVIRT_FWI, which
+ * rejects what conntrack does not call ESTABLISHED; Docker's DOCKER-USER; a
+ * firewall's reload), and pptpgw's GRE is untracked: below such a rule, the
+ * accept of translated GRE in filter FORWARD is never reached.  The daemon
+ * checks every few seconds and puts its jumps back on top.
+ */
+
+static void remember_installed(const struct rules_cfg *c)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	installed_text[0] = 0;
+	if (!f)
+		return;
+	rules_print_iptables(f, c);
+	fclose(f);
+	if (len < sizeof(installed_text))
+		memcpy(installed_text, text, len + 1);
+	free(text);
+}
+
+int rules_keep_on_top(void)
+{
+	char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+	static char listed[1 << 16];
+	char *text = NULL, err[512];
+	size_t len = 0;
+	int fixed = 0, r = 0;
+	unsigned t;
+	FILE *f;
+
+	if (!installed_text[0] || !(f = open_memstream(&text, &len)))
+		return 0;
+	for (t = 0; t < 4; t++) {
+		char *list[] = { "iptables", "-w", "-t", (char *)ipt_tables[t],
+				 "-S", NULL };
+		char *part = NULL;
+		size_t plen = 0;
+		FILE *pf;
+		int n;
+
+		if (run_cmd(list, NULL, listed, sizeof(listed)) != 0 ||
+		    !(pf = open_memstream(&part, &plen)))
+			continue;
+		n = rules_jumps_fix(installed_text, ipt_tables[t], listed, pf);
+		fclose(pf);
+		if (n > 0)
+			fprintf(f, "*%s\n%sCOMMIT\n", ipt_tables[t], part);
+		fixed += n;
+		free(part);
+	}
+	fclose(f);
+	if (fixed)
+		r = run_cmd(argv, text, err, sizeof(err));
+	free(text);
+	return r ? -1 : fixed;
+}
+
 int rules_relay_update(const struct rules_cfg *c)
 {
 	int r = restore(print_relay_update, c);
@@ -545,6 +613,8 @@ int rules_relay_update(const struct rules_cfg *c)
 	else if ((r = relay_table(c, c->relay_all)) != 0)
 		log_err("%s nftables table ip " RELAY_TABLE " failed (nft "
 			"exit %d)", c->relay_all ? "loading" : "removing", r);
+	if (r == 0)
+		remember_installed(c);
 	return r == 0 ? 0 : -1;
 }
 
@@ -553,6 +623,7 @@ void rules_remove(void)
 	static const struct rules_cfg none;
 	size_t i;
 
+	installed_text[0] = 0;
 	relay_table(&none, 0);
 
 	for (i = 0; i < sizeof(our_chains) / sizeof(our_chains[0]); i++)
@@ -714,8 +785,10 @@ int rules_install(const struct rules_cfg *c)
 			 c->wan[i]);
 	installed.nwan = i;
 	installed.gre_untracked = c->gre_untracked;
-	if (replace_leftovers(c) == 0)
+	if (replace_leftovers(c) == 0) {
+		remember_installed(c);
 		return 0;
+	}
 	rules_remove();
 	memset(&installed, 0, sizeof(installed));
 	for (i = 0; i < c->nwan && i < RULES_MAX_WAN; i++)
@@ -736,6 +809,7 @@ int rules_install(const struct rules_cfg *c)
 		rules_remove();
 		return -1;
 	}
+	remember_installed(c);
 	return 0;
 }
 

@@ -48,6 +48,13 @@ void rules_uninstall(int with_relay);
  */
 int rules_helper_conflict(char *why, size_t n);
 
+/*
+ * Our jumps at the top of the built-in chains again, where a program that
+ * started later put rules of its own above them: the number of chains
+ * fixed (0: all in place), -1 if iptables refused the fix.
+ */
+int rules_keep_on_top(void);
+
 /* Run argv, feed it input (may be NULL), keep up to outn bytes of stdout. */
 int run_cmd(char *const argv[], const char *input, char *out, size_t outn);
 
