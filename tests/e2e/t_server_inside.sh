@@ -7,9 +7,11 @@
 #  (a) control: the kernel helper on the gateway (no pptpgw): every tunnel
 #      must carry E2E_FRAMES frames each way, all intact.  If not, the peers
 #      or the machine are broken and (b) would prove nothing.
-#  (b) pptpgw on the gateway (no helper there): the same, and pptpgw must
-#      show 5 calls up at once whose inside Call IDs (the server's) went out
-#      under aliases distinct per outside peer, and none left afterwards.
+#  (b) pptpgw on the gateway (no helper there), once per data plane (tc-BPF,
+#      nftables maps, queue only; ENGINES="tc nft queue"): the same, and
+#      pptpgw must show 5 calls up at once, all on the public address, whose
+#      inside Call IDs (the server's) went out under aliases distinct per
+#      outside peer, and none left afterwards.
 # Usage: t_server_inside.sh BUILD_DIR   (PPPSPEAK=path overrides)
 set -u
 E2E_RATE=${E2E_RATE:-120}
@@ -23,11 +25,15 @@ N=$((NOUT + NBEHIND))
 # t_multi_host): send more than must arrive intact.
 E2E_SEND=${E2E_SEND:-2000}
 
+# Every client draws the same Call ID: the 3 with addresses of their own
+# reach the server with it (told apart by address alone), the remote NAT's
+# helper gives its 2 IDs of its own.
+SAME_ID=4660
 start_all() {
 	local i
 	start_pptpd
 	for i in $(seq 1 "$N"); do
-		start_client "$i"
+		E2E_CALL_ID=$SAME_ID start_client "$i"
 	done
 }
 
@@ -47,25 +53,40 @@ if [ "${SKIP_CONTROL:-0}" != 1 ]; then
 	reset_run
 fi
 
-# ---- (b) pptpgw on the gateway
-topo_up_srvin "$NOUT" "$NBEHIND"
-start_pptpgw ${PPTPGW_ARGS:-} || exit 1
-start_all
-sample_calls 40 "$N"
-max_up=$SAMPLED_MAX_UP
-# "mode inside inside_call_id alias server public": here "inside" is the
-# server, "server" column the outside peer.
-pairs=$(awk '{print $5 "/" $4}' "$E2E_RUN/calls.uniq" | sort -u | wc -l)
-peers=$(awk '{print $5}' "$E2E_RUN/calls.uniq" | sort -u | tr '\n' ' ')
-e2e_log "calls seen: $(wc -l <"$E2E_RUN/calls.uniq"); outside peers: $peers; (peer, alias) pairs: $pairs; most up at once: $max_up"
-[ "$max_up" = "$N" ] && [ "$pairs" -ge "$N" ]
-e2e_result "$N calls up at once through pptpgw, each under its own (outside peer, alias)" $?
+# ---- (b) pptpgw on the gateway, with each engine of the data plane:
+# tc-BPF (the default here), the nftables maps, and the queue alone.
+srvin_gw() {
+	local label=$1 max_up pairs peers rc
+	shift
+	topo_up_srvin "$NOUT" "$NBEHIND"
+	start_pptpgw "$@" || { e2e_result "$label: pptpgw started" 1; topo_down; reset_run; return; }
+	start_all
+	sample_calls 40 "$N"
+	max_up=$SAMPLED_MAX_UP
+	# "mode inside inside_call_id alias server public": "inside" is the
+	# server, "server" the outside peer (its address), "public" ours.
+	pairs=$(awk '{print $5 "/" $4}' "$E2E_RUN/calls.uniq" | sort -u | wc -l)
+	peers=$(awk '{print $5}' "$E2E_RUN/calls.uniq" | sort -u | tr '\n' ' ')
+	pubs=$(awk '{print $6}' "$E2E_RUN/calls.uniq" | sort -u | tr '\n' ' ')
+	e2e_log "$label: calls seen: $(wc -l <"$E2E_RUN/calls.uniq"); outside peers: $peers; public: $pubs; (peer, alias) pairs: $pairs; most up at once: $max_up"
+	[ "$max_up" = "$N" ] && [ "$pairs" -ge "$N" ] && [ "$pubs" = "$GW_WAN_IP " ]
+	e2e_result "$label: $N calls up at once, each under its own (outside peer, alias), all on $GW_WAN_IP" $?
+	wait_clients "$E2E_TIMEOUT" >/dev/null
+	tunnels_result "$N" "$label: $N outside clients ($NBEHIND behind one remote NAT) to the inside server, all intact"
+	rc=0
+	wait_until 15 calls_empty || rc=1
+	ctl stats | grep -E '^(calls_ended|gre_|ctrl_(malformed|rewrites|unknown))' | grep -v ' 0$' >&2
+	e2e_result "$label: call table empty after the tunnels closed" $rc
+	expect "$label: pptpgw still running" gw_alive
+	topo_down
+	reset_run
+}
 
-wait_clients "$E2E_TIMEOUT" >/dev/null
-tunnels_result "$N" "pptpgw: $N outside clients ($NBEHIND behind one remote NAT) to the inside server, all intact"
-rc=0
-wait_until 15 calls_empty || rc=1
-ctl stats | grep -E '^(calls_|gre_|ctrl_(malformed|rewrites|unknown))' >&2
-e2e_result "call table empty after the tunnels closed" $rc
-expect "pptpgw still running" gw_alive
+for engine in ${ENGINES:-tc nft queue}; do
+	case $engine in
+	tc) srvin_gw "pptpgw (tc-BPF)" --fastpath auto ;;
+	nft) srvin_gw "pptpgw (nftables maps)" --fastpath nftables ;;
+	queue) srvin_gw "pptpgw (queue only)" --no-fastpath ;;
+	esac
+done
 e2e_finish
