@@ -12,6 +12,8 @@
 #      pptpgw must show 5 calls up at once, all on the public address, whose
 #      inside Call IDs (the server's) went out under aliases distinct per
 #      outside peer, and none left afterwards.
+#  (c) pptpgw killed (-9) and started again under the 5 calls: the same
+#      calls come back from the saved state and every tunnel stays intact.
 # Usage: t_server_inside.sh BUILD_DIR   (PPPSPEAK=path overrides)
 set -u
 E2E_RATE=${E2E_RATE:-120}
@@ -82,11 +84,55 @@ srvin_gw() {
 	reset_run
 }
 
-for engine in ${ENGINES:-tc nft queue}; do
+# ---- (c) restart: pptpgw killed (-9) and started again while the 5 calls
+# run; the saved state brings them back with the same (server, server's
+# Call ID, alias) and traffic goes on.  Adoption goes through conntrack's
+# tuples, which for these calls were opened from outside.
+call_set() {
+	ctl --json calls 2>/dev/null | jq -r '.[] | select(.state == "established") |
+		"\(.inside) \(.inside_call_id) \(.alias) \(.server) \(.public)"' | sort
+}
+gre_total_in() {
+	ctl --json calls 2>/dev/null | jq '[.[] | .packets_in] | add // 0'
+}
+srvin_restart() {
+	local label="pptpgw restarted (kill -9)" before after pid i rc
+	topo_up_srvin "$NOUT" "$NBEHIND"
+	start_pptpgw --fastpath auto || { e2e_result "$label: pptpgw started" 1; topo_down; reset_run; return; }
+	start_all
+	if ! wait_until 40 calls_flowing "$N" packets_in 20; then
+		ctl calls >&2
+		e2e_result "$label: $N tunnels up through pptpgw" 1
+		topo_down; reset_run; return
+	fi
+	before=$(call_set)
+	pid=$PPTPGW_PID
+	kill -9 "$pid"
+	wait_until 10 eval '! kill -0 '"$pid"' 2>/dev/null'
+	wait "$pid" 2>/dev/null
+	start_pptpgw --fastpath auto || { e2e_result "$label: pptpgw started again" 1; topo_down; reset_run; return; }
+	after=$(call_set)
+	printf '%s\n' "$after" >&2
+	[ -n "$before" ] && [ "$after" = "$before" ]
+	e2e_result "$label: the same $N calls (server, its Call ID, alias, peer, public) after the restart" $?
+	i=$(gre_total_in)
+	wait_until 5 eval '[ "$(gre_total_in)" -gt '"$i"' ]'
+	e2e_result "$label: traffic goes on after the restart" $?
+	wait_clients "$E2E_TIMEOUT" >/dev/null
+	tunnels_result "$N" "$label: $N tunnels intact across the restart"
+	rc=0
+	wait_until 15 calls_empty || rc=1
+	e2e_result "$label: call table empty after the tunnels closed" $rc
+	topo_down
+	reset_run
+}
+
+for engine in ${ENGINES:-tc nft queue restart}; do
 	case $engine in
 	tc) srvin_gw "pptpgw (tc-BPF)" --fastpath auto ;;
 	nft) srvin_gw "pptpgw (nftables maps)" --fastpath nftables ;;
 	queue) srvin_gw "pptpgw (queue only)" --no-fastpath ;;
+	restart) srvin_restart ;;
 	esac
 done
 e2e_finish
