@@ -14,6 +14,8 @@
 #      outside peer, and none left afterwards.
 #  (c) pptpgw killed (-9) and started again under the 5 calls: the same
 #      calls come back from the saved state and every tunnel stays intact.
+#  (d) the server side of one call dies: its client ends at once, pptpgw
+#      ends the call, the other tunnels stay intact.
 # Usage: t_server_inside.sh BUILD_DIR   (PPPSPEAK=path overrides)
 set -u
 E2E_RATE=${E2E_RATE:-120}
@@ -31,13 +33,14 @@ E2E_SEND=${E2E_SEND:-2000}
 # reach the server with it (told apart by address alone), the remote NAT's
 # helper gives its 2 IDs of its own.
 SAME_ID=4660
-start_all() {
+start_all_n() {
 	local i
 	start_pptpd
-	for i in $(seq 1 "$N"); do
+	for i in $(seq 1 "$1"); do
 		E2E_CALL_ID=$SAME_ID start_client "$i"
 	done
 }
+start_all() { start_all_n "$N"; }
 
 # ---- (a) control: the kernel helper on the gateway
 if [ "${SKIP_CONTROL:-0}" != 1 ]; then
@@ -127,12 +130,57 @@ srvin_restart() {
 	reset_run
 }
 
-for engine in ${ENGINES:-tc nft queue restart}; do
+# ---- (d) the server hangs up: its pppd stand-in dies under one call.
+# pptpd then closes the control connection (it sends no
+# Call-Disconnect-Notify: measured here, so the CDN rewrite is covered by
+# the unit tests only); the outside client must hear of it at once and
+# pptpgw must end the call, while the other clients' calls go on.
+srvin_hangup() {
+	local label="server hang-up" p victim="" t0 ms rc
+	topo_up_srvin "$NOUT" 0
+	start_pptpgw --fastpath auto || { e2e_result "$label: pptpgw started" 1; topo_down; reset_run; return; }
+	start_all_n "$NOUT"
+	if ! wait_until 40 calls_flowing "$NOUT" packets_in 20; then
+		ctl calls >&2
+		e2e_result "$label: $NOUT tunnels up through pptpgw" 1
+		topo_down; reset_run; return
+	fi
+	# The server side of host 1's tunnel: pppspeak reports its peer only
+	# at the end, so pick the pptpctrl serving 203.0.113.11 and its child.
+	for p in $(ip netns pids "$NS_SRV"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = pppspeak ] || continue
+		grep -q "\\[203\\.0\\.113\\.11:" "/proc/$(awk '{print $4}' "/proc/$p/stat")/cmdline" 2>/dev/null &&
+			victim=$p
+	done
+	if [ -z "$victim" ]; then
+		e2e_result "$label: found the server side of host 1's tunnel" 1
+		topo_down; reset_run; return
+	fi
+	t0=$(date +%s%N)
+	kill -9 "$victim"
+	wait_until 10 eval '[ -f "$E2E_RUN/clients/h1c1.rc" ]'
+	rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	e2e_log "$label: host 1's client ended $ms ms after its server side died"
+	e2e_result "$label: the outside client hears of it within 10 s" $rc
+	wait_until 5 eval '[ "$(ctl_json calls "[.[] | select(.server == \"203.0.113.11\")] | length")" = 0 ]'
+	e2e_result "$label: pptpgw ended that call" $?
+	[ "$(ctl_json calls '[.[] | select(.state == "established")] | length')" = $((NOUT - 1)) ]
+	e2e_result "$label: the other $((NOUT - 1)) calls are still up" $?
+	E2E_CLIENTS=(h2c1 h3c1)
+	wait_clients "$E2E_TIMEOUT" >/dev/null
+	tunnels_result $((NOUT - 1)) "$label: the other tunnels intact"
+	topo_down
+	reset_run
+}
+
+for engine in ${ENGINES:-tc nft queue restart hangup}; do
 	case $engine in
 	tc) srvin_gw "pptpgw (tc-BPF)" --fastpath auto ;;
 	nft) srvin_gw "pptpgw (nftables maps)" --fastpath nftables ;;
 	queue) srvin_gw "pptpgw (queue only)" --no-fastpath ;;
 	restart) srvin_restart ;;
+	hangup) srvin_hangup ;;
 	esac
 done
 e2e_finish
