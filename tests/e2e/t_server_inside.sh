@@ -27,7 +27,7 @@ NBEHIND=2
 N=$((NOUT + NBEHIND))
 # pptpd's per-connection GRE sockets each get every tunnel's GRE (see
 # t_multi_host): send more than must arrive intact.
-E2E_SEND=${E2E_SEND:-2000}
+E2E_SEND=${E2E_SEND:-1500}
 
 # Every client draws the same Call ID: the 3 with addresses of their own
 # reach the server with it (told apart by address alone), the remote NAT's
