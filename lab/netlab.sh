@@ -37,6 +37,7 @@ GW_WAN=wan0
 GW_LAN_IP=198.18.0.1
 GW_WAN_IP=203.0.113.1
 SRV_IP=203.0.113.2
+SRV_IP_ROUTED=$SRV_IP   # topo_up_srvin changes SRV_IP, topo_down restores it
 E2E_FRAMES=${E2E_FRAMES:-1000}
 # Frames each side sends; a tunnel passes with >= E2E_FRAMES intact received.
 E2E_SEND=${E2E_SEND:-}
@@ -184,6 +185,102 @@ topo_up() {
 	e2e_log "topology up: $n host(s)$([ "${E2E_NAT:-1}" = 1 ] || echo ", no NAT"), run dir $E2E_RUN"
 }
 
+# topo_up_srvin NOUT NBEHIND: the mirrored placement, a PPTP server behind
+# the gateway with TCP 1723 port-forwarded to it (the same namespace names,
+# so start_pptpd, start_client, host_exec and topo_down work unchanged):
+#
+#   server netns (NS_SRV) eth0 198.18.0.2/24 (pptpd) --veth-- br0 of the
+#   gateway netns 198.18.0.1/24; gateway wan0 203.0.113.1/24 --veth--
+#   "internet" netns (${E2E_TAG}-net, a plain bridge) with
+#     hosts 1..NOUT: 203.0.113.(10+i)/24, each on its own address;
+#     remote NAT netns (${E2E_TAG}-rnat) wan0 203.0.113.50/24, lan0
+#       192.0.2.1/24, MASQUERADE out of wan0 and the kernel's PPTP helper
+#       (a home router): hosts NOUT+1..NOUT+NBEHIND at 192.0.2.(10+j)/24
+#       behind it, all seen outside as 203.0.113.50.
+#
+# The gateway DNATs TCP 1723 to its public address to the server and
+# MASQUERADEs what leaves wan0; nothing else (no PPTP helper, no pptpgw
+# unless the test adds one).  SRV_IP becomes the public address: what the
+# clients dial.  E2E_RNAT_HELPER=0: the remote NAT has no PPTP helper.
+NS_NET="${E2E_TAG}-net"
+NS_RNAT="${E2E_TAG}-rnat"
+SRVIN_IP=198.18.0.2
+RNAT_IP=203.0.113.50
+rnat_exec() { ip netns exec "$NS_RNAT" "$@"; }
+topo_up_srvin() {
+	local nout=${1:-1} nbehind=${2:-0} n i ns
+	n=$((nout + nbehind))
+	E2E_NHOSTS=$n
+	SRV_IP=$GW_WAN_IP
+	ip netns add "$NS_GW"
+	ip netns add "$NS_SRV"
+	ip netns add "$NS_NET"
+	for ns in "$NS_GW" "$NS_SRV" "$NS_NET"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_NET" link add br0 type bridge
+	ip -n "$NS_NET" link set br0 up
+	ip -n "$NS_GW" link add "$GW_LAN" type bridge
+	ip -n "$NS_GW" addr add "$GW_LAN_IP/24" dev "$GW_LAN"
+	ip -n "$NS_GW" link set "$GW_LAN" up
+	ip -n "$NS_GW" link add vsrv type veth peer name eth0 netns "$NS_SRV"
+	ip -n "$NS_GW" link set vsrv master "$GW_LAN" up
+	ip -n "$NS_SRV" addr add "$SRVIN_IP/24" dev eth0
+	ip -n "$NS_SRV" link set eth0 up
+	ip -n "$NS_SRV" route add default via "$GW_LAN_IP"
+	ip -n "$NS_GW" link add "$GW_WAN" type veth peer name vgw netns "$NS_NET"
+	ip -n "$NS_NET" link set vgw master br0 up
+	ip -n "$NS_GW" addr add "$GW_WAN_IP/24" dev "$GW_WAN"
+	ip -n "$NS_GW" link set "$GW_WAN" up
+	for i in $(seq 1 "$nout"); do
+		ns=$(host_ns "$i")
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+		ip -n "$NS_NET" link add "vh$i" type veth peer name eth0 netns "$ns"
+		ip -n "$NS_NET" link set "vh$i" master br0 up
+		ip -n "$ns" addr add "203.0.113.$((10 + i))/24" dev eth0
+		ip -n "$ns" link set eth0 up
+	done
+	if [ "$nbehind" -gt 0 ]; then
+		ip netns add "$NS_RNAT"
+		ip -n "$NS_RNAT" link set lo up
+		ip -n "$NS_RNAT" link add wan0 type veth peer name vrnat netns "$NS_NET"
+		ip -n "$NS_NET" link set vrnat master br0 up
+		ip -n "$NS_RNAT" addr add "$RNAT_IP/24" dev wan0
+		ip -n "$NS_RNAT" link set wan0 up
+		ip -n "$NS_RNAT" link add lan0 type bridge
+		ip -n "$NS_RNAT" addr add 192.0.2.1/24 dev lan0
+		ip -n "$NS_RNAT" link set lan0 up
+		rnat_exec sysctl -qw net.ipv4.ip_forward=1
+		rnat_exec iptables -t nat -A POSTROUTING -o wan0 -j MASQUERADE
+		if [ "${E2E_RNAT_HELPER:-1}" = 1 ]; then
+			modprobe nf_nat_pptp 2>/dev/null || true
+			rnat_exec iptables -t raw -A PREROUTING -p tcp --dport 1723 \
+				-j CT --helper pptp
+		fi
+		for i in $(seq $((nout + 1)) "$n"); do
+			ns=$(host_ns "$i")
+			ip netns add "$ns"
+			ip -n "$ns" link set lo up
+			ip -n "$NS_RNAT" link add "vh$i" type veth peer name eth0 netns "$ns"
+			ip -n "$NS_RNAT" link set "vh$i" master lan0 up
+			ip -n "$ns" addr add "192.0.2.$((10 + i))/24" dev eth0
+			ip -n "$ns" link set eth0 up
+			ip -n "$ns" route add default via 192.0.2.1
+		done
+	fi
+	gw_exec sysctl -qw net.ipv4.ip_forward=1
+	gw_exec iptables -t nat -A PREROUTING -i "$GW_WAN" -d "$GW_WAN_IP" -p tcp \
+		--dport 1723 -j DNAT --to-destination "$SRVIN_IP"
+	gw_exec iptables -t nat -A POSTROUTING -o "$GW_WAN" -j MASQUERADE
+	local k
+	for k in $(seq 1 50); do
+		e2e_links_up && break
+		sleep 0.1
+	done
+	e2e_log "topology up: server inside at $SRVIN_IP behind $GW_WAN_IP (TCP 1723 forwarded), $nout outside host(s), $nbehind behind the remote NAT $RNAT_IP, run dir $E2E_RUN"
+}
+
 e2e_links_up() {
 	local i
 	ip -n "$NS_GW" link show "$GW_WAN" | grep -q 'state UP' || return 1
@@ -255,6 +352,7 @@ topo_down() {
 		ip netns del "$ns" 2>/dev/null || e2e_log "could not delete netns $ns"
 	done
 	E2E_NHOSTS=0
+	SRV_IP=$SRV_IP_ROUTED
 }
 
 # e2e_exit: the EXIT trap: topo_down, stop the log sink, remove the run dir.

@@ -347,28 +347,17 @@ static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
 			 uint16_t *pub_port, uint8_t *inside_opened)
 {
 	struct daemon *d = arg;
-	int opened;
+	char a[16], b[16];
 
 	if (!d->ctq)
 		return -1;
-	/* Try the likely direction first; a flow picked up mid-stream may
-	 * have been opened by either side. */
-	for (opened = c->inside_opened; ; opened = !opened) {
-		if (ct_lookup_nat(d->ctq, opened, c->inside, c->inside_port,
-				  c->outside, c->outside_port, pub,
-				  pub_port) == 0) {
-			*inside_opened = (uint8_t)opened;
-			return 0;
-		}
-		if (opened != c->inside_opened) {
-			char a[16], b[16];
-
-			log_debug("no conntrack entry for %s:%u - %s:%u yet",
-				  ip4_str(c->inside, a), c->inside_port,
-				  ip4_str(c->outside, b), c->outside_port);
-			return -1;
-		}
-	}
+	if (ct_lookup_nat(d->ctq, c->inside, c->inside_port, c->outside,
+			  c->outside_port, pub, pub_port, inside_opened) == 0)
+		return 0;
+	log_debug("no conntrack entry for %s:%u - %s:%u yet",
+		  ip4_str(c->inside, a), c->inside_port,
+		  ip4_str(c->outside, b), c->outside_port);
+	return -1;
 }
 
 static int on_local_gre(void *arg)

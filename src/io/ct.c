@@ -182,42 +182,49 @@ void ct_query_close(struct ct_query *q)
 	free(q);
 }
 
-int ct_lookup_nat(struct ct_query *q, int inside_opened, uint32_t inside,
-		  uint16_t iport, uint32_t outside, uint16_t oport,
-		  uint32_t *pub, uint16_t *pub_port)
+int ct_lookup_nat(struct ct_query *q, uint32_t inside, uint16_t iport,
+		  uint32_t outside, uint16_t oport, uint32_t *pub,
+		  uint16_t *pub_port, uint8_t *inside_opened)
 {
 	struct nf_conntrack *ct = nfct_new();
+	const struct ct_tuple *f = &q->found;
 	int r;
 
 	if (!ct)
 		return -1;
 	/*
-	 * The inside end is known in the original direction when it opened
-	 * the flow, else in the reply direction; the kernel finds the entry
-	 * by whichever tuple the request carries, so set only that one.
+	 * The flow as the inside end sends it.  The kernel finds an entry by
+	 * either of its tuples, so this one query finds both placements: the
+	 * original tuple of a connection the inside host opened (SNAT), the
+	 * reply tuple of one an outside host opened (DNAT, a port-forwarded
+	 * server).  Which of the two matched says who opened it.  (Asking by
+	 * the reply tuple alone does not work: libnetfilter_conntrack sends
+	 * an empty original tuple with it, which the kernel rejects.)
 	 */
-	if (inside_opened) {
-		nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, AF_INET);
-		nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, IPPROTO_TCP);
-		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, htonl(inside));
-		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, htonl(outside));
-		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(iport));
-		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(oport));
-	} else {
-		nfct_set_attr_u8(ct, ATTR_REPL_L3PROTO, AF_INET);
-		nfct_set_attr_u8(ct, ATTR_REPL_L4PROTO, IPPROTO_TCP);
-		nfct_set_attr_u32(ct, ATTR_REPL_IPV4_SRC, htonl(inside));
-		nfct_set_attr_u32(ct, ATTR_REPL_IPV4_DST, htonl(outside));
-		nfct_set_attr_u16(ct, ATTR_REPL_PORT_SRC, htons(iport));
-		nfct_set_attr_u16(ct, ATTR_REPL_PORT_DST, htons(oport));
-	}
+	nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, AF_INET);
+	nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, IPPROTO_TCP);
+	nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, htonl(inside));
+	nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, htonl(outside));
+	nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(iport));
+	nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(oport));
 	q->hit = 0;
 	r = nfct_query(q->h, NFCT_Q_GET, ct);
 	nfct_destroy(ct);
 	if (r < 0 || !q->hit)
 		return -1;
-	*pub = inside_opened ? q->found.reply_dst : q->found.orig_dst;
-	*pub_port = inside_opened ? q->found.reply_dport : q->found.orig_dport;
+	if (f->orig_src == inside && f->orig_sport == iport &&
+	    f->orig_dst == outside && f->orig_dport == oport) {
+		*inside_opened = 1;
+		*pub = f->reply_dst;
+		*pub_port = f->reply_dport;
+	} else if (f->reply_src == inside && f->reply_sport == iport &&
+		   f->reply_dst == outside && f->reply_dport == oport) {
+		*inside_opened = 0;
+		*pub = f->orig_dst;
+		*pub_port = f->orig_dport;
+	} else {
+		return -1;
+	}
 	return *pub ? 0 : -1;
 }
 

@@ -39,13 +39,14 @@ struct ct_query *ct_query_open(void);
 void ct_query_close(struct ct_query *q);
 
 /*
- * The public end NAT gave a TCP connection's inside end.  inside_opened:
- * the inside host connected out (SNAT); else the outside connected in (DNAT).
- * Returns 0 and fills pub/pub_port, -1 if conntrack has no such flow.
+ * The public end NAT gave a TCP connection's inside end, and who opened it:
+ * *inside_opened 1 if the inside host connected out (SNAT), 0 if the
+ * outside connected in (DNAT: a port-forwarded server).  Returns 0 and
+ * fills them, -1 if conntrack has no such flow.
  */
-int ct_lookup_nat(struct ct_query *q, int inside_opened, uint32_t inside,
-		  uint16_t iport, uint32_t outside, uint16_t oport,
-		  uint32_t *pub, uint16_t *pub_port);
+int ct_lookup_nat(struct ct_query *q, uint32_t inside, uint16_t iport,
+		  uint32_t outside, uint16_t oport, uint32_t *pub,
+		  uint16_t *pub_port, uint8_t *inside_opened);
 
 /*
  * Every TCP flow conntrack has to or from port 1723, to fn; 0, or -1 if

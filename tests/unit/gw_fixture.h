@@ -65,9 +65,12 @@ struct env {
 	int broken;
 	uint64_t now;
 	int inited;
-	/* nat_lookup hook: answers nat_pub when set, counts the questions. */
+	/* nat_lookup hook: answers nat_pub when set, counts the questions;
+	 * says the outside opened the connection (DNAT, a port-forwarded
+	 * server) when nat_outside_opened is set. */
 	uint32_t nat_pub;
 	int nat_asked;
+	int nat_outside_opened;
 };
 
 struct flow {
@@ -116,8 +119,8 @@ static int on_nat_lookup(void *arg, const struct conn *c, uint32_t *pub,
 	if (!e->nat_pub)
 		return -1;
 	*pub = e->nat_pub;
-	*port = 61000;
-	*inside_opened = 1;
+	*port = e->nat_outside_opened ? 1723 : 61000;
+	*inside_opened = e->nat_outside_opened ? 0 : 1;
 	return 0;
 }
 

@@ -222,11 +222,333 @@ static void test_nat_lookup_later(void)
 	env_done(&e);
 }
 
+/* ---- the mirrored placement: the PAC inside, behind a port forward ------ */
+
+#define PAC_IN2 PG_IP(198, 18, 0, 21)
+
+/* A port-forwarded control connection from outside host out:oport to the
+ * inside server in:1723 (the public end is PUB:1723). */
+static void pf_flow(struct flow *f, uint32_t in, uint32_t out, uint16_t oport)
+{
+	flow_init_pf(f);
+	f->in = in;
+	f->out = out;
+	f->oport = oport;
+	f->iseq = 7000 + (uint32_t)oport * 3;
+	f->oseq = 9000 + (uint32_t)oport * 5;
+}
+
+/* The outside PNS opens the connection and asks for an outgoing call with
+ * its ID pns; the inside PAC answers "connected" with its ID pac.  Checks
+ * the rewrites; returns the alias the PNS saw for pac. */
+static uint16_t pf_call(struct env *e, struct flow *f, uint16_t pns,
+			uint16_t pac)
+{
+	struct tpkt *t;
+	uint16_t alias;
+
+	handshake(e, f);
+	CHECK(accepted(msg(e, f, DIR_IN, PPTP_SCCRQ, 0, 0, 0)));
+	CHECK(accepted(msg(e, f, DIR_OUT, PPTP_SCCRP, 0, 0, 1)));
+	t = msg(e, f, DIR_IN, PPTP_OCRQ, pns, 0, 0);
+	CHECK(accepted(t));
+	CHECK_MEM(t->orig, t->buf, t->gp.len);
+	t = msg(e, f, DIR_OUT, PPTP_OCRP, pac, pns, 1);
+	CHECK(accepted(t));
+	alias = pl16(t, 12);
+	CHECK(alias != 0);
+	CHECK_EQ(pns, pl16(t, 14));
+	CHECK(same_but(t, 12, 2));
+	CHECK(tcp_ok(t));
+	return alias;
+}
+
+/* GRE both ways of a mirrored call: from the PNS to the alias reaches the
+ * PAC with its own ID; from the PAC (keyed by the PNS's ID) leaves from the
+ * public address, key unchanged. */
+static void pf_gre_ok(struct env *e, const struct flow *f, uint16_t alias,
+		      uint16_t pac, uint16_t pns)
+{
+	struct tpkt *t = gre_in(e, f, alias);
+
+	CHECK(accepted(t));
+	CHECK_EQ(f->in, pg_dst(t->buf));
+	CHECK_EQ(pac, pg_gre_callid(t->buf));
+	CHECK(pg_ip_csum_ok(t->buf));
+	t = gre_out(e, f, pns);
+	CHECK(accepted(t));
+	CHECK_EQ(PUB, pg_src(t->buf));
+	CHECK_EQ(f->out, pg_dst(t->buf));
+	CHECK_EQ(pns, pg_gre_callid(t->buf));
+	CHECK(pg_ip_csum_ok(t->buf));
+}
+
+/*
+ * An incoming call placed by the inside PAC (Incoming-Call-Request), in the
+ * mirrored placement: the PAC's own ID in ICRQ and CDN goes out as the
+ * alias; the PNS's reply names it by the alias (restored) and carries its
+ * own ID (untouched); ICCN, WEN and the PAC's SLI carry the PNS's ID
+ * (untouched); the PNS's SLI carries the alias (restored).  The call's
+ * kernel record is the same shape as a client's.
+ */
+static void test_pf_incoming(void)
+{
+	struct env e;
+	struct flow f;
+	struct tpkt *t;
+	struct call *c;
+	struct call_xlat xl;
+	uint16_t alias;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	pf_flow(&f, PAC_IN, PNS_OUT, 40000);
+	handshake(&e, &f);
+	CHECK(accepted(msg(&e, &f, DIR_IN, PPTP_SCCRQ, 0, 0, 0)));
+	CHECK(accepted(msg(&e, &f, DIR_OUT, PPTP_SCCRP, 0, 0, 1)));
+	t = msg(&e, &f, DIR_OUT, PPTP_ICRQ, 5, 0, 0);
+	CHECK(accepted(t));
+	alias = pl16(t, 12);
+	CHECK(alias != 0 && alias != 5);
+	CHECK(same_but(t, 12, 2));
+	CHECK(tcp_ok(t));
+	CHECK_EQ(1, e.ev[GWE_CALL_NEW]);
+	CHECK_EQ(0, e.ev[GWE_CALL_UP]);
+	/* The PNS answers with its own ID and the alias as the peer's. */
+	t = msg(&e, &f, DIR_IN, PPTP_ICRP, 9, alias, 1);
+	CHECK(accepted(t));
+	CHECK_EQ(9, pl16(t, 12));
+	CHECK_EQ(5, pl16(t, 14));
+	CHECK(same_but(t, 14, 2));
+	CHECK(tcp_ok(t));
+	CHECK_EQ(0, e.ev[GWE_CALL_UP]);
+	/* ICCN from the PAC names the PNS's ID: untouched; the call is up. */
+	t = msg(&e, &f, DIR_OUT, PPTP_ICCN, 9, 0, 0);
+	CHECK(accepted(t));
+	CHECK_MEM(t->orig, t->buf, t->gp.len);
+	CHECK_EQ(1, e.ev[GWE_CALL_UP]);
+	c = call_by_alias(&e.g.tab, PUB, PNS_OUT, alias);
+	CHECK(c != NULL);
+	if (c) {
+		CHECK_EQ(CALL_ESTABLISHED, c->state);
+		CHECK_EQ(0, c->inside_pns);
+		CHECK_EQ(5, c->inside_id);
+		CHECK_EQ(9, c->peer_id);
+		xl = call_xlat(c);
+		CHECK_EQ(PUB, xl.pub);
+		CHECK_EQ(PNS_OUT, xl.outside);
+		CHECK_EQ(PAC_IN, xl.inside);
+		CHECK_EQ(alias, xl.alias);
+		CHECK_EQ(5, xl.inside_id);
+		CHECK_EQ(9, xl.peer_id);
+		CHECK_EQ(1, xl.peer_known);
+	}
+	pf_gre_ok(&e, &f, alias, 5, 9);
+	/* Set-Link-Info: from the PNS it names the PAC (the alias: restored),
+	 * from the PAC it names the PNS (untouched). */
+	t = msg(&e, &f, DIR_IN, PPTP_SLI, alias, 0, 0);
+	CHECK_EQ(5, pl16(t, 12));
+	CHECK(same_but(t, 12, 2));
+	CHECK(tcp_ok(t));
+	t = msg(&e, &f, DIR_OUT, PPTP_SLI, 9, 0, 0);
+	CHECK_MEM(t->orig, t->buf, t->gp.len);
+	t = msg(&e, &f, DIR_OUT, PPTP_WEN, 9, 0, 0);
+	CHECK_MEM(t->orig, t->buf, t->gp.len);
+	/* The PAC hangs up: its CDN carries its own ID, as the alias. */
+	t = msg(&e, &f, DIR_OUT, PPTP_CDN, 5, 0, 3);
+	CHECK(accepted(t));
+	CHECK_EQ(alias, pl16(t, 12));
+	CHECK(same_but(t, 12, 2));
+	CHECK(tcp_ok(t));
+	CHECK_EQ(1, e.ends[END_CDN]);
+	CHECK(call_by_alias(&e.g.tab, PUB, PNS_OUT, alias) == NULL);
+	/* Late GRE to the alias is dropped, not sent to the PAC or to us. */
+	CHECK(dropped(gre_in(&e, &f, alias)));
+	CHECK_EQ(1, e.g.ctr[GC_GRE_IN_LATE]);
+	/* So is the PAC's late GRE: no call, it would leak its address. */
+	CHECK(dropped(gre_out(&e, &f, 9)));
+	env_done(&e);
+}
+
+/*
+ * Refusals in the mirrored placement: the outside PNS refusing the inside
+ * PAC's incoming call, and the inside PAC refusing an outgoing call (its
+ * own ID is still aliased on the way out).  Both calls end as failed and
+ * leave nothing a GRE packet could reach.
+ */
+static void test_pf_refusals(void)
+{
+	struct env e;
+	struct flow f;
+	struct tpkt *t;
+	uint16_t alias;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	pf_flow(&f, PAC_IN, PNS_OUT, 40000);
+	handshake(&e, &f);
+	CHECK(accepted(msg(&e, &f, DIR_IN, PPTP_SCCRQ, 0, 0, 0)));
+	CHECK(accepted(msg(&e, &f, DIR_OUT, PPTP_SCCRP, 0, 0, 1)));
+	t = msg(&e, &f, DIR_OUT, PPTP_ICRQ, 5, 0, 0);
+	alias = pl16(t, 12);
+	t = msg(&e, &f, DIR_IN, PPTP_ICRP, 9, alias, 3);
+	CHECK(accepted(t));
+	CHECK_EQ(5, pl16(t, 14));
+	CHECK_EQ(3, pl8(t, 16));
+	CHECK_EQ(1, e.ends[END_FAILED]);
+	CHECK_EQ(0u, e.g.tab.ncalls_used);
+	CHECK(dropped(gre_in(&e, &f, alias)));
+	/* The PAC says no to an outgoing call. */
+	CHECK(accepted(msg(&e, &f, DIR_IN, PPTP_OCRQ, 11, 0, 0)));
+	t = msg(&e, &f, DIR_OUT, PPTP_OCRP, 6, 11, 4);
+	CHECK(accepted(t));
+	alias = pl16(t, 12);
+	CHECK(alias != 6 && alias != 0);
+	CHECK_EQ(11, pl16(t, 14));
+	CHECK_EQ(4, pl8(t, 16));
+	CHECK(tcp_ok(t));
+	CHECK_EQ(2, e.ends[END_FAILED]);
+	CHECK_EQ(0u, e.g.tab.ncalls_used);
+	CHECK(dropped(gre_out(&e, &f, 11)));
+	env_done(&e);
+}
+
+/*
+ * The call table is full when the inside PAC answers an outgoing call: its
+ * "connected" goes out as an error, under an alias (never its own ID), and
+ * the refusal record ends with the reply.
+ */
+static void test_pf_table_full(void)
+{
+	struct env e;
+	struct flow f, g2;
+	struct tpkt *t;
+	uint16_t alias;
+
+	if (env_init_cfg(&e, 64, 1, NULL) < 0)
+		return;
+	pf_flow(&f, PAC_IN, PNS_OUT, 40000);
+	pf_call(&e, &f, 7, 3);
+	pf_flow(&g2, PAC_IN, PNS_OUT, 40001);
+	handshake(&e, &g2);
+	CHECK(accepted(msg(&e, &g2, DIR_IN, PPTP_OCRQ, 8, 0, 0)));
+	t = msg(&e, &g2, DIR_OUT, PPTP_OCRP, 4, 8, 1);
+	CHECK(accepted(t));
+	alias = pl16(t, 12);
+	CHECK(alias != 4 && alias != 0);
+	CHECK_EQ(8, pl16(t, 14));
+	CHECK_EQ(PPTP_RESULT_GENERAL_ERROR, pl8(t, 16));
+	CHECK(tcp_ok(t));
+	CHECK_EQ(1, e.g.ctr[GC_CALLS_REFUSED]);
+	CHECK_EQ(1u, e.g.tab.ncalls_used);
+	CHECK(dropped(gre_out(&e, &g2, 8)));
+	env_done(&e);
+}
+
+/*
+ * Several control connections on one public address: one server's calls
+ * to two clients behind one outside address (a remote NAT), and a second
+ * inside server whose Call ID equals the first's.  Every call gets its own
+ * alias in (PUB, outside), and GRE of each reaches its own server with its
+ * own ID; the servers' GRE leaves from PUB.  Clearing one (CCRQ from its
+ * PNS, untouched; CDN from the PAC, aliased) leaves the others whole.
+ */
+static void test_pf_shared_address(void)
+{
+	struct env e;
+	struct flow a, b, c;
+	struct tpkt *t;
+	uint16_t aa, ab, ac;
+
+	if (env_init(&e, 128) < 0)
+		return;
+	pf_flow(&a, PAC_IN, PNS_OUT, 40000);
+	pf_flow(&b, PAC_IN, PNS_OUT, 40001);
+	pf_flow(&c, PAC_IN2, PNS_OUT, 40002);
+	aa = pf_call(&e, &a, 7, 3);
+	ab = pf_call(&e, &b, 8, 4);
+	ac = pf_call(&e, &c, 9, 3);
+	CHECK(aa != ab && aa != ac && ab != ac);
+	CHECK_EQ(3, e.ev[GWE_CALL_UP]);
+	pf_gre_ok(&e, &a, aa, 3, 7);
+	pf_gre_ok(&e, &b, ab, 4, 8);
+	pf_gre_ok(&e, &c, ac, 3, 9);
+	/* The first client clears: its own ID, untouched. */
+	t = msg(&e, &a, DIR_IN, PPTP_CCRQ, 7, 0, 0);
+	CHECK(accepted(t));
+	CHECK_MEM(t->orig, t->buf, t->gp.len);
+	t = msg(&e, &a, DIR_OUT, PPTP_CDN, 3, 0, 3);
+	CHECK_EQ(aa, pl16(t, 12));
+	CHECK_EQ(1, e.ends[END_CDN]);
+	/* The other server's call with the same inside ID is still there. */
+	pf_gre_ok(&e, &b, ab, 4, 8);
+	pf_gre_ok(&e, &c, ac, 3, 9);
+	t = msg(&e, &c, DIR_OUT, PPTP_CDN, 3, 0, 3);
+	CHECK_EQ(ac, pl16(t, 12));
+	CHECK_EQ(2, e.ends[END_CDN]);
+	pf_gre_ok(&e, &b, ab, 4, 8);
+	/* Stop-Control-Connection ends the last. */
+	CHECK(accepted(msg(&e, &b, DIR_IN, PPTP_STOPCCRQ, 0, 0, 1)));
+	CHECK_EQ(1, e.ends[END_STOP]);
+	CHECK_EQ(0u, e.g.tab.ncalls_used);
+	env_done(&e);
+}
+
+/*
+ * A port-forwarded connection with no conntrack data in the packets' meta
+ * (as the daemon runs): the NAT lookup hook tells the public end and that
+ * the outside opened it.  The calls are then scoped by the public address
+ * (not the client's), and the connection counts against the client.
+ */
+static void test_pf_nat_lookup(void)
+{
+	struct env e;
+	struct flow f;
+	struct tpkt *t;
+	struct conn *conn;
+	struct host_load l;
+	uint8_t b[PPTP_MAX_LEN];
+	size_t n;
+	uint16_t alias;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	e.nat_pub = PUB;
+	e.nat_outside_opened = 1;
+	pf_flow(&f, PAC_IN, PNS_OUT, 40000);
+	n = pg_msg(b, sizeof(b), PPTP_OCRQ, 7, 0, 0);
+	t = raw_seg(&e, &f, DIR_IN, b, n);
+	CHECK(accepted(t));
+	n = pg_msg(b, sizeof(b), PPTP_OCRP, 3, 7, 1);
+	t = raw_seg(&e, &f, DIR_OUT, b, n);
+	CHECK(accepted(t));
+	CHECK(e.nat_asked >= 1);
+	alias = pl16(t, 12);
+	CHECK(alias != 0 && alias != 3);
+	conn = flow_conn(&e, &f);
+	CHECK(conn != NULL);
+	if (conn) {
+		CHECK_EQ(PUB, conn->pub);
+		CHECK_EQ(0, conn->inside_opened);
+		CHECK_EQ(PNS_OUT, conn->opener);
+	}
+	calltab_host_load(&e.g.tab, PNS_OUT, &l);
+	CHECK_EQ(1u, l.conns);
+	CHECK_EQ(1u, l.calls);
+	pf_gre_ok(&e, &f, alias, 3, 7);
+	env_done(&e);
+}
+
 static const struct check_case cases[] = {
 	CHECK_CASE(port_forward),
 	CHECK_CASE(nat_lookup),
 	CHECK_CASE(port_forward_midstream),
 	CHECK_CASE(nat_lookup_later),
+	CHECK_CASE(pf_incoming),
+	CHECK_CASE(pf_refusals),
+	CHECK_CASE(pf_table_full),
+	CHECK_CASE(pf_shared_address),
+	CHECK_CASE(pf_nat_lookup),
 };
 
 int main(int argc, char **argv)
