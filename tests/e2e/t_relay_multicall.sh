@@ -148,7 +148,7 @@ for r in $(seq 1 "$REPEAT"); do
 	for c in $COUNTERS; do C0[$c]=0; done
 	[ "$RELAY" = none ] || for c in $COUNTERS; do C0[$c]=$(rstat "$c"); done
 	q0=$(nfq_drops)
-	log0=$(cat "$E2E_RUN/logs/gw_cmd.log" 2>/dev/null | wc -l)
+	log0=$({ wc -l <"$E2E_RUN/logs/gw_cmd.log"; } 2>/dev/null || echo 0)
 	rm -f "$E2E_RUN/stop-sampler"
 	raw_sampler "$E2E_RUN/raw-$r" &
 	E2E_PIDS+=("$!")
@@ -217,7 +217,7 @@ for r in $(seq 1 "$REPEAT"); do
 	ge "$h_out" $((NT * E2E_FRAMES)) && ge "$s_out" $((NT * E2E_FRAMES)) &&
 		[ "$q1" = "$q0" ] || rc=1
 	e2e_log "run $r: $what"
-	e2e_result "run $r: pptpgw passed on every data frame, both ways ($h_out up, $s_out down)" $rc
+	e2e_result "run $r: the gateway ($MODE) passed on every data frame, both ways ($h_out up, $s_out down)" $rc
 	rc_gw=$rc
 
 	# 3. frames the peers lost, and the raw socket drops behind them
