@@ -274,8 +274,8 @@ static int hook_connect(void *arg, uint32_t slot, uint32_t server)
 	return 0;
 }
 
-static void hook_gre_send(void *arg, uint32_t src, uint32_t dst,
-			  const uint8_t *gre, size_t len)
+static int hook_gre_send(void *arg, uint32_t src, uint32_t dst,
+			 const uint8_t *gre, size_t len)
 {
 	struct relayio *io = arg;
 	uint8_t pkt[IP4_HDR_LEN + GRELEG_HDR_MAX + 65536];
@@ -283,15 +283,18 @@ static void hook_gre_send(void *arg, uint32_t src, uint32_t dst,
 	static struct log_rl rl;
 
 	if (ip4_build(pkt, IPPROTO_GRE_, src, dst, ++io->ip_id, len) == 0)
-		return;
+		return -1;
 	memcpy(pkt + IP4_HDR_LEN, gre, len);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(dst);
 	if (sendto(io->rawfd, pkt, IP4_HDR_LEN + len, 0, (struct sockaddr *)&sin,
-		   sizeof(sin)) < 0)
+		   sizeof(sin)) < 0) {
 		log_limited(&rl, LOG_WARNING, "relay: sending GRE: %s",
 			    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int hook_id_get(void *arg, uint32_t pub, uint32_t server, uint16_t *id)
@@ -328,12 +331,29 @@ static void hook_event(void *arg, const struct rl_event *ev)
 	case RLEV_CALL_UP:
 	case RLEV_CALL_END:
 		k = &io->rl.calls[ev->call];
-		log_info("relay: call %s:%u -> %s:%u (ours %u/%u) %s%s%s",
+		if (ev->type == RLEV_CALL_UP) {
+			log_info("relay: call %s:%u -> %s:%u (ours %u/%u) up",
+				 ip4_str(k->client, a), k->client_id,
+				 ip4_str(k->server, b), k->server_id,
+				 k->pac_id, k->pns_id);
+			break;
+		}
+		/* What each leg took in and gave up: whether a tunnel that
+		 * lost frames lost them here or at a peer. */
+		log_info("relay: call %s:%u -> %s:%u (ours %u/%u) ended (%s): "
+			 "frames up %llu (lost %llu, late %llu, dup %llu), "
+			 "down %llu (lost %llu, late %llu, dup %llu)",
 			 ip4_str(k->client, a), k->client_id,
 			 ip4_str(k->server, b), k->server_id, k->pac_id,
-			 k->pns_id, ev->type == RLEV_CALL_UP ? "up" : "ended (",
-			 ev->type == RLEV_CALL_UP ? "" : ev->why,
-			 ev->type == RLEV_CALL_UP ? "" : ")");
+			 k->pns_id, ev->why,
+			 (unsigned long long)k->leg_client.st.rx_delivered,
+			 (unsigned long long)k->leg_client.st.rx_lost,
+			 (unsigned long long)k->leg_client.st.rx_late,
+			 (unsigned long long)k->leg_client.st.rx_duplicates,
+			 (unsigned long long)k->leg_server.st.rx_delivered,
+			 (unsigned long long)k->leg_server.st.rx_lost,
+			 (unsigned long long)k->leg_server.st.rx_late,
+			 (unsigned long long)k->leg_server.st.rx_duplicates);
 		break;
 	case RLEV_CONN_UP:
 	case RLEV_CONN_DOWN:

@@ -1372,8 +1372,8 @@ static void forward(struct relay *r, struct greleg *leg, uint32_t src,
 	if (!len)   /* a sequence number without a frame: nothing to carry */
 		return;
 	n = greleg_tx(leg, ppp, len, r->scratch, GRELEG_HDR_MAX + 65536);
-	if (n)
-		r->hooks.gre_send(r->hooks.arg, src, dst, r->scratch, n);
+	if (n && r->hooks.gre_send(r->hooks.arg, src, dst, r->scratch, n) < 0)
+		r->ctr[RLS_GRE_SEND_FAILED]++;
 }
 
 static void deliver_up(void *arg, uint32_t seq, const uint8_t *ppp,
@@ -1480,8 +1480,9 @@ static void leg_timers(struct relay *r, struct rl_call *k, struct greleg *leg,
 		n = greleg_build_ack(leg, r->scratch, GRELEG_HDR_MAX + 65536);
 		if (n) {
 			r->ctr[RLS_GRE_ACK_ONLY_SENT]++;
-			r->hooks.gre_send(r->hooks.arg, src, dst, r->scratch,
-					  n);
+			if (r->hooks.gre_send(r->hooks.arg, src, dst,
+					      r->scratch, n) < 0)
+				r->ctr[RLS_GRE_SEND_FAILED]++;
 		}
 	}
 }

@@ -138,7 +138,9 @@ enum rl_end {
 	X(RLS_GRE_ACK_ONLY_SENT, "gre_ack_only_sent", \
 	  "Relay: GRE ack-only packets sent.") \
 	X(RLS_GRE_BAD, "gre_bad", \
-	  "Relay: GRE packets for a relayed call, unusable.")
+	  "Relay: GRE packets for a relayed call, unusable.") \
+	X(RLS_GRE_SEND_FAILED, "gre_send_failed", \
+	  "Relay: GRE packets the relay could not send (frames and acks).")
 
 enum rl_counter {
 #define RL_COUNTER_ENUM(e, ...) e,
@@ -237,9 +239,11 @@ struct rl_hooks {
 	/* Close the socket once what was queued is sent.  The slot is freed:
 	 * the I/O layer must not report anything more for it. */
 	void (*close)(void *arg, uint32_t conn);
-	/* Send a GRE packet (header and payload) from src to dst. */
-	void (*gre_send)(void *arg, uint32_t src, uint32_t dst,
-			 const uint8_t *gre, size_t len);
+	/* Send a GRE packet (header and payload) from src to dst.  0 sent,
+	 * -1 not (counted: a frame the relay received and could not pass
+	 * on must show in its counters, not only in a log line). */
+	int (*gre_send)(void *arg, uint32_t src, uint32_t dst,
+			const uint8_t *gre, size_t len);
 	/* A Call ID toward server from pub that no other call (translated or
 	 * relayed) uses there; 0, or -1 when none is free. */
 	int (*id_get)(void *arg, uint32_t pub, uint32_t server, uint16_t *id);

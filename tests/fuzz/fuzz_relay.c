@@ -266,8 +266,8 @@ static void frame_add(const uint8_t *gre, size_t len)
 		H.frames[H.nframes++] = x;
 }
 
-static void h_gre_send(void *arg, uint32_t src, uint32_t dst,
-		       const uint8_t *gre, size_t len)
+static int h_gre_send(void *arg, uint32_t src, uint32_t dst,
+		      const uint8_t *gre, size_t len)
 {
 	struct harness *h = arg;
 	struct gre_info g;
@@ -303,6 +303,7 @@ static void h_gre_send(void *arg, uint32_t src, uint32_t dst,
 	    !frame_known(frame_hash(gre + g.hdr_len, g.payload_len)))
 		FAIL("GRE sent with a frame that never came in (%u bytes)",
 		     g.payload_len);
+	return 0;
 }
 
 static int id_find(uint32_t pub, uint32_t server, uint16_t id)

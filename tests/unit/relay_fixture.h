@@ -71,6 +71,8 @@ struct env {
 	/* GRE sent. */
 	struct sgre gre[MAXGRE];
 	int ngre, gre_read;
+	int gre_fail;           /* the next GRE sends fail (-1) */
+	int gre_failed;         /* ... and how many did */
 	/* Connect requests. */
 	uint32_t connects[NSLOT];
 	uint32_t connect_srv[NSLOT];
@@ -151,18 +153,23 @@ static void h_close(void *arg, uint32_t conn)
 	e->nclose[conn]++;
 }
 
-static void h_gre_send(void *arg, uint32_t src, uint32_t dst,
-		       const uint8_t *gre, size_t len)
+static int h_gre_send(void *arg, uint32_t src, uint32_t dst,
+		      const uint8_t *gre, size_t len)
 {
 	struct env *e = arg;
 
+	if (e->gre_fail) {
+		e->gre_failed++;
+		return -1;
+	}
 	if (e->ngre >= MAXGRE || len > sizeof(e->gre[0].b))
-		return;
+		return 0;
 	e->gre[e->ngre].src = src;
 	e->gre[e->ngre].dst = dst;
 	e->gre[e->ngre].len = len;
 	memcpy(e->gre[e->ngre].b, gre, len);
 	e->ngre++;
+	return 0;
 }
 
 static int id_find(const struct env *e, uint32_t pub, uint32_t server,

@@ -82,10 +82,11 @@ static void rl_close(void *arg, uint32_t conn)
 	(void)arg, (void)conn;
 }
 
-static void rl_gre_send(void *arg, uint32_t src, uint32_t dst,
-			const uint8_t *gre, size_t len)
+static int rl_gre_send(void *arg, uint32_t src, uint32_t dst,
+		       const uint8_t *gre, size_t len)
 {
 	(void)arg, (void)src, (void)dst, (void)gre, (void)len;
+	return 0;
 }
 
 /* One relayed call set by hand, as the relay would have left it. */
