@@ -36,7 +36,7 @@
 # socket drops and peak queue per namespace), not failed on, unless
 # E2E_STRICT=1: then every tunnel must be intact as well.
 #
-# E2E_REPEAT=N runs (default 3, each on a fresh network); E2E_HOSTS and
+# E2E_REPEAT=N runs (default 1, as CI runs it; the issue compared 3, each on a fresh network); E2E_HOSTS and
 # E2E_CALLS (2, 3) change the layout, e.g. E2E_HOSTS=6 E2E_CALLS=1 for the
 # single-call comparison; E2E_RELAY=0 runs pptpgw translating (then the
 # gateway must forward every data GRE packet: hosts out == server in; pptpd
@@ -50,7 +50,7 @@ E2E_FRAMES=${E2E_FRAMES:-900}
 . "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
 . "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
-REPEAT=${E2E_REPEAT:-3}
+REPEAT=${E2E_REPEAT:-1}
 NH=${E2E_HOSTS:-2}
 NC=${E2E_CALLS:-3}
 RELAY=${E2E_RELAY:-1}

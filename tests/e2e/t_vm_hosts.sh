@@ -3,8 +3,11 @@
 # host's bridge and the host's own software installs its NAT and filter
 # rules, mirrored here as Debian 12's libvirt 9.0 (network "default",
 # iptables backend) and Docker (bridge docker0, FORWARD policy DROP) write
-# them, with the lab's addresses.  Three guests, all with the same Call ID,
-# hold tunnels to one real pptpd at once, in four phases:
+# them, with the lab's addresses and each product's bridge name; and a
+# VirtualBox host-only network (vboxnet0) with the host doing NAT, what
+# replaces VirtualBox's NAT mode.  Three guests, all with the same Call ID,
+# hold tunnels to one real pptpd at once, in five phases:
+#   virtualbox        the host's MASQUERADE of vboxnet0's network, pptpgw
 #   docker            Docker's rules, then pptpgw
 #   docker-restart    pptpgw, then Docker's restart (its jumps re-inserted
 #                     at the top of FORWARD), nftables engine
@@ -27,7 +30,7 @@ e2e_init "${1:-}"
 . "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
 NGUESTS=3
 SAME_ID=4660
-PHASES=${PHASES:-docker docker-restart libvirt libvirt-restart}
+PHASES=${PHASES:-virtualbox docker docker-restart libvirt libvirt-restart}
 NET=198.18.0.0/24
 
 docker_chains() {
@@ -126,9 +129,16 @@ EOF
 # product_up NAME: the topology with NAME's rules in place of the lab's
 # MASQUERADE.
 product_up() {
+	case $1 in
+	docker) GW_LAN=docker0 ;;
+	libvirt) GW_LAN=virbr0 ;;
+	virtualbox) GW_LAN=vboxnet0 ;;
+	esac
 	topo_up "$NGUESTS"
 	gw_exec iptables -t nat -F POSTROUTING
 	case $1 in
+	virtualbox)
+		gw_exec iptables -t nat -A POSTROUTING -s "$NET" -o "$GW_WAN" -j MASQUERADE ;;
 	docker)
 		{ docker_chains; docker_forward; } | gw_exec iptables-restore --noflush ;;
 	libvirt)
@@ -161,7 +171,7 @@ guests_work() {
 }
 
 # Control: each product's rules with no pptpgw, one guest (no collision).
-for p in docker libvirt; do
+for p in virtualbox docker libvirt; do
 	case " $PHASES " in *" $p"*) ;; *) continue ;; esac
 	product_up "$p"
 	gw_exec iptables -t raw -A PREROUTING -p tcp --dport 1723 -j CT --helper pptp
