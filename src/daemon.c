@@ -179,6 +179,14 @@ static void log_call(const struct gw_event *ev)
 		log_info("call %s:%u -> %s:%u alias %u up", a, c->inside_id,
 			 b, c->peer_id, c->alias);
 		break;
+	case GWE_CALL_NO_GRE_BACK:
+		log_warn("call %s:%u -> %s:%u alias %u: %llu GRE packets sent "
+			 "in %u s, none came back (an upstream NAT without PPTP "
+			 "support, or a firewall dropping GRE?); see pptpgwctl "
+			 "diagnose", a, c->inside_id, b, c->peer_id, c->alias,
+			 (unsigned long long)c->pkts[DIR_OUT],
+			 GW_GRE_BACK_MS / 1000);
+		break;
 	case GWE_CALL_END:
 		log_info("call %s:%u -> %s:%u alias %u ended (%s), %llu/%llu "
 			 "packets out/in", a, c->inside_id, b, c->peer_id,
@@ -474,7 +482,13 @@ static void on_command(void *arg, FILE *f, const char *line)
 	struct daemon *d = arg;
 	struct report_info ri;
 
+	char why[256];
+
 	fill_info(d, &ri);
+	if (!strncmp(line, "diagnose", 8)) {
+		ri.helper_attached = rules_helper_conflict(why, sizeof(why));
+		ri.helper_why = why;
+	}
 	report_command(f, &d->gw, &ri, line);
 }
 

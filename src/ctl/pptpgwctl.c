@@ -14,7 +14,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pptpgwctl [-s SOCKET] [--json] "
-		"status|calls|stats|clear CALL|reload\n"
+		"status|calls|stats|clear CALL|reload|diagnose\n"
 		"       pptpgwctl [-s SOCKET] top [-i SECONDS] [-n COUNT]\n"
 		"\n"
 		"  status       version, uptime, connections, calls, relay policy\n"
@@ -23,6 +23,8 @@ static void usage(FILE *f)
 		"  stats        every counter, the relay's included\n"
 		"  clear CALL   end a call by its slot: N, or rN for a relayed one\n"
 		"  reload       read the configuration again (as SIGHUP)\n"
+		"  diagnose     likely causes of tunnels that do not work, with\n"
+		"               the evidence and the fix\n"
 		"  top          live call table with packet rates\n");
 }
 

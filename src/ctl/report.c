@@ -1,4 +1,5 @@
 #include "ctl/report.h"
+#include "ctl/diagnose.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -234,7 +235,8 @@ void report_calls(FILE *f, const struct gw *g, const struct report_info *ri,
 				"\"public\":\"%s\",\"mode\":\"translate\","
 				"\"state\":\"%s\",\"age_s\":%llu,"
 				"\"packets_out\":%llu,\"packets_in\":%llu,"
-				"\"bytes_out\":%llu,\"bytes_in\":%llu}",
+				"\"bytes_out\":%llu,\"bytes_in\":%llu,"
+				"\"no_gre_back\":%s}",
 				first ? "" : ",", i, i, a, c->inside_id, b,
 				out, c->alias, p,
 				call_state_name(c->state),
@@ -242,7 +244,8 @@ void report_calls(FILE *f, const struct gw *g, const struct report_info *ri,
 				(unsigned long long)c->pkts[DIR_OUT],
 				(unsigned long long)c->pkts[DIR_IN],
 				(unsigned long long)c->bytes[DIR_OUT],
-				(unsigned long long)c->bytes[DIR_IN]);
+				(unsigned long long)c->bytes[DIR_IN],
+				c->no_gre_back ? "true" : "false");
 		} else {
 			snprintf(in, sizeof(in), "%s:%u", a, c->inside_id);
 			if (c->peer_known)
@@ -262,8 +265,15 @@ void report_calls(FILE *f, const struct gw *g, const struct report_info *ri,
 		first = 0;
 	}
 	relay_rows(f, ri->relay, now, json, &first);
-	if (json)
+	if (json) {
 		fputs("]\n", f);
+		return;
+	}
+	for (i = 0; i < g->tab.ncalls_cap; i++)
+		if (g->tab.calls[i].state != CALL_FREE &&
+		    g->tab.calls[i].no_gre_back)
+			fprintf(f, "call %u: GRE goes out, none comes back "
+				"(pptpgwctl diagnose)\n", i);
 }
 
 void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,
@@ -507,7 +517,7 @@ void report_parse(const char *line, struct ctl_cmd *c)
 	static const struct { const char *w; enum ctl_verb v; } verbs[] = {
 		{ "status", CTL_STATUS }, { "calls", CTL_CALLS },
 		{ "stats", CTL_STATS }, { "clear", CTL_CLEAR },
-		{ "reload", CTL_RELOAD },
+		{ "reload", CTL_RELOAD }, { "diagnose", CTL_DIAGNOSE },
 	};
 	char arg2[32] = "";
 	size_t i;
@@ -577,10 +587,13 @@ int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 		fprintf(f, c.json ? "{\"reloaded\":true}\n" : "%s\n", msg);
 		return 0;
 	}
+	case CTL_DIAGNOSE:
+		report_diagnose(f, g, ri, c.json);
+		return 0;
 	case CTL_UNKNOWN:
 		break;
 	}
 	fprintf(f, "error: unknown command '%s' (status, calls, stats, "
-		"clear CALL|rN, reload)\n", c.word);
+		"clear CALL|rN, reload, diagnose)\n", c.word);
 	return -1;
 }

@@ -41,6 +41,10 @@ struct report_info {
 	struct fp_stats fp;
 	/* Writes of the state file (all zero when it is off). */
 	struct state_stats state;
+	/* For diagnose only (the daemon looks when asked): the kernel's
+	 * PPTP helper attached on this host, and where it was seen. */
+	int helper_attached;
+	const char *helper_why;
 };
 
 void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
@@ -63,6 +67,7 @@ enum ctl_verb {
 	CTL_CLEAR,              /* "clear N": translated call N */
 	CTL_CLEAR_RELAYED,      /* "clear rN": relayed call N */
 	CTL_RELOAD,
+	CTL_DIAGNOSE,
 	CTL_UNKNOWN,
 };
 

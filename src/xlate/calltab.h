@@ -56,6 +56,7 @@ struct call {
 	uint8_t peer_known;
 	uint8_t inside_pns;     /* inside host is the PNS (client) of this call */
 	uint8_t in_kernel;      /* its GRE is translated by the kernel's maps */
+	uint8_t no_gre_back;    /* GRE went out, none came back (gw_tick) */
 	uint16_t inside_id, peer_id, alias;
 	uint32_t conn;          /* slot of its control connection */
 	uint32_t inside, outside, pub;

@@ -1222,9 +1222,31 @@ static void tick_pending(struct gw *g, struct conn *conn, uint64_t now)
 	}
 }
 
+/*
+ * GRE that goes out and never comes back: lost after this host (an upstream
+ * NAT that cannot carry PPTP, a firewall) or ignored by the peer.  Said
+ * once per call; a call whose GRE starts coming back is cleared.
+ */
+static void check_gre_back(struct gw *g, struct call *c, uint64_t now)
+{
+	if (c->pkts[DIR_IN]) {
+		c->no_gre_back = 0;
+		return;
+	}
+	if (c->no_gre_back || c->pkts[DIR_OUT] < GW_GRE_BACK_PKTS ||
+	    c->state_since + GW_GRE_BACK_MS > now)
+		return;
+	c->no_gre_back = 1;
+	g->ctr[GC_CALLS_NO_GRE_BACK]++;
+	call_event(g, GWE_CALL_NO_GRE_BACK, c, &g->tab.conns[c->conn]);
+}
+
 static void tick_call(struct gw *g, struct call *c, uint64_t now)
 {
 	const struct gw_cfg *cf = &g->cfg;
+
+	if (c->state == CALL_ESTABLISHED)
+		check_gre_back(g, c, now);
 
 	if (c->state == CALL_REQUESTED || c->state == CALL_REFUSED) {
 		if (c->state_since + cf->request_ms <= now)

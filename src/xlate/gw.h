@@ -91,6 +91,9 @@ enum gw_verdict { GW_ACCEPT, GW_DROP };
 	X(GC_CALLS_OVER_LIMIT, "calls_over_server_limit", NULL, NULL, 0, \
 	  "More calls on a connection than the server allows (its Maximum " \
 	  "Channels), or a second call refused by the server.") \
+	X(GC_CALLS_NO_GRE_BACK, "calls_no_gre_back", NULL, NULL, 0, \
+	  "Established calls whose GRE went out for 10 s with none coming " \
+	  "back (pptpgwctl diagnose says what may cause it).") \
 	X(GC_GRE_OUT, "gre_out_packets", "gre_packets_total", \
 	  "direction=\"out\"", 0, \
 	  "GRE packets translated through the queue; out is inside " \
@@ -153,6 +156,12 @@ struct gw_counter_info {
 
 extern const struct gw_counter_info gw_counters[GC_COUNT];
 
+/* An established call that sent at least GW_GRE_BACK_PKTS GRE packets in
+ * GW_GRE_BACK_MS and got none back is reported once (GWE_CALL_NO_GRE_BACK):
+ * its GRE is lost on the way back, before this host. */
+#define GW_GRE_BACK_MS 10000
+#define GW_GRE_BACK_PKTS 5
+
 enum gw_event_type {
 	GWE_CALL_NEW, GWE_CALL_UP,
 	GWE_CALL_END,           /* why in end */
@@ -167,6 +176,8 @@ enum gw_event_type {
 	GWE_LIMIT_REFUSED,      /* a new connection (or a call request, then
 				   dropped) refused by a limit of host: why
 				   in limit; no call, no conn */
+	GWE_CALL_NO_GRE_BACK,   /* an established call's GRE went out for
+				   GW_GRE_BACK_MS and none came back */
 	GWE_SEGMENT_DROPPED     /* a control segment dropped for what it
 				   carries (a changed retransmission, a wrong
 				   checksum): why in limit, its sender in

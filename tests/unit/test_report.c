@@ -496,7 +496,7 @@ static int __attribute__((cold)) report_views(void)
 	CHECK(strstr(out, "\"server_call_id\":null,") != NULL);
 	CHECK(strstr(out, "\"public\":\"203.0.113.1\"") != NULL);
 	CHECK(strstr(out, "\"packets_out\":5,") != NULL);
-	CHECK(strstr(out, "\"bytes_in\":1234}") != NULL);
+	CHECK(strstr(out, "\"bytes_in\":1234,\"no_gre_back\":false}") != NULL);
 	CHECK(strstr(out, "\"state\":\"established\"") != NULL);
 	CHECK(strstr(out, "\"state\":\"requested\"") != NULL);
 	free(out);
@@ -630,7 +630,25 @@ static int __attribute__((cold)) report_views(void)
 	out = run(&g, &ri, "frobnicate", &rc);
 	CHECK_EQ(-1, rc);
 	CHECK(strstr(out, "unknown command 'frobnicate'") != NULL);
+	CHECK(strstr(out, "diagnose") != NULL);
 	free(out);
+	/* diagnose, both forms: JSON that holds together, with the helper
+	 * the daemon found named as a finding with its evidence. */
+	ri.helper_attached = 1;
+	ri.helper_why = "raw PREROUTING: -j CT --helper \"pptp\"";
+	out = run(&g, &ri, "diagnose json", &rc);
+	CHECK_EQ(0, rc);
+	CHECK(json_balanced(out));
+	CHECK(strstr(out, "{\"findings\":[{\"cause\":\"the kernel's PPTP helper")
+	      != NULL);
+	CHECK(strstr(out, "--helper \\\"pptp\\\"") != NULL);
+	free(out);
+	out = run(&g, &ri, "diagnose", &rc);
+	CHECK_EQ(0, rc);
+	CHECK(strstr(out, "1. the kernel's PPTP helper") != NULL);
+	CHECK(strstr(out, "   fix: ") != NULL);
+	free(out);
+	ri.helper_attached = 0;
 	out = run(&g, &ri, "", &rc);
 	CHECK_EQ(-1, rc);
 	free(out);
