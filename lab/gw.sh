@@ -290,3 +290,56 @@ sample_calls() {
 	done
 	sort -u "$E2E_RUN/calls.seen" >"$E2E_RUN/calls.uniq"
 }
+
+# ---- one host's floods (t_flood_*.sh) ---------------------------------------
+
+# flood_phase N CONF [ARGS...]: a fresh topology of N hosts, pptpgw with the
+# configuration text CONF (printf format) and ARGS, and pptpd.  Each phase of
+# a flood test starts so, and ends with flood_phase_end, so that nothing of
+# one phase (a saved call table, conntrack entries, pptpd's children) is
+# there in the next.
+flood_phase() {
+	local n=$1 conf=$2
+	shift 2
+	topo_up "$n"
+	# shellcheck disable=SC2059
+	printf "$conf" >"$E2E_RUN/phase.conf"
+	start_pptpgw -f "$E2E_RUN/phase.conf" "$@" || return 1
+	start_pptpd
+	FLOOD_T0=$(date +%s)
+}
+
+flood_phase_end() {
+	topo_down
+	reset_run
+	rm -f "$E2E_RUN/state" "$E2E_RUN/logs/gw_cmd.log"
+}
+
+# clients_done: every client started has finished.
+clients_done() {
+	local id
+	for id in "${E2E_CLIENTS[@]}"; do
+		[ -f "$E2E_RUN/clients/$id.rc" ] || return 1
+	done
+}
+
+# while_clients SECONDS CMD...: run CMD every half second until every client
+# finished or SECONDS passed (then wait_clients for E2E_CLIENTS_OK).
+while_clients() {
+	local end=$(($(date +%s) + $1))
+	shift
+	while ! clients_done && [ "$(date +%s)" -lt "$end" ]; do
+		"$@"
+		sleep 0.5
+	done
+	wait_clients 1 >/dev/null
+}
+
+# gw_log_count ERE: lines of pptpgw's log that match.
+gw_log_count() { grep -cE "$1" "$E2E_RUN/logs/gw_cmd.log"; }
+
+# per_second_ok LINES COUNT SECS: a refusal logged (LINES >= 1), at most
+# once a second over SECS (+2 for the edges), for many more refusals.
+per_second_ok() {
+	[ "${1:-0}" -ge 1 ] && [ "$1" -le $(($3 + 2)) ] && [ "${2:-0}" -gt "$1" ] 2>/dev/null
+}

@@ -8,7 +8,7 @@
  *   pptpprobe --slow-unix PATH [--timeout S]
  *   pptpprobe --slow-http ADDR:PORT --clients N --pid PID [--timeout S]
  *   pptpprobe --server A [--port P] [--call-id N] [--timeout S] [--hold S]
- *             --call-flood N | --conn-flood N | --ooo-flood N [--gap MS]
+ *             --call-flood N | --conn-flood N | --ooo-flood N
  *
  * MODE is one of
  *   --coalesce       Start-Control-Connection-Request and
@@ -75,14 +75,18 @@
  *   --conn-flood N   N connections at once; each one that is answered
  *                    within --timeout sends an SCCRQ; all are held open
  *                    for --hold seconds.  Counts the answered ones.
- *   --ooo-flood N    N connections, one every --gap ms (default 50): each
- *                    writes the first 12 bytes of an SCCRQ, then its other
- *                    144 bytes in 9 writes of 16 (TCP_NODELAY: 10 segments,
- *                    all in the initial window), and is reset 3 s after it
- *                    opened.  With a rule in the host's own netns dropping
- *                    every segment that starts with an SCCRQ header (the
- *                    first one and its retransmissions), the other 9 reach
- *                    the gateway out of order and stay so.
+ *   --ooo-flood N    rounds of N control connections at once, until
+ *                    --hold seconds are over (one round at least): each
+ *                    sends an SCCRQ and reads the 156 bytes of the SCCRP,
+ *                    then writes 10 Echo-Requests, one segment each
+ *                    (TCP_NODELAY, 5 ms apart, all in the initial window),
+ *                    the first with Identifier 0x4f4f4f21 ("OOO!"); 1.5 s
+ *                    later (past the gateway's hold time) all are reset
+ *                    and the next round starts.  Where a rule drops every
+ *                    segment that carries that Identifier at byte 12 of
+ *                    its payload (the first one and its retransmissions,
+ *                    however TCP merges them), the other 9 reach the
+ *                    gateway out of order and stay so.
  *
  * Replies are read by reassembling the TCP stream and parsed with
  * pptp_parse.  --coalesce and --split succeed iff an Outgoing-Call-Reply
@@ -143,10 +147,9 @@ static struct {
 	unsigned clients;
 	unsigned long pid;
 	unsigned flood;         /* --call-flood, --conn-flood, --ooo-flood N */
-	unsigned gap_ms;        /* --ooo-flood */
 	int timeout_set;
 } opt = { .server = NULL, .port = PPTP_PORT, .call_id = 0x4242, .timeout = 5.0,
-	  .seed = 1, .mode = M_NONE, .gap_ms = 50 };
+	  .seed = 1, .mode = M_NONE};
 
 /* The stream from the server, reassembled. */
 static uint8_t rx[8192];
@@ -188,7 +191,7 @@ static void usage(FILE *f)
 		"       pptpprobe --slow-http ADDR:PORT --clients N --pid PID [--timeout S]\n"
 		"       pptpprobe --server A [--port P] [--call-id N] [--timeout S]\n"
 		"                 [--hold S] --call-flood N | --conn-flood N |\n"
-		"                 --ooo-flood N [--gap MS]\n"
+		"                 --ooo-flood N\n"
 		"MODE: --coalesce | --split BYTES | --garbage KIND | --straddle\n"
 		"KIND: badlen badcookie zerolen random short (--garbage),\n"
 		"      bad-sccrp bad-ocrp (--serve)\n");
@@ -343,10 +346,6 @@ static int parse_args(int argc, char **argv)
 			opt.mode = o[2] == 'o' ? M_OOO_FLOOD :
 				   o[4] == 'l' ? M_CALL_FLOOD : M_CONN_FLOOD;
 			opt.flood = (unsigned)v;
-		} else if (!strcmp(o, "--gap")) {
-			if (parse_ul(a, 0, 60000, &v) < 0)
-				return bad_arg("--gap is not 0..60000 ms", a);
-			opt.gap_ms = (unsigned)v;
 		} else if (!strcmp(o, "--clients")) {
 			if (parse_ul(a, 1, 10000, &v) < 0)
 				return bad_arg("--clients is not 1..10000", a);
@@ -1305,65 +1304,111 @@ static void abort_socket(int s)
 }
 
 /*
- * --ooo-flood: see the comment at the top.  Each connection lives 3 s, so
- * about 3000 / --gap of them are open at once, each with 9 segments the
- * gateway cannot pass before the missing first one (which never comes).
+ * --ooo-flood: see the comment at the top.  Each round has N connections
+ * with 9 segments each that the gateway cannot pass before the missing
+ * first one (which never comes): N * 9 waiting at once if it kept them all.
  */
+#define OOO_MARK 0x4f4f4f21u
+
+/* Read (and drop) what each connection in s[] gets until it has want
+ * bytes, or the deadline; those that closed or failed are aborted and set
+ * to -1.  Returns how many have want bytes. */
+static unsigned ooo_read(int *s, unsigned *have, unsigned n, unsigned want)
+{
+	struct pollfd *p = calloc(n, sizeof(*p));
+	unsigned i, done = 0;
+	uint8_t buf[4096];
+
+	if (!p)
+		return 0;
+	while (now_s() < deadline) {
+		unsigned waiting = 0;
+
+		for (i = 0; i < n; i++) {
+			p[i] = (struct pollfd){ .fd = -1 };
+			if (s[i] >= 0 && have[i] < want) {
+				p[i] = (struct pollfd){ .fd = s[i], .events = POLLIN };
+				waiting++;
+			}
+		}
+		if (!waiting || (poll(p, n, 50) < 0 && errno != EINTR))
+			break;
+		for (i = 0; i < n; i++) {
+			ssize_t k;
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			k = recv(s[i], buf, sizeof(buf), MSG_DONTWAIT);
+			if (k > 0)
+				have[i] += (unsigned)k;
+			else if (k == 0 || (errno != EAGAIN && errno != EINTR))
+				abort_socket(s[i]), s[i] = -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		done += s[i] >= 0 && have[i] >= want;
+	free(p);
+	return done;
+}
+
 static int run_ooo_flood(void)
 {
-	uint8_t sccrq[PPTP_MAX_LEN];
-	size_t ls = build_sccrq(sccrq, sizeof(sccrq));
-	unsigned i, k, up = 0, failed = 0, segs = 0, head = 0, tail = 0;
-	struct { int s; double t; } *c;
-	int one = 1;
+	uint8_t sccrq[PPTP_MAX_LEN], echo[PPTP_MAX_LEN];
+	size_t ls = build_sccrq(sccrq, sizeof(sccrq)), le;
+	unsigned n = opt.flood, i, k, rounds = 0, tried = 0, up = 0, segs = 0;
+	unsigned *have;
+	int *s, one = 1;
+	double end = now_s() + opt.hold;
 
-	if (raise_nofile(opt.flood) < 0 || !(c = calloc(opt.flood, sizeof(*c)))) {
+	if (raise_nofile(n) < 0 || !(s = calloc(n, sizeof(*s))) ||
+	    !(have = calloc(n, sizeof(*have)))) {
 		printf("pptpprobe mode=ooo-flood result=FAIL why=\"%s\"\n",
 		       strerror(errno));
 		return 1;
 	}
-	for (i = 0; i < opt.flood; i++) {
-		char why[64];
-		double t = now_s();
-
-		/* Reset those 3 s old. */
-		while (head < tail && c[head].t + 3 <= t)
-			abort_socket(c[head++].s);
-		fd = flood_socket();
-		deadline = t + 2;
-		if (fd < 0 || wait_fd(POLLOUT) <= 0 || flood_connected(fd) < 0) {
-			failed++;
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-			continue;
+	do {
+		rounds++;
+		deadline = now_s() + 3;
+		for (i = 0; i < n; i++) {
+			s[i] = flood_socket();
+			have[i] = 0;
+			tried++;
 		}
-		up++;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (send_bytes(sccrq, PPTP_HDR_LEN, 0, 0, why, sizeof(why)) == 0)
-			segs++;
-		for (k = PPTP_HDR_LEN; k < ls; k += 16) {
-			sleep_ms(1);
-			if (send_bytes(sccrq + k, ls - k < 16 ? ls - k : 16, 0, 0,
-				       why, sizeof(why)) < 0)
-				break;
-			segs++;
+		/* Connected: the SCCRQ; then every SCCRP read whole. */
+		for (i = 0; i < n; i++) {
+			fd = s[i];
+			if (fd < 0)
+				continue;
+			if (wait_fd(POLLOUT) <= 0 || flood_connected(fd) <= 0 ||
+			    send(fd, sccrq, ls, MSG_NOSIGNAL) != (ssize_t)ls) {
+				abort_socket(fd);
+				s[i] = -1;
+				continue;
+			}
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
-		c[tail].s = fd;
-		c[tail++].t = t;
 		fd = -1;
-		sleep_ms(opt.gap_ms);
-	}
-	while (head < tail) {
-		double t = now_s();
-
-		if (c[head].t + 3 > t)
-			sleep_ms((unsigned)((c[head].t + 3 - t) * 1000) + 1);
-		abort_socket(c[head++].s);
-	}
-	printf("pptpprobe mode=ooo-flood server=%s result=ok tried=%u "
-	       "connected=%u failed=%u writes=%u ms=%ld\n", opt.server,
-	       opt.flood, up, failed, segs, elapsed_ms());
+		up += ooo_read(s, have, n, 156);
+		for (k = 0; k < 10; k++) {
+			le = build_echo(echo, sizeof(echo),
+					k ? OOO_MARK + k : OOO_MARK);
+			for (i = 0; i < n; i++)
+				if (s[i] >= 0 && have[i] >= 156 &&
+				    send(s[i], echo, le, MSG_NOSIGNAL) == (ssize_t)le)
+					segs++;
+			/* Long enough for the segments to leave: a write
+			 * while the last one still waits to go out is
+			 * appended to it, and would be dropped with it. */
+			sleep_ms(5);
+		}
+		sleep_ms(1500);
+		for (i = 0; i < n; i++)
+			if (s[i] >= 0)
+				abort_socket(s[i]);
+	} while (now_s() < end);
+	printf("pptpprobe mode=ooo-flood server=%s result=ok rounds=%u "
+	       "tried=%u started=%u segments=%u ms=%ld\n", opt.server, rounds,
+	       tried, up, segs, elapsed_ms());
 	return 0;
 }
 
