@@ -343,3 +343,9 @@ gw_log_count() { grep -cE "$1" "$E2E_RUN/logs/gw_cmd.log"; }
 per_second_ok() {
 	[ "${1:-0}" -ge 1 ] && [ "$1" -le $(($3 + 2)) ] && [ "${2:-0}" -gt "$1" ] 2>/dev/null
 }
+
+# gw_counters_nonzero: every pptpgw counter that is not 0, on one line (for
+# the log of a test that failed, or to say what a flood did).
+gw_counters_nonzero() {
+	ctl_json stats '[to_entries[] | select(.value != 0 and (.key | startswith("state_") | not)) | "\(.key)=\(.value)"] | join(" ")'
+}

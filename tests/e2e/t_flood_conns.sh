@@ -12,6 +12,8 @@
 #     are answered, the rest are dropped, counted by reason in stats and
 #     /metrics and logged with its address at most once a second, and hosts
 #     1 and 2's tunnels carry their frames intact.
+# FLOOD_LIMIT=N (env) runs phase 2 with conns_per_host = N instead: with 0 (off)
+# every check of that phase fails, as it must.
 # Usage: t_flood_conns.sh BUILD_DIR
 set -u
 E2E_RATE=${E2E_RATE:-300}
@@ -61,7 +63,7 @@ expect "control: hosts 1 and 2 get no tunnel" [ "$ok" = 0 ]
 flood_phase_end
 
 # ---- 2. conns_per_host ------------------------------------------------------
-flood_phase 3 "[limits]\nmax_conns = $MAX_CONNS\nconns_per_host = $PER_HOST\nhalf_open_per_host = 64\n" || exit 1
+flood_phase 3 "[limits]\nmax_conns = $MAX_CONNS\nconns_per_host = ${FLOOD_LIMIT:-$PER_HOST}\nhalf_open_per_host = 64\n" || exit 1
 start_flood
 expect "host 3 gets conns_per_host connections ($FLOOD_UP of $NFLOOD answered)" \
 	[ "${FLOOD_UP:-0}" = "$PER_HOST" ]
@@ -69,6 +71,7 @@ start_client 1
 start_client 2
 wait_clients "$E2E_TIMEOUT" >/dev/null
 t1=$(date +%s)
+e2e_log "pptpgw: $(gw_counters_nonzero)"
 tunnels_result 2 "hosts 1 and 2's tunnels, started during the flood, carry their frames intact"
 expect "the flood was still on when they finished" kill -0 "$FLOOD_PID"
 refused=$(gwstat ctrl_conn_host_limit)

@@ -12,7 +12,7 @@
 # Usage: t_flood_metrics.sh BUILD_DIR
 set -u
 E2E_RATE=${E2E_RATE:-300}
-E2E_FRAMES=${E2E_FRAMES:-3000}
+E2E_FRAMES=${E2E_FRAMES:-4500}
 . "$(dirname "$0")/../../lab/netlab.sh"
 e2e_init "${1:-}"
 . "$(dirname "$0")/../../lab/gw.sh" "${1:-}"
@@ -36,6 +36,7 @@ cat "$E2E_RUN/slow.out" >&2
 e2e_log "$rounds rounds of $NSLOW slow clients while the tunnels ran, $bad failed"
 expect "every round: pptpgw stays small, a scrape gets in, the slow clients are dropped ($bad of $rounds failed)" \
 	eval '[ "$rounds" -ge 2 ] && [ "$bad" = 0 ]'
+e2e_log "pptpgw: $(gw_counters_nonzero)"
 tunnels_result 2 "hosts 1 and 2's tunnels (every frame through the queue) carry their frames intact meanwhile"
 expect "pptpgw still running" gw_alive
 flood_phase_end

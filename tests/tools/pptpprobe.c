@@ -8,7 +8,7 @@
  *   pptpprobe --slow-unix PATH [--timeout S]
  *   pptpprobe --slow-http ADDR:PORT --clients N --pid PID [--timeout S]
  *   pptpprobe --server A [--port P] [--call-id N] [--timeout S] [--hold S]
- *             --call-flood N | --conn-flood N | --ooo-flood N
+ *             --call-flood N | --conn-flood N | --ooo-flood N [--gap MS]
  *
  * MODE is one of
  *   --coalesce       Start-Control-Connection-Request and
@@ -78,15 +78,18 @@
  *   --ooo-flood N    rounds of N control connections at once, until
  *                    --hold seconds are over (one round at least): each
  *                    sends an SCCRQ and reads the 156 bytes of the SCCRP,
- *                    then writes 10 Echo-Requests, one segment each
- *                    (TCP_NODELAY, 5 ms apart, all in the initial window),
- *                    the first with Identifier 0x4f4f4f21 ("OOO!"); 1.5 s
+ *                    then writes 17 Echo-Requests, one segment each
+ *                    (TCP_NODELAY, 5 ms apart), the first with Identifier
+ *                    0x4f4f4f21 ("OOO!"): all in the initial window where
+ *                    the route has initcwnd 20 or more (else 10); 1.5 s
  *                    later (past the gateway's hold time) all are reset
  *                    and the next round starts.  Where a rule drops every
  *                    segment that carries that Identifier at byte 12 of
  *                    its payload (the first one and its retransmissions,
- *                    however TCP merges them), the other 9 reach the
- *                    gateway out of order and stay so.
+ *                    however TCP merges them), the other 16 reach the
+ *                    gateway out of order and stay so: what pptpgw keeps
+ *                    out of order in one direction at most.
+ *                    --gap MS waits that long between rounds (default 0).
  *
  * Replies are read by reassembling the TCP stream and parsed with
  * pptp_parse.  --coalesce and --split succeed iff an Outgoing-Call-Reply
@@ -147,6 +150,7 @@ static struct {
 	unsigned clients;
 	unsigned long pid;
 	unsigned flood;         /* --call-flood, --conn-flood, --ooo-flood N */
+	unsigned gap_ms;        /* --ooo-flood: between rounds */
 	int timeout_set;
 } opt = { .server = NULL, .port = PPTP_PORT, .call_id = 0x4242, .timeout = 5.0,
 	  .seed = 1, .mode = M_NONE};
@@ -191,7 +195,7 @@ static void usage(FILE *f)
 		"       pptpprobe --slow-http ADDR:PORT --clients N --pid PID [--timeout S]\n"
 		"       pptpprobe --server A [--port P] [--call-id N] [--timeout S]\n"
 		"                 [--hold S] --call-flood N | --conn-flood N |\n"
-		"                 --ooo-flood N\n"
+		"                 --ooo-flood N [--gap MS]\n"
 		"MODE: --coalesce | --split BYTES | --garbage KIND | --straddle\n"
 		"KIND: badlen badcookie zerolen random short (--garbage),\n"
 		"      bad-sccrp bad-ocrp (--serve)\n");
@@ -346,6 +350,10 @@ static int parse_args(int argc, char **argv)
 			opt.mode = o[2] == 'o' ? M_OOO_FLOOD :
 				   o[4] == 'l' ? M_CALL_FLOOD : M_CONN_FLOOD;
 			opt.flood = (unsigned)v;
+		} else if (!strcmp(o, "--gap")) {
+			if (parse_ul(a, 0, 60000, &v) < 0)
+				return bad_arg("--gap is not 0..60000 ms", a);
+			opt.gap_ms = (unsigned)v;
 		} else if (!strcmp(o, "--clients")) {
 			if (parse_ul(a, 1, 10000, &v) < 0)
 				return bad_arg("--clients is not 1..10000", a);
@@ -1305,9 +1313,12 @@ static void abort_socket(int s)
 
 /*
  * --ooo-flood: see the comment at the top.  Each round has N connections
- * with 9 segments each that the gateway cannot pass before the missing
- * first one (which never comes): N * 9 waiting at once if it kept them all.
+ * with 16 segments each that the gateway cannot pass before the missing
+ * first one (which never comes): N * 16 waiting at once if it kept them
+ * all.  Few connections for many segments: each one costs the server a
+ * process (pptpd), and the test's tunnels share its machine.
  */
+#define OOO_SEGS 17
 #define OOO_MARK 0x4f4f4f21u
 
 /* Read (and drop) what each connection in s[] gets until it has want
@@ -1389,7 +1400,7 @@ static int run_ooo_flood(void)
 		}
 		fd = -1;
 		up += ooo_read(s, have, n, 156);
-		for (k = 0; k < 10; k++) {
+		for (k = 0; k < OOO_SEGS; k++) {
 			le = build_echo(echo, sizeof(echo),
 					k ? OOO_MARK + k : OOO_MARK);
 			for (i = 0; i < n; i++)
@@ -1405,6 +1416,8 @@ static int run_ooo_flood(void)
 		for (i = 0; i < n; i++)
 			if (s[i] >= 0)
 				abort_socket(s[i]);
+		if (now_s() < end)
+			sleep_ms(opt.gap_ms);
 	} while (now_s() < end);
 	printf("pptpprobe mode=ooo-flood server=%s result=ok rounds=%u "
 	       "tried=%u started=%u segments=%u ms=%ld\n", opt.server, rounds,
