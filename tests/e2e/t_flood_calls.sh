@@ -64,9 +64,10 @@ for id in h1c1 h2c1; do
 	grep -qE "$id log.*Our outgoing call request .* has not been accepted" \
 		"$E2E_RUN/logs/syslog.txt" && told=$((told + 1))
 done
-lines=$(gw_log_count "call 198\.18\.0\.1[12]:[0-9]+ -> $SRV_IP refused: call table full")
-e2e_log "control: $ok of 2 tunnels intact, $told refused calls, calls_refused $refused, $lines pptpgw lines for hosts 1 and 2, host 3 held $H3_MAX calls"
-[ "$ok" = 0 ] && [ "$told" = 2 ] && [ "${lines:-0}" -ge 1 ]
+# (pptpgw's own line for them may be among those its once-a-second
+# limit leaves out: host 3's refusals have the same reason)
+e2e_log "control: $ok of 2 tunnels intact, $told refused calls, calls_refused $refused, host 3 held $H3_MAX calls"
+[ "$ok" = 0 ] && [ "$told" = 2 ]
 e2e_result "control: hosts 1 and 2's calls are refused, the table is full" $?
 kill "$FLOOD_PID" 2>/dev/null
 cat "$E2E_RUN/flood.out" >&2
