@@ -12,6 +12,8 @@
 #     calls, its refusals are counted in stats and /metrics and logged
 #     with its address at most once a second, and hosts 1 and 2's tunnels,
 #     started while the flood still runs, carry their frames intact.
+# In both, the requests beyond pptpd's one call per connection, which
+# pptpgw notes for "--relay auto", are told at most once a second.
 # FLOOD_LIMIT=N (env) runs phase 2 with calls_per_host = N instead: with 0 (off)
 # every check of that phase fails, as it must.
 # Usage: t_flood_calls.sh BUILD_DIR
@@ -46,6 +48,18 @@ sample_h3() {
 	return 0
 }
 
+# over_limit_told WHAT: pptpd takes one call per connection, which pptpgw
+# notes for "--relay auto" on each call request beyond it: a line a second
+# at most, however many requests (before, one line each: hundreds here).
+over_limit_told() {
+	local over lines secs=$(($(date +%s) - FLOOD_T0))
+	over=$(gwstat calls_over_server_limit)
+	lines=$(gw_log_count "server $SRV_IP: $H3 asked for call [0-9]+ on one connection")
+	e2e_log "$1: $over requests beyond the server's Maximum Channels in $secs s, $lines log lines"
+	expect "$1: those beyond the server's one call are told at most once a second ($lines lines for $over)" \
+		per_second_ok "$lines" "$over" "$secs"
+}
+
 # ---- 1. control: no per-host limit ------------------------------------------
 flood_phase 3 "[limits]\nmax_calls = $MAX_CALLS\ncalls_per_host = 0\n" || exit 1
 start_flood
@@ -69,6 +83,7 @@ done
 e2e_log "control: $ok of 2 tunnels intact, $told refused calls, calls_refused $refused, host 3 held $H3_MAX calls"
 [ "$ok" = 0 ] && [ "$told" = 2 ]
 e2e_result "control: hosts 1 and 2's calls are refused, the table is full" $?
+over_limit_told control
 kill "$FLOOD_PID" 2>/dev/null
 cat "$E2E_RUN/flood.out" >&2
 flood_phase_end
@@ -99,6 +114,7 @@ expect "refusals logged with host 3's address, at most once a second ($lines lin
 	per_second_ok "$lines" "$refused" $((t1 - FLOOD_T0))
 others=$(gw_log_count "call 198\.18\.0\.1[12]:[0-9]+ -> $SRV_IP refused")
 expect "no call of hosts 1 and 2 refused ($others)" [ "$others" = 0 ]
+over_limit_told "calls_per_host"
 kill "$FLOOD_PID" 2>/dev/null
 cat "$E2E_RUN/flood.out" >&2
 expect "pptpgw still running" gw_alive
