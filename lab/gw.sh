@@ -317,3 +317,68 @@ unmarked() {
 	gw_exec iptables -t mangle -L POSTROUTING -v -x -n 2>/dev/null |
 		awk 'index($0, "/* unmarked */") { n += $1 } END { print n + 0 }'
 }
+
+# ---- one host's floods (t_flood_*.sh) ---------------------------------------
+
+# flood_phase N CONF [ARGS...]: a fresh topology of N hosts, pptpgw with the
+# configuration text CONF (printf format) and ARGS, and pptpd.  Each phase of
+# a flood test starts so, and ends with flood_phase_end, so that nothing of
+# one phase (a saved call table, conntrack entries, pptpd's children) is
+# there in the next.
+flood_phase() {
+	local n=$1 conf=$2
+	shift 2
+	topo_up "$n"
+	# shellcheck disable=SC2059
+	printf "$conf" >"$E2E_RUN/phase.conf"
+	# pptpgw's log is kept whole (the sanitizer check reads all of it at
+	# exit): this phase's lines are those after the ones there now
+	FLOOD_LOG_FROM=$(($({ wc -l <"$E2E_RUN/logs/gw_cmd.log"; } 2>/dev/null || echo 0) + 1))
+	start_pptpgw -f "$E2E_RUN/phase.conf" "$@" || return 1
+	start_pptpd
+	# shellcheck disable=SC2034  # read by the tests: when the phase began
+	FLOOD_T0=$(date +%s)
+}
+
+flood_phase_end() {
+	topo_down
+	reset_run
+	rm -f "$E2E_RUN/state"
+}
+
+# clients_done: every client started has finished.
+clients_done() {
+	local id
+	for id in "${E2E_CLIENTS[@]}"; do
+		[ -f "$E2E_RUN/clients/$id.rc" ] || return 1
+	done
+}
+
+# while_clients SECONDS CMD...: run CMD every half second until every client
+# finished or SECONDS passed (then wait_clients for E2E_CLIENTS_OK).
+while_clients() {
+	local end=$(($(date +%s) + $1))
+	shift
+	while ! clients_done && [ "$(date +%s)" -lt "$end" ]; do
+		"$@"
+		sleep 0.5
+	done
+	wait_clients 1 >/dev/null
+}
+
+# gw_log_count ERE: lines of pptpgw's log in this phase that match.
+gw_log_count() {
+	tail -n "+${FLOOD_LOG_FROM:-1}" "$E2E_RUN/logs/gw_cmd.log" | grep -cE "$1"
+}
+
+# per_second_ok LINES COUNT SECS: a refusal logged (LINES >= 1), at most
+# once a second over SECS (+2 for the edges), for many more refusals.
+per_second_ok() {
+	[ "${1:-0}" -ge 1 ] && [ "$1" -le $(($3 + 2)) ] && [ "${2:-0}" -gt "$1" ] 2>/dev/null
+}
+
+# gw_counters_nonzero: every pptpgw counter that is not 0, on one line (for
+# the log of a test that failed, or to say what a flood did).
+gw_counters_nonzero() {
+	ctl_json stats '[to_entries[] | select(.value != 0 and (.key | startswith("state_") | not)) | "\(.key)=\(.value)"] | join(" ")'
+}

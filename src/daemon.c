@@ -145,11 +145,18 @@ static void relay_auto(struct daemon *d, const struct conn *conn,
 	switch (relay_select_auto(&d->relayed, conn->outside, d->relay != NULL)) {
 	case RELAY_AUTO_ALREADY:
 		break;
-	case RELAY_AUTO_OFF:
-		log_info("server %s: %s %s; that call fails through "
-			 "translation (\"--relay auto\" would relay this server)",
-			 b, a, cope_signal(conn, ncalls, why, sizeof(why)));
+	case RELAY_AUTO_OFF: {
+		/* Told for each such request: an inside host asking for
+		 * calls by the hundred on one connection (each also refused,
+		 * or dropped and sent again) must not write a line each. */
+		static struct log_sec ls;
+
+		log_per_second(&ls, LOG_INFO, "server %s: %s %s; that call "
+			       "fails through translation (\"--relay auto\" "
+			       "would relay this server)", b, a,
+			       cope_signal(conn, ncalls, why, sizeof(why)));
 		break;
+	}
 	case RELAY_AUTO_FULL:
 		log_warn("relay auto: %d servers chosen already; %s is not "
 			 "added", d->relayed.nchosen, b);

@@ -86,12 +86,14 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 			"\"connections\":%u,\"calls\":%u,"
 			"\"calls_established\":%u,\"max_calls\":%u,"
 			"\"held_aliases\":%u,\"queue_errors\":%llu,"
-			"\"relay_policy\":",
+			"\"pending\":%u,\"pending_peak\":%u,"
+			"\"pending_host_peak\":%u,\"relay_policy\":",
 			ri->rules_installed ? "true" : "false",
 			g->tab.nconns_used, g->tab.ncalls_used + g->tab.nrefused,
 			n[CALL_ESTABLISHED], g->tab.cfg.max_calls,
 			alias_holds(&g->aliases),
-			(unsigned long long)ri->queue_errors);
+			(unsigned long long)ri->queue_errors, g->npending,
+			g->pending_peak, g->pending_host_peak);
 		json_str(f, relay_policy(ri));
 		fprintf(f, ",\"relay_conns\":%u,"
 			"\"relay_calls_active\":%u,"
@@ -113,6 +115,9 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 		"aliases held down %u\n", g->tab.nconns_used,
 		g->tab.ncalls_used + g->tab.nrefused, n[CALL_ESTABLISHED],
 		g->tab.cfg.max_calls, alias_holds(&g->aliases));
+	fprintf(f, "segments waiting for their verdicts %u (at most %u, of "
+		"one host %u)\n", g->npending, g->pending_peak,
+		g->pending_host_peak);
 	if (r)
 		fprintf(f, "relay %s: connections %u, calls %u (established "
 			"%u) of %u\n", relay_policy(ri), relay_conns_used(r),
@@ -429,6 +434,17 @@ void report_metrics(FILE *f, const struct gw *g, const struct report_info *ri)
 		(unsigned long long)((ri->now_ms - ri->started_ms) / 1000));
 	metric_head(f, "connections", "gauge", "PPTP control connections.");
 	fprintf(f, "pptpgw_connections %u\n", g->tab.nconns_used);
+	metric_head(f, "pending_segments", "gauge",
+		    "Control segments held or out of order, waiting for "
+		    "their verdicts in the kernel's queue.");
+	fprintf(f, "pptpgw_pending_segments %u\n", g->npending);
+	metric_head(f, "pending_segments_peak", "gauge",
+		    "The most control segments that waited at once since "
+		    "start, of all hosts and of the one host with most.");
+	fprintf(f, "pptpgw_pending_segments_peak{hosts=\"all\"} %u\n",
+		g->pending_peak);
+	fprintf(f, "pptpgw_pending_segments_peak{hosts=\"one\"} %u\n",
+		g->pending_host_peak);
 	metric_head(f, "calls", "gauge", "Calls by state.");
 	for (i = CALL_FREE + 1; i < CALL_STATE_COUNT; i++)
 		fprintf(f, "pptpgw_calls{state=\"%s\",mode=\"translate\"} %u\n",

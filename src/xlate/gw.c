@@ -145,6 +145,12 @@ static int pend_take(struct gw *g, struct conn *conn, struct gw_pkt *p)
 	p->pending_host = conn->opener;
 	g->npending++;
 	calltab_host_pending(&g->tab, conn->opener, 1);
+	if (g->npending > g->pending_peak)
+		g->pending_peak = g->npending;
+	if (calltab_host_pending_now(&g->tab, conn->opener) >
+	    g->pending_host_peak)
+		g->pending_host_peak =
+			calltab_host_pending_now(&g->tab, conn->opener);
 	return 1;
 }
 

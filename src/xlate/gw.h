@@ -295,6 +295,9 @@ struct gw {
 	struct gw_hooks hooks;
 	struct gw_pend *pend;    /* per connection slot */
 	uint32_t npending;       /* segments held or out of order */
+	/* The most that waited at once since start, of all hosts and of any
+	 * one host: how close the limits came (status, metrics). */
+	uint32_t pending_peak, pending_host_peak;
 	uint64_t ctr[GC_COUNT];
 };
 

@@ -7,6 +7,8 @@
  *   pptpprobe --serve KIND --listen A [--port P] [--timeout S] [--ready FILE]
  *   pptpprobe --slow-unix PATH [--timeout S]
  *   pptpprobe --slow-http ADDR:PORT --clients N --pid PID [--timeout S]
+ *   pptpprobe --server A [--port P] [--call-id N] [--timeout S] [--hold S]
+ *             --call-flood N | --conn-flood N | --ooo-flood N [--gap MS]
  *
  * MODE is one of
  *   --coalesce       Start-Control-Connection-Request and
@@ -64,6 +66,31 @@
  *                    8192 kB, the answer holds "\npptpgw_up 1\n" and no slow
  *                    client is left open.  Raises its own fd limit to N+16.
  *
+ * Floods from one inside host (e2e t_flood*.sh); each prints one line of
+ * what it saw and exits 0 whenever the program itself ran (the test judges):
+ *   --call-flood N   SCCRQ, wait for SCCRP, then N Outgoing-Call-Requests,
+ *                    one write each (TCP_NODELAY), Call IDs --call-id,
+ *                    --call-id + 1, ...; then reads the replies for --hold
+ *                    seconds, counting Outgoing-Call-Replies by result.
+ *   --conn-flood N   N connections at once; each one that is answered
+ *                    within --timeout sends an SCCRQ; all are held open
+ *                    for --hold seconds.  Counts the answered ones.
+ *   --ooo-flood N    rounds of N control connections at once, until
+ *                    --hold seconds are over (one round at least): each
+ *                    sends an SCCRQ and reads the 156 bytes of the SCCRP,
+ *                    then writes 17 Echo-Requests, one segment each
+ *                    (TCP_NODELAY, 5 ms apart), the first with Identifier
+ *                    0x4f4f4f21 ("OOO!"): all in the initial window where
+ *                    the route has initcwnd 20 or more (else 10); 1.5 s
+ *                    later (past the gateway's hold time) all are reset
+ *                    and the next round starts.  Where a rule drops every
+ *                    segment that carries that Identifier at byte 12 of
+ *                    its payload (the first one and its retransmissions,
+ *                    however TCP merges them), the other 16 reach the
+ *                    gateway out of order and stay so: what pptpgw keeps
+ *                    out of order in one direction at most.
+ *                    --gap MS waits that long between rounds (default 0).
+ *
  * Replies are read by reassembling the TCP stream and parsed with
  * pptp_parse.  --coalesce and --split succeed iff an Outgoing-Call-Reply
  * arrives whose Peer's Call ID is our own Call ID and whose result is 1
@@ -96,7 +123,7 @@
 
 enum mode {
 	M_NONE, M_COALESCE, M_SPLIT, M_GARBAGE, M_STRADDLE, M_SERVE, M_SLOW_UNIX,
-	M_SLOW_HTTP
+	M_SLOW_HTTP, M_CALL_FLOOD, M_CONN_FLOOD, M_OOO_FLOOD
 };
 
 static const char *const garbage_kinds[] = {
@@ -122,9 +149,11 @@ static struct {
 	struct sockaddr_in http_sa;
 	unsigned clients;
 	unsigned long pid;
+	unsigned flood;         /* --call-flood, --conn-flood, --ooo-flood N */
+	unsigned gap_ms;        /* --ooo-flood: between rounds */
 	int timeout_set;
 } opt = { .server = NULL, .port = PPTP_PORT, .call_id = 0x4242, .timeout = 5.0,
-	  .seed = 1, .mode = M_NONE };
+	  .seed = 1, .mode = M_NONE};
 
 /* The stream from the server, reassembled. */
 static uint8_t rx[8192];
@@ -164,6 +193,9 @@ static void usage(FILE *f)
 		"                 [--ready FILE]\n"
 		"       pptpprobe --slow-unix PATH [--timeout S]\n"
 		"       pptpprobe --slow-http ADDR:PORT --clients N --pid PID [--timeout S]\n"
+		"       pptpprobe --server A [--port P] [--call-id N] [--timeout S]\n"
+		"                 [--hold S] --call-flood N | --conn-flood N |\n"
+		"                 --ooo-flood N [--gap MS]\n"
 		"MODE: --coalesce | --split BYTES | --garbage KIND | --straddle\n"
 		"KIND: badlen badcookie zerolen random short (--garbage),\n"
 		"      bad-sccrp bad-ocrp (--serve)\n");
@@ -308,6 +340,20 @@ static int parse_args(int argc, char **argv)
 				return bad_arg("--slow-http is not IPV4:PORT", a);
 			opt.mode = M_SLOW_HTTP;
 			opt.http = a;
+		} else if (!strcmp(o, "--call-flood") ||
+			   !strcmp(o, "--conn-flood") ||
+			   !strcmp(o, "--ooo-flood")) {
+			if (opt.mode != M_NONE)
+				return bad_arg("only one MODE allowed", o);
+			if (parse_ul(a, 1, 10000, &v) < 0)
+				return bad_arg("a flood is 1..10000", a);
+			opt.mode = o[2] == 'o' ? M_OOO_FLOOD :
+				   o[4] == 'l' ? M_CALL_FLOOD : M_CONN_FLOOD;
+			opt.flood = (unsigned)v;
+		} else if (!strcmp(o, "--gap")) {
+			if (parse_ul(a, 0, 60000, &v) < 0)
+				return bad_arg("--gap is not 0..60000 ms", a);
+			opt.gap_ms = (unsigned)v;
 		} else if (!strcmp(o, "--clients")) {
 			if (parse_ul(a, 1, 10000, &v) < 0)
 				return bad_arg("--clients is not 1..10000", a);
@@ -339,7 +385,8 @@ static int parse_args(int argc, char **argv)
 		return bad_arg("--server is required", NULL);
 	if (opt.mode == M_NONE)
 		return bad_arg("a MODE is required (--coalesce, --split, --garbage, "
-			       "--straddle, --serve, --slow-unix, --slow-http)", NULL);
+			       "--straddle, --serve, --slow-unix, --slow-http, "
+			       "--call-flood, --conn-flood, --ooo-flood)", NULL);
 	return 0;
 }
 
@@ -1108,6 +1155,276 @@ static int run_slow_http(void)
 	return ok ? 0 : 1;
 }
 
+/* ---- floods of one host (--call-flood, --conn-flood, --ooo-flood) ------------ */
+
+/*
+ * --call-flood: one control connection, then opt.flood call requests with
+ * their own Call IDs, as fast as TCP takes them; the replies are counted
+ * until --hold is over.  A gateway holding the host to its share of the
+ * call table turns the replies to the requests beyond it into errors (or
+ * drops the requests for a while, which TCP sends again).
+ */
+static int run_call_flood(void)
+{
+	uint8_t sccrq[PPTP_MAX_LEN], ocrq[PPTP_MAX_LEN];
+	size_t ls = build_sccrq(sccrq, sizeof(sccrq)), lo;
+	unsigned i, ok = 0, err = 0, other = 0, sent = 0;
+	uint16_t id0 = opt.call_id;
+	struct pptp_msg m;
+	const char *e = "";
+	char why[128] = "";
+	int r, one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (send_bytes(sccrq, ls, 0, 0, why, sizeof(why)) < 0)
+		goto fail;
+	r = read_until(PPTP_SCCRP, &m, &e);
+	if (r != 1) {
+		snprintf(why, sizeof(why), "no SCCRP (%s)", end_name(r));
+		goto fail;
+	}
+	for (i = 0; i < opt.flood; i++) {
+		opt.call_id = (uint16_t)(id0 + i);
+		lo = build_ocrq(ocrq, sizeof(ocrq));
+		if (send_bytes(ocrq, lo, 0, 0, why, sizeof(why)) < 0)
+			break;
+		sent++;
+	}
+	/* Count the answers until --hold is over (or the server closes). */
+	deadline = now_s() + opt.hold;
+	got[0] = 0;
+	while ((r = read_msg(&m, &e)) == 1) {
+		if (m.type != PPTP_OCRP)
+			other++;
+		else if (m.num[PF_RESULT] == 1)
+			ok++;
+		else
+			err++;
+	}
+	printf("pptpprobe mode=call-flood server=%s result=ok sent=%u "
+	       "ocrp_connected=%u ocrp_error=%u other=%u end=%s ms=%ld\n",
+	       opt.server, sent, ok, err, other, end_name(r), elapsed_ms());
+	return 0;
+fail:
+	printf("pptpprobe mode=call-flood server=%s result=FAIL why=\"%s\" "
+	       "ms=%ld\n", opt.server, why, elapsed_ms());
+	return 1;
+}
+
+/* A non-blocking connect to --server:--port; -1 if it failed at once. */
+static int flood_socket(void)
+{
+	struct sockaddr_in sa;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)opt.port);
+	inet_pton(AF_INET, opt.server, &sa.sin_addr);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	    errno != EINPROGRESS) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Whether the non-blocking connect of s is done (1), failed (-1) or not
+ * yet (0). */
+static int flood_connected(int s)
+{
+	struct pollfd p = { s, POLLOUT, 0 };
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err)
+		return -1;
+	return 1;
+}
+
+/*
+ * --conn-flood: opt.flood connections at once; those answered within
+ * --timeout start a control connection (SCCRQ) and all stay open for
+ * --hold seconds.  A gateway holding the host to its share of the
+ * connection table lets only that many be answered.
+ */
+static int run_conn_flood(void)
+{
+	uint8_t sccrq[PPTP_MAX_LEN];
+	size_t ls = build_sccrq(sccrq, sizeof(sccrq));
+	unsigned i, up = 0, failed = 0, pending;
+	int *s, *st;
+
+	if (raise_nofile(opt.flood) < 0 || !(s = calloc(opt.flood, sizeof(*s))) ||
+	    !(st = calloc(opt.flood, sizeof(*st)))) {
+		printf("pptpprobe mode=conn-flood result=FAIL why=\"%s\"\n",
+		       strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < opt.flood; i++) {
+		s[i] = flood_socket();
+		if (s[i] < 0)
+			st[i] = -1, failed++;
+	}
+	pending = opt.flood - failed;
+	while (pending && now_s() < deadline) {
+		for (i = 0; i < opt.flood; i++) {
+			int r;
+
+			if (st[i])
+				continue;
+			r = flood_connected(s[i]);
+			if (!r)
+				continue;
+			st[i] = r;
+			pending--;
+			if (r < 0) {
+				failed++;
+				continue;
+			}
+			up++;
+			send(s[i], sccrq, ls, MSG_NOSIGNAL);
+		}
+		sleep_ms(20);
+	}
+	printf("pptpprobe mode=conn-flood server=%s result=ok tried=%u "
+	       "connected=%u failed=%u not_answered=%u ms=%ld\n", opt.server,
+	       opt.flood, up, failed, pending, elapsed_ms());
+	if (opt.hold > 0)
+		sleep_ms((unsigned)(opt.hold * 1000));
+	for (i = 0; i < opt.flood; i++)
+		if (s[i] >= 0)
+			close(s[i]);
+	return 0;
+}
+
+/* Close s with a reset: no FIN waits behind data that never gets through. */
+static void abort_socket(int s)
+{
+	struct linger l = { 1, 0 };
+
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(s);
+}
+
+/*
+ * --ooo-flood: see the comment at the top.  Each round has N connections
+ * with 16 segments each that the gateway cannot pass before the missing
+ * first one (which never comes): N * 16 waiting at once if it kept them
+ * all.  Few connections for many segments: each one costs the server a
+ * process (pptpd), and the test's tunnels share its machine.
+ */
+#define OOO_SEGS 17
+#define OOO_MARK 0x4f4f4f21u
+
+/* Read (and drop) what each connection in s[] gets until it has want
+ * bytes, or the deadline; those that closed or failed are aborted and set
+ * to -1.  Returns how many have want bytes. */
+static unsigned ooo_read(int *s, unsigned *have, unsigned n, unsigned want)
+{
+	struct pollfd *p = calloc(n, sizeof(*p));
+	unsigned i, done = 0;
+	uint8_t buf[4096];
+
+	if (!p)
+		return 0;
+	while (now_s() < deadline) {
+		unsigned waiting = 0;
+
+		for (i = 0; i < n; i++) {
+			p[i] = (struct pollfd){ .fd = -1 };
+			if (s[i] >= 0 && have[i] < want) {
+				p[i] = (struct pollfd){ .fd = s[i], .events = POLLIN };
+				waiting++;
+			}
+		}
+		if (!waiting || (poll(p, n, 50) < 0 && errno != EINTR))
+			break;
+		for (i = 0; i < n; i++) {
+			ssize_t k;
+
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			k = recv(s[i], buf, sizeof(buf), MSG_DONTWAIT);
+			if (k > 0)
+				have[i] += (unsigned)k;
+			else if (k == 0 || (errno != EAGAIN && errno != EINTR))
+				abort_socket(s[i]), s[i] = -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		done += s[i] >= 0 && have[i] >= want;
+	free(p);
+	return done;
+}
+
+static int run_ooo_flood(void)
+{
+	uint8_t sccrq[PPTP_MAX_LEN], echo[PPTP_MAX_LEN];
+	size_t ls = build_sccrq(sccrq, sizeof(sccrq)), le;
+	unsigned n = opt.flood, i, k, rounds = 0, tried = 0, up = 0, segs = 0;
+	unsigned *have;
+	int *s, one = 1;
+	double end = now_s() + opt.hold;
+
+	if (raise_nofile(n) < 0 || !(s = calloc(n, sizeof(*s))) ||
+	    !(have = calloc(n, sizeof(*have)))) {
+		printf("pptpprobe mode=ooo-flood result=FAIL why=\"%s\"\n",
+		       strerror(errno));
+		return 1;
+	}
+	do {
+		rounds++;
+		deadline = now_s() + 3;
+		for (i = 0; i < n; i++) {
+			s[i] = flood_socket();
+			have[i] = 0;
+			tried++;
+		}
+		/* Connected: the SCCRQ; then every SCCRP read whole. */
+		for (i = 0; i < n; i++) {
+			fd = s[i];
+			if (fd < 0)
+				continue;
+			if (wait_fd(POLLOUT) <= 0 || flood_connected(fd) <= 0 ||
+			    send(fd, sccrq, ls, MSG_NOSIGNAL) != (ssize_t)ls) {
+				abort_socket(fd);
+				s[i] = -1;
+				continue;
+			}
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		}
+		fd = -1;
+		up += ooo_read(s, have, n, 156);
+		for (k = 0; k < OOO_SEGS; k++) {
+			le = build_echo(echo, sizeof(echo),
+					k ? OOO_MARK + k : OOO_MARK);
+			for (i = 0; i < n; i++)
+				if (s[i] >= 0 && have[i] >= 156 &&
+				    send(s[i], echo, le, MSG_NOSIGNAL) == (ssize_t)le)
+					segs++;
+			/* Long enough for the segments to leave: a write
+			 * while the last one still waits to go out is
+			 * appended to it, and would be dropped with it. */
+			sleep_ms(5);
+		}
+		sleep_ms(1500);
+		for (i = 0; i < n; i++)
+			if (s[i] >= 0)
+				abort_socket(s[i]);
+		if (now_s() < end)
+			sleep_ms(opt.gap_ms);
+	} while (now_s() < end);
+	printf("pptpprobe mode=ooo-flood server=%s result=ok rounds=%u "
+	       "tried=%u started=%u segments=%u ms=%ld\n", opt.server, rounds,
+	       tried, up, segs, elapsed_ms());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char why[128] = "";
@@ -1126,16 +1443,23 @@ int main(int argc, char **argv)
 		return run_slow_http();
 	t_start = now_s();
 	deadline = t_start + opt.timeout;
+	if (opt.mode == M_CONN_FLOOD)
+		return run_conn_flood();
+	if (opt.mode == M_OOO_FLOOD)
+		return run_ooo_flood();
 	if (connect_server(why, sizeof(why)) < 0) {
 		printf("pptpprobe mode=%s server=%s result=FAIL why=\"%s\"\n",
 		       opt.mode == M_COALESCE ? "coalesce" :
 		       opt.mode == M_SPLIT ? "split" :
-		       opt.mode == M_STRADDLE ? "straddle" : "garbage", opt.server, why);
+		       opt.mode == M_STRADDLE ? "straddle" :
+		       opt.mode == M_CALL_FLOOD ? "call-flood" : "garbage",
+		       opt.server, why);
 		if (fd >= 0)
 			close(fd);
 		return 1;
 	}
-	r = opt.mode == M_GARBAGE ? run_garbage() : run_call();
+	r = opt.mode == M_GARBAGE ? run_garbage() :
+	    opt.mode == M_CALL_FLOOD ? run_call_flood() : run_call();
 	close(fd);
 	return r;
 }

@@ -508,6 +508,9 @@ static void test_pending_limits(void)
 	CHECK(open_answered(&e, &h2, 2, 41000));
 	CHECK(ooo_kept(&e, &h2));
 	CHECK_EQ(11, e.g.ctr[GC_CTRL_PENDING_HOST_LIMIT]);
+	/* the peaks status shows: 6 in all, 5 of one host */
+	CHECK_EQ(6, e.g.pending_peak);
+	CHECK_EQ(5, e.g.pending_host_peak);
 	/* host 1's connections gone: their segments dropped, room again */
 	for (i = 0; i < 8; i++)
 		gw_conn_gone(&e.g, f[i].in, f[i].iport, f[i].out, f[i].oport,
@@ -516,6 +519,7 @@ static void test_pending_limits(void)
 	CHECK_EQ(0u, calltab_host_pending_now(&e.g.tab, INSIDE(1)));
 	CHECK(open_answered(&e, &f[0], 1, 42000));
 	CHECK(ooo_kept(&e, &f[0]));
+	CHECK_EQ(6, e.g.pending_peak);
 	env_done(&e);
 
 	cfg.pending_per_host = 0;
