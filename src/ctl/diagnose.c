@@ -185,22 +185,6 @@ static void gre_strays(struct findings *fs, const struct gw *g)
 		 (unsigned long long)g->ctr[GC_GRE_IN_NOCALL_DROP]);
 }
 
-static void json_text(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 int report_diagnose(FILE *f, const struct gw *g,
 		    const struct report_info *ri, int json)
 {
@@ -215,11 +199,11 @@ int report_diagnose(FILE *f, const struct gw *g,
 		fputs("{\"findings\":[", f);
 		for (i = 0; i < fs.n; i++) {
 			fprintf(f, "%s{\"cause\":", i ? "," : "");
-			json_text(f, fs.f[i].cause);
+			report_json_str(f, fs.f[i].cause);
 			fputs(",\"evidence\":", f);
-			json_text(f, fs.f[i].evidence);
+			report_json_str(f, fs.f[i].evidence);
 			fputs(",\"fix\":", f);
-			json_text(f, fs.f[i].fix);
+			report_json_str(f, fs.f[i].fix);
 			fputc('}', f);
 		}
 		fputs("]}\n", f);

@@ -51,7 +51,7 @@ static int fast_on(const struct report_info *ri)
  * quotes, backslashes or control characters) and the fast path's state may
  * quote a tool's message: written as they are, they broke the answer.
  */
-static void json_str(FILE *f, const char *s)
+void report_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -78,10 +78,10 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 	relay_counts(r, rn);
 	if (json) {
 		fputs("{\"version\":", f);
-		json_str(f, ri->version);
+		report_json_str(f, ri->version);
 		fprintf(f, ",\"uptime_s\":%llu,\"wan\":",
 			(unsigned long long)up);
-		json_str(f, ri->wan);
+		report_json_str(f, ri->wan);
 		fprintf(f, ",\"rules_installed\":%s,"
 			"\"connections\":%u,\"calls\":%u,"
 			"\"calls_established\":%u,\"max_calls\":%u,"
@@ -94,7 +94,7 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 			alias_holds(&g->aliases),
 			(unsigned long long)ri->queue_errors, g->npending,
 			g->pending_peak, g->pending_host_peak);
-		json_str(f, relay_policy(ri));
+		report_json_str(f, relay_policy(ri));
 		fprintf(f, ",\"relay_conns\":%u,"
 			"\"relay_calls_active\":%u,"
 			"\"relay_calls_established\":%u,"
@@ -104,7 +104,7 @@ void report_status(FILE *f, const struct gw *g, const struct report_info *ri,
 			r ? relay_calls_used(r) : 0, rn[RLK_ESTABLISHED],
 			r ? relay_max_calls(r) : 0,
 			fast_on(ri) ? "true" : "false");
-		json_str(f, fast_state(ri));
+		report_json_str(f, fast_state(ri));
 		fprintf(f, ",\"fastpath_calls\":%u}\n", ri->fp.calls);
 		return;
 	}

@@ -88,6 +88,10 @@ struct ctl_cmd {
  */
 void report_parse(const char *line, struct ctl_cmd *c);
 
+/* s as a JSON string: quoted, with quotes, backslashes and control
+ * characters escaped. */
+void report_json_str(FILE *f, const char *s);
+
 /* Run one control command line; writes the answer, returns 0 or -1. */
 int report_command(FILE *f, struct gw *g, const struct report_info *ri,
 		   const char *line);
