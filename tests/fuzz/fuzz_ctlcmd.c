@@ -425,6 +425,7 @@ static const char *verb_word(enum ctl_verb v)
 	case CTL_STATS: return "stats";
 	case CTL_CLEAR: case CTL_CLEAR_RELAYED: return "clear";
 	case CTL_RELOAD: return "reload";
+	case CTL_DIAGNOSE: return "diagnose";
 	default: return NULL;
 	}
 }
@@ -433,7 +434,7 @@ static int known_verb(const char *w)
 {
 	return !strcmp(w, "status") || !strcmp(w, "calls") ||
 	       !strcmp(w, "stats") || !strcmp(w, "clear") ||
-	       !strcmp(w, "reload");
+	       !strcmp(w, "reload") || !strcmp(w, "diagnose");
 }
 
 static void check_parse(const char *line, const struct ctl_cmd *c)
