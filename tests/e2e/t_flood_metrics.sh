@@ -34,8 +34,10 @@ done
 wait_clients 1 >/dev/null
 cat "$E2E_RUN/slow.out" >&2
 e2e_log "$rounds rounds of $NSLOW slow clients while the tunnels ran, $bad failed"
+# A round starts only while the tunnels run; on a quick machine they may
+# end during the first (a round waits out the slow clients' timeout).
 expect "every round: pptpgw stays small, a scrape gets in, the slow clients are dropped ($bad of $rounds failed)" \
-	eval '[ "$rounds" -ge 2 ] && [ "$bad" = 0 ]'
+	eval '[ "$rounds" -ge 1 ] && [ "$bad" = 0 ]'
 e2e_log "pptpgw: $(gw_counters_nonzero)"
 tunnels_result 2 "hosts 1 and 2's tunnels (every frame through the queue) carry their frames intact meanwhile"
 expect "pptpgw still running" gw_alive
