@@ -586,7 +586,8 @@ int rules_keep_on_top(void)
 		FILE *pf;
 		int n;
 
-		if (run_cmd(list, NULL, listed, sizeof(listed)) != 0 ||
+		if (!rules_has_jumps(installed_text, ipt_tables[t]) ||
+		    run_cmd(list, NULL, listed, sizeof(listed)) != 0 ||
 		    !(pf = open_memstream(&part, &plen)))
 			continue;
 		n = rules_jumps_fix(installed_text, ipt_tables[t], listed, pf);

@@ -67,6 +67,13 @@ static int on_top(const char *listed, const char *chain, char jumps[][160],
 	return top;
 }
 
+int rules_has_jumps(const char *ours, const char *table)
+{
+	char jumps[MAX_JUMPS][160];
+
+	return our_jumps(ours, table, jumps) > 0;
+}
+
 int rules_jumps_fix(const char *ours, const char *table, const char *listed,
 		    FILE *fix)
 {

@@ -15,4 +15,7 @@
 int rules_jumps_fix(const char *ours, const char *table, const char *listed,
 		    FILE *fix);
 
+/* Has table any jump of ours (nothing to look at if not)? */
+int rules_has_jumps(const char *ours, const char *table);
+
 #endif

@@ -120,7 +120,16 @@ static void test_duplicate_and_lookalike(void)
 	CHECK_EQ(1, fix("filter", "-A FORWARD -i br0 -j PPTPGW-FWD\n",
 			out, sizeof(out), 1));
 	CHECK(!strcmp(out, "-I FORWARD 1 -j PPTPGW-FWD\n"));
-	/* A table with none of our jumps (nat, no relay). */
+	/* A table with none of our jumps (nat, no relay): not even read. */
+	{
+		char *text = ours(1);
+
+		CHECK(rules_has_jumps(text, "filter"));
+		CHECK(rules_has_jumps(text, "mangle"));
+		CHECK(!rules_has_jumps(text, "nat"));
+		CHECK(!rules_has_jumps(text, "raw"));
+		free(text);
+	}
 	CHECK_EQ(0, fix("nat", "-A POSTROUTING -j MASQUERADE\n",
 			out, sizeof(out), 1));
 }
