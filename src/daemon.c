@@ -307,7 +307,12 @@ static void fast_event(struct daemon *d, const struct gw_event *ev)
 	if (!d->fast || !ev->call)
 		return;
 	slot = call_slot(&d->gw.tab, ev->call);
-	if (ev->type == GWE_CALL_UP) {
+	/*
+	 * A call of this host itself stays on the queue: its GRE is
+	 * delivered here, which the tc-BPF engine cannot forward, and it is
+	 * one host's few calls.
+	 */
+	if (ev->type == GWE_CALL_UP && !call_is_local(ev->call)) {
 		x = call_xlat(ev->call);
 		if (fastpath_call_up(d->fast, slot, &x) == 0)
 			gw_call_kernel(&d->gw, slot, 1);
@@ -652,7 +657,7 @@ static void state_adopt(struct daemon *d)
 		const struct call *c = &d->gw.tab.calls[i];
 		struct call_xlat x;
 
-		if (c->state != CALL_ESTABLISHED)
+		if (c->state != CALL_ESTABLISHED || call_is_local(c))
 			continue;
 		x = call_xlat(c);
 		if (fastpath_call_up(d->fast, i, &x) == 0) {
@@ -954,6 +959,7 @@ int daemon_run(struct pptpgw_cfg *cfg)
 					 &d->gw.aliases, on_relay_id_busy, d);
 		if (!d->relay)
 			goto out;
+		relayio_set_mark(d->relay, cfg->gw.mark);
 		d->path.relay = d->relay;
 	}
 	relay_select_str(&d->relayed, d->relay_policy, sizeof(d->relay_policy));

@@ -30,9 +30,35 @@ printf '%s\n' "$ra_nft" | grep -q 'tcp dport 1723 fib daddr type != local fib da
 check "--relay all: the nft form redirects only what is routed out of a WAN" $?
 printf '%s\n' "$ra_ipt" | grep -qx -- '-A PPTPGW-IN -i eth0 -j RETURN' &&
 	printf '%s\n' "$ra_ipt" | grep -qx -- '-A PPTPGW-IN -i eth1 -j RETURN' &&
-	[ "$(printf '%s\n' "$ra_ipt" | grep -c -- '-A PPTPGW-IN .*ACCEPT')" = 1 ] &&
+	[ "$(printf '%s\n' "$ra_ipt" | grep -- '-A PPTPGW-IN .*ACCEPT' | grep -vc -- '-p gre -m mark')" = 1 ] &&
 	printf '%s\n' "$ra_ipt" | grep -qx -- '-A PPTPGW-IN -p tcp --dport 1724 -m conntrack --ctstate DNAT --ctproto tcp --ctorigdstport 1723 -j ACCEPT'
 check "--relay all: INPUT accepts only connections redirected from TCP 1723, not from a WAN" $?
+
+# This host's own PPTP (issue 11, item 2): its control connections by each
+# WAN are queued in mangle INPUT and OUTPUT, after the RETURN of our mark
+# (which the relay's own upstream connections carry); filter INPUT accepts
+# only GRE we marked, ahead of the relay's RETURNs for WAN traffic.
+lo=$("$pptpgw" --print-rules iptables --wan eth0 --wan eth1 --relay all)
+mangle=$(printf '%s\n' "$lo" | sed -n '/^\*mangle/,/^COMMIT/p')
+filter=$(printf '%s\n' "$lo" | sed -n '/^\*filter/,/^COMMIT/p')
+ok=0
+for w in eth0 eth1; do
+	for r in "-A PPTPGW-OUT -o $w -p tcp --dport 1723" "-A PPTPGW-OUT -o $w -p tcp --sport 1723" \
+		 "-A PPTPGW-IN -i $w -p tcp --sport 1723" "-A PPTPGW-IN -i $w -p tcp --dport 1723"; do
+		printf '%s\n' "$mangle" | grep -qx -- "$r -j NFQUEUE --queue-num 1723" || { echo "missing: $r"; ok=1; }
+	done
+done
+for ch in IN OUT; do
+	first=$(printf '%s\n' "$mangle" | grep -m1 -- "^-A PPTPGW-$ch ")
+	[ "$first" = "-A PPTPGW-$ch -m mark --mark 0x10000000/0x10000000 -j RETURN" ] || { echo "mangle PPTPGW-$ch first: $first"; ok=1; }
+done
+printf '%s\n' "$mangle" | grep -qx -- '-I INPUT -j PPTPGW-IN' && printf '%s\n' "$mangle" | grep -qx -- '-I OUTPUT -j PPTPGW-OUT' || ok=1
+first=$(printf '%s\n' "$filter" | grep -m1 -- '^-A PPTPGW-IN ')
+[ "$first" = "-A PPTPGW-IN -p gre -m mark --mark 0x10000000/0x10000000 -j ACCEPT" ] || { echo "filter PPTPGW-IN first: $first"; ok=1; }
+check "this host's own PPTP: control queued in mangle INPUT/OUTPUT per WAN, marked GRE accepted in filter INPUT first" $ok
+nolo=$("$pptpgw" --print-rules iptables --wan eth0)
+printf '%s\n' "$nolo" | sed -n '/^\*filter/,/^COMMIT/p' | grep -qx -- '-I INPUT -j PPTPGW-IN'
+check "without the relay too, filter INPUT has our marked-GRE accept" $?
 printf '%s\n' "$ra_nft" | grep -q 'tcp dport 1724 ct status dnat ct original proto-dst 1723 accept$'
 check "--relay all: the nft INPUT accept is as narrow" $?
 

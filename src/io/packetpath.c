@@ -18,6 +18,10 @@ void packetpath_verdict(struct packetpath *pp, struct gw_pkt *p,
 	if (v == GW_ACCEPT)
 		queue_verdict(pp->queue, p->id, QUEUE_REPEAT, p->user | pp->mark,
 			      p->modified ? p->data : NULL, p->len);
+	else if (v == GW_PASS)
+		/* Unmarked: filter INPUT accepts only our marked GRE, so the
+		 * admin's rules judge GRE of no call addressed here. */
+		queue_verdict(pp->queue, p->id, QUEUE_ACCEPT, 0, NULL, 0);
 	else
 		queue_verdict(pp->queue, p->id, QUEUE_DROP, 0, NULL, 0);
 	/*

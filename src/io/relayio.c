@@ -52,6 +52,7 @@ struct relayio {
 	struct rsock **sock;         /* by connection slot */
 	struct event *tick, *reaper;
 	int rawfd;
+	uint32_t mark;               /* on upstream connections (SO_MARK) */
 	uint16_t ip_id;
 	struct rsock *closing;       /* let go, still flushing */
 	uint32_t nclosing;
@@ -261,6 +262,11 @@ static int hook_connect(void *arg, uint32_t slot, uint32_t server)
 			close(fd);
 		return -1;
 	}
+	/* pptpgw's mark: its rules leave the relay's own connections alone
+	 * (they are not this host's PPTP clients). */
+	if (io->mark &&
+	    setsockopt(fd, SOL_SOCKET, SO_MARK, &io->mark, sizeof(io->mark)) < 0)
+		log_warn("relay: SO_MARK: %s", strerror(errno));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(PPTP_PORT);
@@ -495,6 +501,11 @@ enum rl_gre_result relayio_gre(struct relayio *io, const struct pkt_view *v,
 struct relay *relayio_relay(struct relayio *io)
 {
 	return io ? &io->rl : NULL;
+}
+
+void relayio_set_mark(struct relayio *io, uint32_t mark)
+{
+	io->mark = mark;
 }
 
 void relayio_set_cfg(struct relayio *io, const struct rl_cfg *cfg)

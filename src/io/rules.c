@@ -83,6 +83,25 @@ static void print_relay_iptables(FILE *f, const struct rules_cfg *c)
 	}
 }
 
+/*
+ * PPTP of this host itself (a client on the gateway, or a server on it):
+ * its control connections are tracked like a guest's, so its Call IDs are
+ * known to the alias space and no guest is given one of them.  Its GRE
+ * coming in is queued by PPTPGW-PRE with everyone's; what it sends needs
+ * no translation (see call_add's take_alias).
+ */
+static void print_local_queue(FILE *f, const char *w, unsigned q)
+{
+	fprintf(f, "-A PPTPGW-OUT -o %s -p tcp --dport 1723 "
+		"-j NFQUEUE --queue-num %u\n", w, q);
+	fprintf(f, "-A PPTPGW-OUT -o %s -p tcp --sport 1723 "
+		"-j NFQUEUE --queue-num %u\n", w, q);
+	fprintf(f, "-A PPTPGW-IN -i %s -p tcp --sport 1723 "
+		"-j NFQUEUE --queue-num %u\n", w, q);
+	fprintf(f, "-A PPTPGW-IN -i %s -p tcp --dport 1723 "
+		"-j NFQUEUE --queue-num %u\n", w, q);
+}
+
 void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 {
 	int i;
@@ -103,21 +122,31 @@ void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 	}
 	if (!c->gre_untracked || c->relay)
 		fprintf(f, "COMMIT\n");
-	fprintf(f, "*mangle\n:PPTPGW-PRE - [0:0]\n:PPTPGW-FWD - [0:0]\n");
+	fprintf(f, "*mangle\n:PPTPGW-PRE - [0:0]\n:PPTPGW-FWD - [0:0]\n"
+		":PPTPGW-IN - [0:0]\n:PPTPGW-OUT - [0:0]\n");
 	/* Only what comes in by a WAN is queued before routing: the rest
 	 * (all that goes out, at every packet's rate) skips the chain. */
 	for (i = 0; i < c->nwan; i++)
 		fprintf(f, "-I PREROUTING -i %s -j PPTPGW-PRE\n", c->wan[i]);
-	fprintf(f, "-I FORWARD -j PPTPGW-FWD\n");
+	fprintf(f, "-I FORWARD -j PPTPGW-FWD\n-I INPUT -j PPTPGW-IN\n"
+		"-I OUTPUT -j PPTPGW-OUT\n");
 	/*
 	 * pptpgw gives accepted packets back with NF_REPEAT and this mark, so
 	 * they run the rest of the chain too (MSS clamping, marks of the
-	 * admin's) instead of leaving the table at our queue rule.
+	 * admin's) instead of leaving the table at our queue rule.  The
+	 * relay's own upstream connections carry it too (SO_MARK): they are
+	 * the relay's, not this host's PPTP clients.
 	 */
 	fprintf(f, "-A PPTPGW-PRE -m mark --mark 0x%x/0x%x -j RETURN\n",
 		c->mark, c->mark);
 	fprintf(f, "-A PPTPGW-FWD -m mark --mark 0x%x/0x%x -j RETURN\n",
 		c->mark, c->mark);
+	fprintf(f, "-A PPTPGW-IN -m mark --mark 0x%x/0x%x -j RETURN\n",
+		c->mark, c->mark);
+	fprintf(f, "-A PPTPGW-OUT -m mark --mark 0x%x/0x%x -j RETURN\n",
+		c->mark, c->mark);
+	for (i = 0; i < c->nwan; i++)
+		print_local_queue(f, c->wan[i], c->queue);
 	for (i = 0; i < c->nwan; i++) {
 		const char *w = c->wan[i];
 		unsigned q = c->queue;
@@ -137,8 +166,13 @@ void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 	}
 	fprintf(f, "COMMIT\n*filter\n:PPTPGW-FWD - [0:0]\n");
 	fprintf(f, "-I FORWARD -j PPTPGW-FWD\n");
-	/* Translated GRE is untracked: "ESTABLISHED" rules cannot let it by. */
+	/* Translated GRE is untracked: "ESTABLISHED" rules cannot let it by.
+	 * Nor GRE of this host's own calls, which pptpgw marks too (GRE of
+	 * no call is left unmarked, for the admin's rules to judge). */
 	fprintf(f, "-A PPTPGW-FWD -p gre -m mark --mark 0x%x/0x%x -j ACCEPT\n",
+		c->mark, c->mark);
+	fprintf(f, ":PPTPGW-IN - [0:0]\n-I INPUT -j PPTPGW-IN\n");
+	fprintf(f, "-A PPTPGW-IN -p gre -m mark --mark 0x%x/0x%x -j ACCEPT\n",
 		c->mark, c->mark);
 	if (c->relay) {
 		/*
@@ -150,7 +184,6 @@ void rules_print_iptables(FILE *f, const struct rules_cfg *c)
 		 * coming in by a WAN.  A connection to the relay's port
 		 * itself, or DNAT of anyone else's, meets the admin's rules.
 		 */
-		fprintf(f, ":PPTPGW-IN - [0:0]\n-I INPUT -j PPTPGW-IN\n");
 		for (i = 0; i < c->nwan; i++)
 			fprintf(f, "-A PPTPGW-IN -i %s -j RETURN\n", c->wan[i]);
 		fprintf(f, "-A PPTPGW-IN -p tcp --dport %u -m conntrack "
@@ -194,6 +227,31 @@ static void print_relay_nft(FILE *f, const struct rules_cfg *c,
 	fprintf(f, "\t}\n");
 }
 
+/* This host's own PPTP: see print_local_queue. */
+static void print_local_nft(FILE *f, const struct rules_cfg *c)
+{
+	int i;
+
+	fprintf(f, "\tchain mangle_in {\n\t\ttype filter hook input "
+		"priority mangle; policy accept;\n");
+	fprintf(f, "\t\tmeta mark & 0x%x == 0x%x return\n", c->mark, c->mark);
+	for (i = 0; i < c->nwan; i++)
+		fprintf(f, "\t\tiifname \"%s\" tcp sport 1723 queue num %u\n"
+			"\t\tiifname \"%s\" tcp dport 1723 queue num %u\n",
+			c->wan[i], c->queue, c->wan[i], c->queue);
+	fprintf(f, "\t}\n\tchain mangle_out {\n\t\ttype filter hook output "
+		"priority mangle; policy accept;\n");
+	fprintf(f, "\t\tmeta mark & 0x%x == 0x%x return\n", c->mark, c->mark);
+	for (i = 0; i < c->nwan; i++)
+		fprintf(f, "\t\toifname \"%s\" tcp dport 1723 queue num %u\n"
+			"\t\toifname \"%s\" tcp sport 1723 queue num %u\n",
+			c->wan[i], c->queue, c->wan[i], c->queue);
+	fprintf(f, "\t}\n\tchain filter_in_gre {\n\t\ttype filter hook input "
+		"priority filter; policy accept;\n");
+	fprintf(f, "\t\tip protocol gre meta mark & 0x%x == 0x%x accept\n"
+		"\t}\n", c->mark, c->mark);
+}
+
 void rules_print_nft(FILE *f, const struct rules_cfg *c)
 {
 	const char *egre = "ip protocol gre @th,0,32 & 0xef7fffff == 0x2001880b";
@@ -230,6 +288,7 @@ void rules_print_nft(FILE *f, const struct rules_cfg *c)
 		"priority filter; policy accept;\n");
 	fprintf(f, "\t\tip protocol gre meta mark & 0x%x == 0x%x accept\n"
 		"\t}\n", c->mark, c->mark);
+	print_local_nft(f, c);
 	if (c->relay)
 		print_relay_nft(f, c, egre);
 	fprintf(f, "}\n");
@@ -369,8 +428,10 @@ static const struct {
 	{ "raw", "OUTPUT", "PPTPGW-OUT", RELAY_ONLY },
 	{ "mangle", "PREROUTING", "PPTPGW-PRE", PER_WAN_IN },
 	{ "mangle", "FORWARD", "PPTPGW-FWD", ANY_JUMP },
+	{ "mangle", "INPUT", "PPTPGW-IN", ANY_JUMP },
+	{ "mangle", "OUTPUT", "PPTPGW-OUT", ANY_JUMP },
 	{ "filter", "FORWARD", "PPTPGW-FWD", ANY_JUMP },
-	{ "filter", "INPUT", "PPTPGW-IN", RELAY_ONLY },
+	{ "filter", "INPUT", "PPTPGW-IN", ANY_JUMP },
 	{ "nat", "PREROUTING", "PPTPGW-NAT", RELAY_ONLY },
 };
 

@@ -286,6 +286,24 @@ void conn_del(struct calltab *t, struct conn *c, enum call_end reason,
 	t->nconns_used--;
 }
 
+/*
+ * A call of this host itself (a PPTP client or server on the gateway: its
+ * inside end is the public address) keeps its own Call ID when that is free
+ * in the scope: then no guest can be given it, and the host's GRE needs no
+ * rewriting.  When a guest holds it already, the host's call is aliased
+ * like a guest's.
+ */
+static int take_alias(struct calltab *t, const struct conn *c,
+		      uint16_t inside_id, uint32_t slot, uint16_t *alias)
+{
+	if (conn_is_local(c) && inside_id != 0 &&
+	    alias_claim(t->as, c->pub, c->outside, slot, inside_id) == 0) {
+		*alias = inside_id;
+		return 0;
+	}
+	return alias_take(t->as, c->pub, c->outside, slot, alias);
+}
+
 struct call *call_add(struct calltab *t, struct conn *c, uint16_t inside_id,
 		      int refusal, uint64_t now, enum calltab_err *err)
 {
@@ -301,7 +319,7 @@ struct call *call_add(struct calltab *t, struct conn *c, uint16_t inside_id,
 		return NULL;
 	}
 	slot = t->call_free[t->ncall_free - 1];
-	if (alias_take(t->as, c->pub, c->outside, slot, &alias) < 0) {
+	if (take_alias(t, c, inside_id, slot, &alias) < 0) {
 		t->st.alias_exhausted++;
 		*err = CT_NO_ALIAS;
 		return NULL;

@@ -87,6 +87,21 @@ struct conn {
 	struct ctlstream stream[2];   /* DIR_OUT, DIR_IN */
 };
 
+/*
+ * A connection of this host itself: its inside end is the public address
+ * (no NAT between them).  Its calls keep their own Call IDs where they can
+ * and stay out of the kernel's maps (see call_add, fast_event).
+ */
+static inline int conn_is_local(const struct conn *c)
+{
+	return c->pub_known && c->inside == c->pub;
+}
+
+static inline int call_is_local(const struct call *c)
+{
+	return c->inside == c->pub;
+}
+
 /* What a call looks like to a stateless translator (nftables maps). */
 struct call_xlat {
 	/* in: (pub, outside, alias) -> (inside, inside_id) */

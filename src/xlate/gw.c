@@ -1114,7 +1114,7 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 		 * spoofed) server, and pptpd drops every call it has with
 		 * our public address on one.
 		 */
-		emit(g, p, m->dir == DIR_IN && host_reads_gre(g) ? GW_ACCEPT
+		emit(g, p, m->dir == DIR_IN && host_reads_gre(g) ? GW_PASS
 								 : GW_DROP, 0);
 		return;
 	}
@@ -1157,7 +1157,7 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 			g->ctr[pass ? GC_GRE_IN_NOCALL :
 				      GC_GRE_IN_NOCALL_DROP]++;
 			event(g, &ev);
-			emit(g, p, pass ? GW_ACCEPT : GW_DROP, 0);
+			emit(g, p, pass ? GW_PASS : GW_DROP, 0);
 			return;
 		}
 		ip4_set_dst(p->data, ip, c->inside);

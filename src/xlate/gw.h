@@ -20,7 +20,12 @@
 #define GW_HOLD_MAX 24
 #define GW_OOO_MAX 16    /* out-of-order segments kept per direction */
 
-enum gw_verdict { GW_ACCEPT, GW_DROP };
+/*
+ * GW_PASS: accepted as it came and unmarked, for this host's own rules to
+ * judge like any packet (GRE for no call, delivered here); GW_ACCEPT is
+ * pptpgw's own (translated, or part of a tracked flow), marked.
+ */
+enum gw_verdict { GW_ACCEPT, GW_DROP, GW_PASS };
 
 /*
  * Every counter of the translator, once: X(enum, name, metric, labels,

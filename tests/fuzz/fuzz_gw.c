@@ -126,8 +126,10 @@ static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
 		FAIL("verdict for a packet never handed in (%p)", (void *)p);
 	if (h->verdicts[i]++)
 		FAIL("packet %td got a second verdict (%d)", i, (int)v);
-	if (v != GW_ACCEPT && v != GW_DROP)
+	if (v != GW_ACCEPT && v != GW_DROP && v != GW_PASS)
 		FAIL("packet %td: verdict %d", i, (int)v);
+	if (v == GW_PASS && (mark != 0 || p->modified))
+		FAIL("packet %td: passed, yet marked or changed", i);
 	if (mark != 0 && mark != h->mark)
 		FAIL("packet %td: mark %#x", i, mark);
 	if (!p->modified && (p->len != h->orig_len[i] ||

@@ -311,6 +311,12 @@ static int accepted(const struct tpkt *t)
 	return t->nverd == 1 && t->verdict == GW_ACCEPT;
 }
 
+/* Passed unmarked and untouched, for the host's own rules to judge. */
+static int passed(const struct tpkt *t)
+{
+	return t->nverd == 1 && t->verdict == GW_PASS && t->mark == 0;
+}
+
 static int dropped(const struct tpkt *t)
 {
 	return t->nverd == 1 && t->verdict == GW_DROP;

@@ -39,7 +39,7 @@ static void test_cdn_from_server(void)
 	gw_tick(&e.g, e.now + HOLDDOWN);
 	e.now += HOLDDOWN;
 	t = gre_in(&e, &f, alias);
-	CHECK(accepted(t));
+	CHECK(passed(t));
 	CHECK_EQ(PUB, pg_dst(t->buf));
 	CHECK_EQ(alias, pg_gre_callid(t->buf));
 	CHECK_EQ(1, e.g.ctr[GC_GRE_IN_NOCALL]);
@@ -79,7 +79,7 @@ static void test_malformed_gre_no_reader(void)
 				   0, 0, 0, 0, NULL, 0);
 		t->buf[21] = 0;   /* version 0 */
 		gw_input(&e.g, &t->gp, &m, e.now);
-		CHECK(answer ? accepted(t) : dropped(t));
+		CHECK(answer ? passed(t) : dropped(t));
 		CHECK_EQ(PUB, pg_dst(t->buf));
 		CHECK_EQ(1, e.g.ctr[GC_GRE_MALFORMED]);
 		env_done(&e);
@@ -101,7 +101,7 @@ static void test_stray_gre_no_reader(void)
 		flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
 		setup_call(&e, &f, 1, 500, 1);
 		t = gre_in(&e, &f, 999);
-		CHECK(answer ? accepted(t) : dropped(t));
+		CHECK(answer ? passed(t) : dropped(t));
 		CHECK_EQ(999, pg_gre_callid(t->buf));
 		CHECK_EQ(answer, e.g.ctr[GC_GRE_IN_NOCALL]);
 		CHECK_EQ(!answer, e.g.ctr[GC_GRE_IN_NOCALL_DROP]);
@@ -124,7 +124,7 @@ static void test_gre_spoof(void)
 	alias = setup_call(&e, &f, 1, 500, 1);
 	/* A third address uses a valid alias: untranslated, to this host. */
 	t = gre_pkt(&e, DIR_IN, THIRD, PUB, alias, 1, 0);
-	CHECK(accepted(t));
+	CHECK(passed(t));
 	CHECK_EQ(PUB, pg_dst(t->buf));
 	CHECK_EQ(alias, pg_gre_callid(t->buf));
 	CHECK_EQ(0, t->mark);
@@ -132,7 +132,7 @@ static void test_gre_spoof(void)
 	CHECK_EQ(1, e.g.ctr[GC_GRE_IN_NOCALL]);
 	/* The right server, but to another public address. */
 	t = gre_pkt(&e, DIR_IN, SERVER, PUB + 1, alias, 1, 0);
-	CHECK(accepted(t));
+	CHECK(passed(t));
 	CHECK_EQ(PUB + 1, pg_dst(t->buf));
 	CHECK_EQ(alias, pg_gre_callid(t->buf));
 	/* GRE out with an unknown call: dropped, never leaks the source. */

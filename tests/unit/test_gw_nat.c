@@ -539,6 +539,101 @@ static void test_pf_nat_lookup(void)
 	env_done(&e);
 }
 
+/*
+ * A PPTP client on the gateway itself (issue 11, item 2): its control
+ * connection leaves from the public address with no NAT, so its inside end
+ * is the public address.  Its Call ID is free in the scope: the call keeps
+ * it (the OCRQ passes untouched), it is taken in the alias space (no guest
+ * can be given it), and GRE to it is delivered here with it, marked.
+ */
+static void test_local_keeps_own_id(void)
+{
+	struct env e;
+	struct flow h;
+	struct tpkt *t;
+	struct call *c;
+	uint16_t alias;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	flow_init(&h, PUB, 41000, SERVER, 41000);
+	alias = setup_call(&e, &h, 777, 500, 1);
+	CHECK_EQ(777, alias);
+	c = call_by_alias(&e.g.tab, PUB, SERVER, 777);
+	CHECK(c != NULL);
+	CHECK(c && call_is_local(c));
+	CHECK_EQ(c ? call_slot(&e.g.tab, c) : 0,
+		 alias_owner(&e.g.aliases, PUB, SERVER, 777));
+	t = gre_in(&e, &h, 777);
+	CHECK(accepted(t));
+	CHECK_EQ(PUB, pg_dst(t->buf));
+	CHECK_EQ(777, pg_gre_callid(t->buf));
+	CHECK_EQ(1, e.g.ctr[GC_GRE_IN]);
+	CHECK_EQ(0, e.g.ctr[GC_GRE_IN_NOCALL]);
+	/* A guest's call to the same server cannot be given 777 now. */
+	CHECK_EQ(-1, alias_claim(&e.g.aliases, PUB, SERVER, 63, 777));
+	env_done(&e);
+}
+
+/*
+ * The collision the issue measured only by luck: a guest's call holds alias
+ * A to a server, then the gateway's own client picks A as its Call ID.
+ * The host's call is aliased like a guest's (its OCRQ rewritten, the reply
+ * restored), and GRE under either ID reaches its own call: A to the guest,
+ * the host's alias to this host with A.
+ */
+static void test_local_collides_with_guest(void)
+{
+	struct env e;
+	struct flow g, h;
+	struct tpkt *t;
+	uint16_t ga, ha;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	flow_init(&g, INSIDE(1), 40000, SERVER, 61000);
+	ga = setup_call(&e, &g, 1, 500, 1);
+	flow_init(&h, PUB, 41000, SERVER, 41000);
+	ha = setup_call(&e, &h, ga, 501, 1);
+	CHECK(ha != ga);
+	t = gre_in(&e, &h, ha);
+	CHECK(accepted(t));
+	CHECK_EQ(PUB, pg_dst(t->buf));
+	CHECK_EQ(ga, pg_gre_callid(t->buf));
+	t = gre_in(&e, &g, ga);
+	CHECK(accepted(t));
+	CHECK_EQ(INSIDE(1), pg_dst(t->buf));
+	CHECK_EQ(1, pg_gre_callid(t->buf));
+	CHECK_EQ(2, e.g.ctr[GC_GRE_IN]);
+	env_done(&e);
+}
+
+/*
+ * pptpd on the gateway itself: an outside PNS opens TCP 1723 of the public
+ * address.  The PAC's own ID in its reply is kept (free in the scope), so
+ * the PAC's calls are reserved against guests' aliases too.
+ */
+static void test_local_server(void)
+{
+	struct env e;
+	struct flow f;
+	struct tpkt *t;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	pf_flow(&f, PUB, PNS_OUT, 40000);
+	handshake(&e, &f);
+	CHECK(accepted(msg(&e, &f, DIR_IN, PPTP_SCCRQ, 0, 0, 0)));
+	CHECK(accepted(msg(&e, &f, DIR_OUT, PPTP_SCCRP, 0, 0, 1)));
+	CHECK(accepted(msg(&e, &f, DIR_IN, PPTP_OCRQ, 7, 0, 0)));
+	t = msg(&e, &f, DIR_OUT, PPTP_OCRP, 3, 7, 1);
+	CHECK(accepted(t));
+	CHECK_MEM(t->orig, t->buf, t->gp.len);
+	CHECK(alias_owner(&e.g.aliases, PUB, PNS_OUT, 3) < ALIAS_RESERVED);
+	pf_gre_ok(&e, &f, 3, 3, 7);
+	env_done(&e);
+}
+
 static const struct check_case cases[] = {
 	CHECK_CASE(port_forward),
 	CHECK_CASE(nat_lookup),
@@ -549,6 +644,9 @@ static const struct check_case cases[] = {
 	CHECK_CASE(pf_table_full),
 	CHECK_CASE(pf_shared_address),
 	CHECK_CASE(pf_nat_lookup),
+	CHECK_CASE(local_keeps_own_id),
+	CHECK_CASE(local_collides_with_guest),
+	CHECK_CASE(local_server),
 };
 
 int main(int argc, char **argv)
