@@ -58,7 +58,16 @@ host_ip() { printf '198.18.0.%d' $((10 + $1)); }
 
 gw_exec()   { ip netns exec "$NS_GW" "$@"; }
 srv_exec()  { ip netns exec "$NS_SRV" "$@"; }
-host_exec() { local i=$1; shift; ip netns exec "$(host_ns "$i")" "$@"; }
+# host_exec gw ...: the gateway itself, as a host (a PPTP client on it).
+host_exec() {
+	local i=$1
+	shift
+	if [ "$i" = gw ]; then
+		ip netns exec "$NS_GW" "$@"
+	else
+		ip netns exec "$(host_ns "$i")" "$@"
+	fi
+}
 
 # e2e_init BUILD_DIR: check prerequisites, find the tools, make the run dir and
 # install the cleanup trap.  Exits 77 (skip) when the machine cannot run it,
@@ -479,7 +488,8 @@ EOF
 	e2e_log "pptpd started (pid $PPTPD_PID)"
 }
 
-# start_client I [NCALLS]: NCALLS pptp-linux calls from host I (default 1),
+# start_client I [NCALLS]: NCALLS pptp-linux calls from host I (default 1;
+# I = gw: from the gateway itself, a client on the NAT host),
 # each wrapped by pppspeak --exec, all in one private mount namespace (own
 # /var/run/pptp, so this host has its own control connection; the calls of
 # one host share it).  Results: $E2E_RUN/clients/h<I>c<K>.rc
