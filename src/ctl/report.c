@@ -216,7 +216,7 @@ void report_calls(FILE *f, const struct gw *g, const struct report_info *ri,
 		fputc('[', f);
 	else
 		fprintf(f, "%-5s %-21s %-21s %-5s %-15s %-9s %-11s %6s %9s "
-			"%9s %11s %11s\n", "CALL", "INSIDE", "SERVER", "ALIAS",
+			"%9s %11s %11s\n", "CALL", "INSIDE", "OUTSIDE", "ALIAS",
 			"PUBLIC", "MODE", "STATE", "AGE", "PKTS_OUT", "PKTS_IN",
 			"BYTES_OUT", "BYTES_IN");
 	for (i = 0; i < g->tab.ncalls_cap; i++) {
@@ -241,7 +241,8 @@ void report_calls(FILE *f, const struct gw *g, const struct report_info *ri,
 				"\"state\":\"%s\",\"age_s\":%llu,"
 				"\"packets_out\":%llu,\"packets_in\":%llu,"
 				"\"bytes_out\":%llu,\"bytes_in\":%llu,"
-				"\"no_gre_back\":%s}",
+				"\"no_gre_back\":%s,\"inside_role\":\"%s\","
+				"\"this_host\":%s}",
 				first ? "" : ",", i, i, a, c->inside_id, b,
 				out, c->alias, p,
 				call_state_name(c->state),
@@ -250,7 +251,9 @@ void report_calls(FILE *f, const struct gw *g, const struct report_info *ri,
 				(unsigned long long)c->pkts[DIR_IN],
 				(unsigned long long)c->bytes[DIR_OUT],
 				(unsigned long long)c->bytes[DIR_IN],
-				c->no_gre_back ? "true" : "false");
+				c->no_gre_back ? "true" : "false",
+				c->inside_pns ? "client" : "server",
+				call_is_local(c) ? "true" : "false");
 		} else {
 			snprintf(in, sizeof(in), "%s:%u", a, c->inside_id);
 			if (c->peer_known)
@@ -274,11 +277,20 @@ void report_calls(FILE *f, const struct gw *g, const struct report_info *ri,
 		fputs("]\n", f);
 		return;
 	}
-	for (i = 0; i < g->tab.ncalls_cap; i++)
-		if (g->tab.calls[i].state != CALL_FREE &&
-		    g->tab.calls[i].no_gre_back)
+	for (i = 0; i < g->tab.ncalls_cap; i++) {
+		const struct call *c = &g->tab.calls[i];
+
+		if (c->state == CALL_FREE)
+			continue;
+		if (call_is_local(c))
+			fprintf(f, "call %u: this host's own\n", i);
+		else if (!c->inside_pns)
+			fprintf(f, "call %u: the inside end is the server\n",
+				i);
+		if (c->no_gre_back)
 			fprintf(f, "call %u: GRE goes out, none comes back "
 				"(pptpgwctl diagnose)\n", i);
+	}
 }
 
 void report_stats(FILE *f, const struct gw *g, const struct report_info *ri,

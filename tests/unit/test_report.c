@@ -456,6 +456,7 @@ static int __attribute__((cold)) report_views(void)
 	CHECK(a && b);
 	call_set_peer(&g.tab, a, 128);
 	call_set_state(a, CALL_ESTABLISHED, 2000);
+	a->inside_pns = 1;
 	a->pkts[DIR_OUT] = 5;
 	a->bytes[DIR_IN] = 1234;
 
@@ -496,10 +497,33 @@ static int __attribute__((cold)) report_views(void)
 	CHECK(strstr(out, "\"server_call_id\":null,") != NULL);
 	CHECK(strstr(out, "\"public\":\"203.0.113.1\"") != NULL);
 	CHECK(strstr(out, "\"packets_out\":5,") != NULL);
-	CHECK(strstr(out, "\"bytes_in\":1234,\"no_gre_back\":false}") != NULL);
+	CHECK(strstr(out, "\"bytes_in\":1234,\"no_gre_back\":false,"
+		      "\"inside_role\":\"client\",\"this_host\":false}") != NULL);
 	CHECK(strstr(out, "\"state\":\"established\"") != NULL);
 	CHECK(strstr(out, "\"state\":\"requested\"") != NULL);
 	free(out);
+
+	/* The placement in words: a server inside, this host's own. */
+	a->inside_pns = 0;
+	out = run(&g, &ri, "calls", &rc);
+	snprintf(want, sizeof(want), "call %u: the inside end is the server\n",
+		 call_slot(&g.tab, a));
+	CHECK(strstr(out, want) != NULL);
+	free(out);
+	out = run(&g, &ri, "calls json", &rc);
+	CHECK(strstr(out, "\"inside_role\":\"server\"") != NULL);
+	free(out);
+	a->inside = a->pub;
+	out = run(&g, &ri, "calls json", &rc);
+	CHECK(strstr(out, "\"this_host\":true}") != NULL);
+	free(out);
+	out = run(&g, &ri, "calls", &rc);
+	snprintf(want, sizeof(want), "call %u: this host's own\n",
+		 call_slot(&g.tab, a));
+	CHECK(strstr(out, want) != NULL);
+	free(out);
+	a->inside = 0xC6120000u + 11;
+	a->inside_pns = 1;
 
 	out = run(&g, &ri, "calls", &rc);
 	CHECK(strncmp(out, "CALL ", 5) == 0);
