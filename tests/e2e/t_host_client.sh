@@ -15,6 +15,8 @@
 #  (d) the host first, with Call ID 4660, under an admin's INPUT policy DROP
 #      (established and related accepted): its call keeps 4660, the 3
 #      guests' calls with 4660 are aliased around it, all 4 tunnels intact.
+#  (e) pptpgw killed (-9) and started again under the host's call and a
+#      guest's: both adopted from the saved state, both tunnels intact.
 # Usage: t_host_client.sh BUILD_DIR   (PPPSPEAK=path overrides)
 set -u
 E2E_RATE=${E2E_RATE:-120}
@@ -130,6 +132,42 @@ if start_pptpgw; then
 	dropped_in=$(gw_exec iptables -L INPUT -v -x -n | awk '/policy DROP/ {print $5}')
 	e2e_log "$label: INPUT policy dropped $dropped_in packets"
 	expect "$label: pptpgw still running" gw_alive
+else
+	e2e_result "$label: pptpgw started" 1
+fi
+topo_down
+reset_run
+
+# ---- (e) pptpgw killed (-9) and started again under the host's call and a
+# guest's (same Call ID): both come back from the saved state with the same
+# (inside, Call ID, alias), and both tunnels stay intact.
+label="restart (kill -9)"
+topo_up 1
+if start_pptpgw; then
+	start_pptpd
+	E2E_CALL_ID=$SAME_ID start_client gw
+	E2E_CALL_ID=$SAME_ID start_client 1
+	if wait_until 40 calls_flowing 2 packets_in 20; then
+		before=$(call_set)
+		pid=$PPTPGW_PID
+		kill -9 "$pid"
+		wait_until 10 eval '! kill -0 '"$pid"' 2>/dev/null'
+		wait "$pid" 2>/dev/null
+		if start_pptpgw; then
+			after=$(call_set)
+			printf '%s\n' "$after" >&2
+			[ -n "$before" ] && [ "$after" = "$before" ] &&
+				printf '%s\n' "$after" | grep -q "^$GW_WAN_IP $SAME_ID $SAME_ID\$"
+			e2e_result "$label: the host's call and the guest's are the same after the restart" $?
+			wait_clients "$E2E_TIMEOUT" >/dev/null
+			tunnels_result 2 "$label: the host's and the guest's tunnels intact across the restart"
+		else
+			e2e_result "$label: pptpgw started again" 1
+		fi
+	else
+		ctl calls >&2
+		e2e_result "$label: both calls up" 1
+	fi
 else
 	e2e_result "$label: pptpgw started" 1
 fi
