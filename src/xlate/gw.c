@@ -516,6 +516,27 @@ static int decide_out(struct msg_ctx *x, unsigned type, const uint8_t *m,
  * back to inside IDs.  Its own Call IDs (a PAC's in CDN, say) are never
  * rewritten.
  */
+/*
+ * A CDN whose Call ID is not the server's but our alias of one of this
+ * connection's calls.  The Linux PPTP helper of an upstream NAT (double
+ * NAT) writes the PNS's Call ID into a CDN, which is the PAC's own field:
+ * passed on, the inside client never recognises it and keeps a dead
+ * tunnel.  The call ends, and the server's own ID is put back.
+ */
+static struct call *cdn_rewritten_upstream(struct msg_ctx *x, uint16_t id,
+					   struct cs_rewrite *rw, int *n)
+{
+	struct call *c = call_by_alias(&x->g->tab, x->conn->pub,
+				       x->conn->outside, id);
+
+	if (!c || c->conn != conn_slot(&x->g->tab, x->conn) ||
+	    !c->peer_known || !c->inside_pns)
+		return NULL;
+	rw_ids(PPTP_CDN, PPTP_ID_SENDER, c->peer_id, rw, n);
+	x->g->ctr[GC_CTRL_CDN_RESTORED]++;
+	return c;
+}
+
 static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
 		     struct cs_rewrite *rw)
 {
@@ -553,6 +574,8 @@ static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
 	case PPTP_CDN:
 		/* CDN carries the sender's own ID: never rewritten. */
 		c = by_peer(x, own);
+		if (!c)
+			c = cdn_rewritten_upstream(x, own, rw, &n);
 		if (c)
 			end_call(x->g, c, END_CDN, x->now);
 		break;

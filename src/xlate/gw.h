@@ -64,6 +64,10 @@ enum gw_verdict { GW_ACCEPT, GW_DROP, GW_PASS };
 	  "Inside Call IDs never aliased: sent as 0.") \
 	X(GC_CTRL_UNKNOWN_ALIAS, "ctrl_unknown_alias", NULL, NULL, 0, \
 	  "Aliases named by a peer that we do not have.") \
+	X(GC_CTRL_CDN_RESTORED, "ctrl_cdn_restored", NULL, NULL, 0, \
+	  "Call-Disconnect-Notify naming our alias, not the server's own " \
+	  "Call ID (an upstream kernel PPTP helper rewrote it): matched, " \
+	  "and the server's ID restored.") \
 	X(GC_CTRL_CONN_FULL, "ctrl_conn_table_full", NULL, NULL, 1, \
 	  "Segments dropped: the connection table was full.") \
 	X(GC_CTRL_CONN_HOST_LIMIT, "ctrl_conn_host_limit", NULL, NULL, 1, \

@@ -45,6 +45,11 @@
  *                      bad-ocrp   a valid SCCRP; then it reads the 168
  *                                 bytes of an OCRQ and answers with an
  *                                 Outgoing-Call-Reply whose Length is 33
+ *                      refuse     a valid SCCRP; the OCRQ answered with
+ *                                 result 2 (General Error)
+ *                      cdn        a valid SCCRP; the OCRQ answered
+ *                                 "connected", and 200 ms later a
+ *                                 Call-Disconnect-Notify ends the call
  *                    then reads until the peer closes.  --timeout (10 s
  *                    here) bounds each connection.
  *   --slow-unix PATH a control-socket client that never finishes its
@@ -130,7 +135,8 @@ static const char *const garbage_kinds[] = {
 	"badlen", "badcookie", "zerolen", "random", "short", NULL
 };
 
-static const char *const serve_kinds[] = { "bad-sccrp", "bad-ocrp", NULL };
+static const char *const serve_kinds[] = { "bad-sccrp", "bad-ocrp", "refuse",
+					   "cdn", NULL };
 
 static struct {
 	const char *server;
@@ -198,7 +204,7 @@ static void usage(FILE *f)
 		"                 --ooo-flood N [--gap MS]\n"
 		"MODE: --coalesce | --split BYTES | --garbage KIND | --straddle\n"
 		"KIND: badlen badcookie zerolen random short (--garbage),\n"
-		"      bad-sccrp bad-ocrp (--serve)\n");
+		"      bad-sccrp bad-ocrp refuse cdn (--serve)\n");
 }
 
 static int bad_arg(const char *what, const char *val)
@@ -799,9 +805,11 @@ out:
 /* ---- fake server (--serve) ------------------------------------------------ */
 
 /* Read exactly n bytes from fd (discarded); 0, or -1 on close, error, time. */
-static int read_exact(size_t n)
+/* Read n bytes; the first keep of them (at most) go to dst. */
+static int read_keep(size_t n, uint8_t *dst, size_t keep)
 {
 	uint8_t buf[256];
+	size_t at = 0;
 
 	while (n > 0) {
 		ssize_t k;
@@ -814,9 +822,20 @@ static int read_exact(size_t n)
 			continue;
 		if (k <= 0)
 			return -1;
+		if (at < keep) {
+			size_t c = (size_t)k < keep - at ? (size_t)k : keep - at;
+
+			memcpy(dst + at, buf, c);
+			at += c;
+		}
 		n -= (size_t)k;
 	}
 	return 0;
+}
+
+static int read_exact(size_t n)
+{
+	return read_keep(n, NULL, 0);
 }
 
 /* A PPTP header of the tests' own: Length, type, cookie, Reserved0 0. */
@@ -847,6 +866,58 @@ static size_t build_sccrp(uint8_t *out, size_t n)
 	return pptp_build(&m, out, n);
 }
 
+/* Wait for the peer to close. */
+static const char *wait_close(void)
+{
+	uint8_t buf[512];
+
+	for (;;) {
+		ssize_t k;
+
+		if (wait_fd(POLLIN) <= 0)
+			return "timeout";
+		k = recv(fd, buf, sizeof(buf), 0);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k <= 0)
+			return "closed";
+	}
+}
+
+/*
+ * A server that will not carry the call asked for with Call ID peer:
+ * "refuse" answers the request with result 2 (General Error); "cdn"
+ * connects it, then at once ends it with a Call-Disconnect-Notify, as a
+ * server whose PPP gave up would.
+ */
+static const char *serve_call_end(uint16_t peer)
+{
+	uint8_t out[PPTP_MAX_LEN];
+	struct pptp_msg m;
+	char why[64];
+	size_t len;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PPTP_OCRP;
+	m.num[PF_CALL_ID] = 0x5151;
+	m.num[PF_PEER_CALL_ID] = peer;
+	m.num[PF_RESULT] = strcmp(opt.kind, "refuse") ? 1 : 2;
+	len = pptp_build(&m, out, sizeof(out));
+	if (!len || send_bytes(out, len, 0, 0, why, sizeof(why)) < 0)
+		return "OCRP not sent";
+	if (!strcmp(opt.kind, "cdn")) {
+		sleep_ms(200);
+		memset(&m, 0, sizeof(m));
+		m.type = PPTP_CDN;
+		m.num[PF_CALL_ID] = 0x5151;
+		m.num[PF_RESULT] = 3;   /* Administrative Shutdown */
+		len = pptp_build(&m, out, sizeof(out));
+		if (!len || send_bytes(out, len, 0, 0, why, sizeof(why)) < 0)
+			return "CDN not sent";
+	}
+	return wait_close();
+}
+
 /* One connection of the fake server: its bad answer, then wait for close. */
 static const char *serve_one(void)
 {
@@ -862,11 +933,15 @@ static const char *serve_one(void)
 		memset(out + PPTP_HDR_LEN, 0xa5, 60);
 		len = PPTP_HDR_LEN + 60;
 	} else {
+		uint8_t rq[16];
+
 		len = build_sccrp(out, sizeof(out));
 		if (send_bytes(out, len, 0, 0, why, sizeof(why)) < 0)
 			return "SCCRP not sent";
-		if (read_exact(pptp_type_len(PPTP_OCRQ)) < 0)
+		if (read_keep(pptp_type_len(PPTP_OCRQ), rq, sizeof(rq)) < 0)
 			return "no OCRQ";
+		if (strcmp(opt.kind, "bad-ocrp"))
+			return serve_call_end(rq[12] << 8 | rq[13]);
 		/* One byte longer than an OCRP is. */
 		len = pptp_type_len(PPTP_OCRP) + 1;
 		memset(out, 0, len);
@@ -874,18 +949,7 @@ static const char *serve_one(void)
 	}
 	if (send_bytes(out, len, 0, 0, why, sizeof(why)) < 0)
 		return "answer not sent";
-	/* Wait for the peer (the relay) to close. */
-	for (;;) {
-		ssize_t k;
-
-		if (wait_fd(POLLIN) <= 0)
-			return "timeout";
-		k = recv(fd, out, sizeof(out), 0);
-		if (k < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (k <= 0)
-			return "closed";
-	}
+	return wait_close();   /* the peer (the relay) closes */
 }
 
 static int run_serve(void)

@@ -284,8 +284,46 @@ static void test_cross_conn_alias(void)
 	env_done(&e);
 }
 
+/*
+ * Behind an upstream NAT whose kernel PPTP helper rewrote the server's CDN
+ * (its own Call ID, 500) into the PNS's, our alias: the call still ends by
+ * the CDN, and the inside client gets the server's ID back, the one it
+ * knows.  Another connection's alias is not taken for it, and a CDN that
+ * names the server's own ID passes untouched (checked above).
+ */
+static void test_cdn_rewritten_upstream(void)
+{
+	struct env e;
+	struct flow f, g;
+	struct tpkt *t;
+	uint16_t alias, alias2;
+
+	if (env_init(&e, 64) < 0)
+		return;
+	flow_init(&f, INSIDE(1), 40000, SERVER, 61000);
+	flow_init(&g, INSIDE(2), 40001, SERVER, 61001);
+	alias = setup_call(&e, &f, 1, 500, 1);
+	alias2 = setup_call(&e, &g, 1, 501, 1);
+	/* f's connection naming g's alias: not f's call, untouched. */
+	t = msg(&e, &f, DIR_IN, PPTP_CDN, alias2, 0, 3);
+	CHECK(accepted(t));
+	CHECK_MEM(t->orig, t->buf, t->gp.len);
+	CHECK_EQ(0, e.ends[END_CDN]);
+	t = msg(&e, &f, DIR_IN, PPTP_CDN, alias, 0, 3);
+	CHECK(accepted(t));
+	CHECK_EQ(500, pl16(t, 12));
+	CHECK(same_but(t, 12, 2));
+	CHECK(tcp_ok(t));
+	CHECK_EQ(1, e.ends[END_CDN]);
+	CHECK_EQ(1, e.g.ctr[GC_CTRL_CDN_RESTORED]);
+	CHECK(call_by_alias(&e.g.tab, PUB, SERVER, alias) == NULL);
+	CHECK(call_by_alias(&e.g.tab, PUB, SERVER, alias2) != NULL);
+	env_done(&e);
+}
+
 static const struct check_case cases[] = {
 	CHECK_CASE(basic_call),
+	CHECK_CASE(cdn_rewritten_upstream),
 	CHECK_CASE(eight_hosts),
 	CHECK_CASE(sli_wen),
 	CHECK_CASE(ccrq),
