@@ -290,6 +290,83 @@ topo_up_srvin() {
 	e2e_log "topology up: server inside at $SRVIN_IP behind $GW_WAN_IP (TCP 1723 forwarded), $nout outside host(s), $nbehind behind the remote NAT $RNAT_IP, run dir $E2E_RUN"
 }
 
+# topo_up_multipub pool NHOSTS | wans NHOSTS: the gateway with several
+# public addresses (issue 11, item 3); the same namespace names as topo_up,
+# so start_pptpd, start_client, host_exec and topo_down work unchanged.
+#   pool: topo_up's network, with MPUB_POOL (3 addresses, 203.0.113.5-7)
+#         on wan0 as well and SNAT to that range in place of MASQUERADE
+#         (E2E_SNAT_PERSISTENT=1 adds --persistent).  SRV_IP as topo_up's.
+#   wans: two WAN links to one server, each on its own subnet:
+#         gateway wan0 203.0.113.1/24 -- server eth0 203.0.113.2/24,
+#         gateway wan1 192.0.2.1/24   -- server eth1 192.0.2.2/24;
+#         the server's address is 198.19.0.2 (on its lo), reached by either
+#         link: the gateway's main table goes by wan0; table 101 by wan1,
+#         taken by host 3's source address (ip rule from) and by packets
+#         marked 0x1, which host 4's get in mangle PREROUTING (ip rule
+#         fwmark); MASQUERADE out of both.  MPUB_WANS: "wan0 wan1".
+# MPUB_PUBS: every public address of the gateway, for the tests' checks.
+MPUB_POOL_FIRST=203.0.113.5
+MPUB_POOL_LAST=203.0.113.7
+MPUB_WAN1_IP=192.0.2.1
+MPUB_SRV_IP=198.19.0.2
+MPUB_PUBS=""
+MPUB_WANS=""
+topo_up_multipub() {
+	local mode=$1 n=${2:-1} a persist=""
+	case $mode in
+	pool)
+		topo_up "$n"
+		for a in 5 6 7; do
+			ip -n "$NS_GW" addr add "203.0.113.$a/24" dev "$GW_WAN"
+		done
+		[ "${E2E_SNAT_PERSISTENT:-0}" = 1 ] && persist=--persistent
+		gw_exec iptables -t nat -F POSTROUTING
+		gw_exec iptables -t nat -A POSTROUTING -o "$GW_WAN" -j SNAT \
+			--to-source "$MPUB_POOL_FIRST-$MPUB_POOL_LAST" $persist
+		MPUB_PUBS="$GW_WAN_IP 203.0.113.5 203.0.113.6 203.0.113.7"
+		MPUB_WANS=$GW_WAN
+		e2e_log "SNAT pool $MPUB_POOL_FIRST-$MPUB_POOL_LAST${persist:+ ($persist)} on $GW_WAN"
+		;;
+	wans)
+		topo_up "$n"
+		ip -n "$NS_GW" link add wan1 type veth peer name eth1 netns "$NS_SRV"
+		ip -n "$NS_GW" addr add "$MPUB_WAN1_IP/24" dev wan1
+		ip -n "$NS_GW" link set wan1 up
+		ip -n "$NS_SRV" addr add 192.0.2.2/24 dev eth1
+		ip -n "$NS_SRV" link set eth1 up
+		ip -n "$NS_SRV" addr add "$MPUB_SRV_IP/32" dev lo
+		ip -n "$NS_GW" route add default via "$SRV_IP" dev "$GW_WAN"
+		ip -n "$NS_GW" route add default via 192.0.2.2 dev wan1 table 101
+		ip -n "$NS_GW" route add 198.18.0.0/24 dev "$GW_LAN" table 101
+		ip -n "$NS_GW" rule add from "$(host_ip 3)" lookup 101 pref 1001
+		ip -n "$NS_GW" rule add fwmark 0x1/0x1 lookup 101 pref 1002
+		gw_exec iptables -t mangle -A PREROUTING -i "$GW_LAN" -s "$(host_ip 4)" \
+			-j MARK --set-xmark 0x1/0x1
+		# a reply arrives by the link its request left by, whatever
+		# the main table says of the server
+		for a in all default "$GW_WAN" wan1; do
+			gw_exec sysctl -qw "net.ipv4.conf.$a.rp_filter=0"
+		done
+		gw_exec iptables -t nat -A POSTROUTING -o wan1 -j MASQUERADE
+		SRV_IP=$MPUB_SRV_IP
+		# shellcheck disable=SC2034  # read by the tests
+		MPUB_PUBS="$GW_WAN_IP $MPUB_WAN1_IP"
+		# shellcheck disable=SC2034
+		MPUB_WANS="$GW_WAN wan1"
+		local k
+		for k in $(seq 1 50); do
+			ip -n "$NS_GW" link show wan1 | grep -q 'state UP' && break
+			sleep 0.1
+		done
+		e2e_log "two WAN links: $GW_WAN $GW_WAN_IP (main table), wan1 $MPUB_WAN1_IP (table 101: host 3 by source, host 4 by fwmark); server $SRV_IP by either"
+		;;
+	*)
+		e2e_log "topo_up_multipub: unknown mode $mode"
+		return 1
+		;;
+	esac
+}
+
 e2e_links_up() {
 	local i
 	ip -n "$NS_GW" link show "$GW_WAN" | grep -q 'state UP' || return 1

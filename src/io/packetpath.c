@@ -78,11 +78,13 @@ void packetpath_input(void *arg, const struct queue_pkt *qp)
 		queue_verdict(pp->queue, qp->id, QUEUE_ACCEPT, 0, NULL, 0);
 		return;
 	}
-	if (is_wan(pp, qp->outdev))
+	if (is_wan(pp, qp->outdev)) {
 		m.dir = DIR_OUT;
-	else if (is_wan(pp, qp->indev))
+		m.wan_if = qp->outdev;
+	} else if (is_wan(pp, qp->indev)) {
 		m.dir = DIR_IN;
-	else {
+		m.wan_if = qp->indev;
+	} else {
 		/* Not crossing a WAN interface: not ours to translate. */
 		queue_verdict(pp->queue, qp->id, QUEUE_REPEAT, qp->mark | pp->mark,
 			      NULL, 0);

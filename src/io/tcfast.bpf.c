@@ -245,6 +245,14 @@ int gre_out(struct __sk_buff *skb)
 	oif = next_hop(skb, &fib, ip, iif, ip->saddr, ip->daddr, FPB_IF_WAN);
 	if (!oif)
 		return TC_ACT_OK;
+	/*
+	 * Not by the WAN its control connection leaves by: routing by a
+	 * fwmark (set in mangle PREROUTING, after this program) sends it
+	 * elsewhere, and so must this packet go, with the pub of that link.
+	 * The stack routes it with the mark and pptpgw's queue translates it.
+	 */
+	if (v->oif && oif != v->oif)
+		return TC_ACT_OK;
 	ip = egre(skb);
 	if (!ip)
 		return TC_ACT_OK;

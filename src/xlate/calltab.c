@@ -333,6 +333,7 @@ struct call *call_add(struct calltab *t, struct conn *c, uint16_t inside_id,
 	call->inside = c->inside;
 	call->outside = c->outside;
 	call->pub = c->pub;
+	call->wan_if = c->wan_if;
 	call->created = call->last_seen = call->state_since = now;
 	conn_link(t, c, call);
 	host_count(t, call_kind(call), c->opener, 1);
@@ -464,6 +465,7 @@ struct call_xlat call_xlat(const struct call *c)
 	x.inside_id = c->inside_id;
 	x.peer_id = c->peer_id;
 	x.peer_known = c->peer_known;
+	x.wan_if = c->wan_if;
 	return x;
 }
 

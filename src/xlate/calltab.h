@@ -60,6 +60,7 @@ struct call {
 	uint16_t inside_id, peer_id, alias;
 	uint32_t conn;          /* slot of its control connection */
 	uint32_t inside, outside, pub;
+	uint32_t wan_if;        /* its connection's, when the call began */
 	uint32_t next_in_conn, prev_in_conn;
 	uint64_t created, last_seen, state_since;  /* ms */
 	uint64_t kernel_read_at;  /* in_kernel: its counters last read, ms */
@@ -82,6 +83,10 @@ struct conn {
 	uint16_t max_channels;  /* from the outside peer's Start-Control reply */
 	uint32_t inside, outside, pub;
 	uint32_t opener;        /* who opened it: the host its limits count */
+	/* The WAN interface it leaves by (ifindex, 0: not known yet): with
+	 * several, routing (by source, by fwmark) picks one per connection,
+	 * and its calls' GRE must take the same one, from the same pub. */
+	uint32_t wan_if;
 	uint32_t ncalls, first_call;
 	uint64_t created, last_seen, state_since;
 	struct ctlstream stream[2];   /* DIR_OUT, DIR_IN */
@@ -110,6 +115,8 @@ struct call_xlat {
 	/* out: (inside, outside, peer_id) -> source pub */
 	uint16_t peer_id;
 	uint8_t peer_known;
+	/* The WAN the outbound GRE must leave by (ifindex; 0: any). */
+	uint32_t wan_if;
 };
 
 struct calltab_cfg {

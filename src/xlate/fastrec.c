@@ -95,6 +95,7 @@ int fp_bpf_entries(const struct call_xlat *x, uint32_t slot,
 	bval(iv, x->inside, x->inside_id, slot);
 	bkey(ok, x->inside, x->outside, x->peer_id);
 	bval(ov, x->pub, 0, slot);
+	ov->oif = x->wan_if;
 	return 0;
 }
 

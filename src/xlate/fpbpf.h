@@ -5,7 +5,8 @@
  * network byte order, as the program reads them from the packet.
  *
  *   fpb_in   (outside, pub, alias)     -> inside address, inside Call ID
- *   fpb_out  (inside, outside, peer)   -> pub
+ *   fpb_out  (inside, outside, peer)   -> pub, and the WAN its control
+ *                                         connection leaves by
  *
  * Each value also names its call slot, so that entries found in the
  * kernel can be matched with a saved call table, and counts what it
@@ -47,7 +48,7 @@ struct fpb_val {
 	__u16 call;              /* in: the inside Call ID; out: unused */
 	__u16 version;           /* FPB_VERSION */
 	__u32 slot;              /* the call's slot in pptpgw's table */
-	__u32 pad;
+	__u32 oif;               /* out: the WAN to leave by (0: any); in: 0 */
 	__u64 pkts, bytes;       /* translated by this CPU */
 };
 

@@ -1062,6 +1062,8 @@ static void tcp_input(struct gw *g, struct gw_pkt *p,
 	}
 	conn->last_seen = now;
 	learn_pub(g, conn, m, &t);
+	if (dir == DIR_OUT && m->wan_if)
+		conn->wan_if = m->wan_if;
 	if (t.flags & TCPF_SYN) {
 		/*
 		 * Only a stream not yet started takes its start from a SYN: a

@@ -132,7 +132,8 @@ enum gw_verdict { GW_ACCEPT, GW_DROP, GW_PASS };
 	X(GC_GRE_QUEUED_IN_KERNEL, "gre_queued_in_kernel", \
 	  "gre_queued_in_kernel_total", NULL, 0, \
 	  "GRE of calls the kernel's maps translate that still came " \
-	  "through the queue (in flight while the entries went in).") \
+	  "through the queue (in flight while the entries went in, or " \
+	  "routed by a fwmark, which the tc-BPF program cannot see).") \
 	X(GC_GRE_OUT_NOCALL, "gre_out_no_call_dropped", NULL, NULL, 1, \
 	  "Outbound GRE for no call, dropped: it would leak an inside " \
 	  "address.") \
@@ -229,6 +230,9 @@ struct gw_pkt {
 struct gw_meta {
 	uint8_t dir;          /* DIR_OUT: leaves by the WAN; DIR_IN: came from it */
 	uint8_t has_ct;
+	/* The WAN interface it crosses (its ifindex; 0: not known): what a
+	 * control connection leaves by is where its calls' GRE must leave. */
+	uint32_t wan_if;
 	uint32_t orig_src, orig_dst, reply_src, reply_dst;
 	uint16_t orig_sport, orig_dport, reply_sport, reply_dport;
 };

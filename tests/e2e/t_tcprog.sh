@@ -7,8 +7,9 @@
 # A matching call's GRE is translated and redirected with the next hop's
 # MAC, TTL and checksum right, and counted; everything unusual (spoofed,
 # fragments, options, TTL 1, other GRE, cut or lying lengths, no
-# neighbour, another record version, a route back inside, too big for
-# the MTU) is left to the stack byte for byte.  On a bridge port (port0,
+# neighbour, another record version, a route back inside, a record
+# naming another WAN than the route's, too big for the MTU) is left to
+# the stack byte for byte.  On a bridge port (port0,
 # standing for a port of a bridge whose routes are lan0's) only frames to
 # the bridge's MAC are taken.
 set -u

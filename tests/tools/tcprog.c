@@ -159,8 +159,8 @@ static uint64_t count(int fd, uint32_t src, uint32_t dst, uint16_t call)
 	return n;
 }
 
-static int put(int fd, uint32_t src, uint32_t dst, uint16_t call,
-	       uint32_t addr, uint16_t id, uint16_t version)
+static int put_oif(int fd, uint32_t src, uint32_t dst, uint16_t call,
+		   uint32_t addr, uint16_t id, uint16_t version, uint32_t oif)
 {
 	struct fpb_key k = { src, dst, htons(call), 0 };
 	struct fpb_val *v = calloc((size_t)ncpu, sizeof(*v));
@@ -171,10 +171,41 @@ static int put(int fd, uint32_t src, uint32_t dst, uint16_t call,
 		v[i].call = htons(id);
 		v[i].version = version;
 		v[i].slot = 5;
+		v[i].oif = oif;
 	}
 	rc = v ? bpf_map_update_elem(fd, &k, v, BPF_ANY) : -1;
 	free(v);
 	return rc;
+}
+
+static int put(int fd, uint32_t src, uint32_t dst, uint16_t call,
+	       uint32_t addr, uint16_t id, uint16_t version)
+{
+	return put_oif(fd, src, dst, call, addr, id, version, 0);
+}
+
+/*
+ * A call's record names the WAN its control connection leaves by: when
+ * that is where the route leads, the GRE goes; when the route leads out
+ * of another (a fwmark, set after this program, routes the connection
+ * elsewhere), the stack routes it.
+ */
+static void wan_of_call(void)
+{
+	struct pkt p, o;
+	int rc;
+
+	mk(&p, IN1, SRV, PEER_ID + 1, 100);
+	fix_csum(&p);
+	rc = run(prog_out, lan, &p, &o);
+	result("out: the record's WAN is the route's: translated and "
+	       "redirected", rc == TC_ACT_REDIRECT &&
+	       !memcmp(o.b + 14 + 12, &(uint32_t){ ip(PUB) }, 4),
+	       "verdict or bytes differ");
+	mk(&p, IN1, SRV, PEER_ID + 2, 100);
+	fix_csum(&p);
+	untouched("out: the record names another WAN than the route's",
+		  prog_out, lan, &p);
 }
 
 static void translated_in(void)
@@ -350,7 +381,11 @@ static int setup(const char *obj_path)
 	    put(fd_out, ip(IN1), ip(SRV), PEER_ID, ip(PUB), 0, FPB_VERSION) ||
 	    put(fd_out, ip(IN1), ip(IN3), PEER_ID, ip(PUB), 0, FPB_VERSION) ||
 	    put(fd_in, ip(SRV), ip(PUB), 0x4002, ip(IN2), IN_ID, FPB_VERSION) ||
-	    put(fd_in, ip(SRV), ip(PUB), 0x4003, ip(IN1), IN_ID, 99)) {
+	    put(fd_in, ip(SRV), ip(PUB), 0x4003, ip(IN1), IN_ID, 99) ||
+	    put_oif(fd_out, ip(IN1), ip(SRV), PEER_ID + 1, ip(PUB), 0,
+		    FPB_VERSION, (uint32_t)wan) ||
+	    put_oif(fd_out, ip(IN1), ip(SRV), PEER_ID + 2, ip(PUB), 0,
+		    FPB_VERSION, (uint32_t)wan + 1000)) {
 		fprintf(stderr, "cannot fill the maps: %s\n", strerror(errno));
 		return -1;
 	}
@@ -371,6 +406,7 @@ int main(int argc, char **argv)
 	translated_in();
 	translated_out();
 	bridge_port();
+	wan_of_call();
 	left_alone();
 	printf("%d passed, %d failed\n", ran - failed, failed);
 	return failed ? 1 : 0;

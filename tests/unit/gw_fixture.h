@@ -78,6 +78,7 @@ struct flow {
 	uint16_t iport, oport, pport;
 	uint32_t iseq, oseq;     /* next sequence number of each side */
 	int inside_opened;
+	uint32_t wan_if;         /* the WAN interface in the meta (0: none) */
 };
 
 static void on_verdict(void *arg, struct gw_pkt *p, enum gw_verdict v,
@@ -225,6 +226,7 @@ static void flow_meta(const struct flow *f, int dir, struct gw_meta *m)
 	memset(m, 0, sizeof(*m));
 	m->dir = (uint8_t)dir;
 	m->has_ct = 1;
+	m->wan_if = f->wan_if;
 	if (f->inside_opened) {
 		m->orig_src = f->in;
 		m->orig_dst = f->out;

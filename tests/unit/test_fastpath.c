@@ -641,6 +641,13 @@ static void test_bpf_incomplete_call(void)
 	CHECK_EQ(htonl(SERVER), ok.dst);
 	CHECK_EQ(htons(900), ok.call);
 	CHECK_EQ(htonl(PUB), ov.addr);
+	CHECK_EQ(0u, ov.oif);        /* its WAN not known: any */
+	CHECK_EQ(0u, iv.oif);
+	/* The WAN its control connection leaves by: outbound GRE only. */
+	x.wan_if = 7;
+	CHECK_EQ(0, fp_bpf_entries(&x, 3, &ik, &iv, &ok, &ov));
+	CHECK_EQ(7u, ov.oif);
+	CHECK_EQ(0u, iv.oif);
 	x.peer_known = 0;
 	CHECK_EQ(-1, fp_bpf_entries(&x, 3, &ik, &iv, &ok, &ov));
 	x.peer_known = 1;

@@ -69,6 +69,63 @@ static void test_port_forward(void)
 	env_done(&e);
 }
 
+/*
+ * Several public addresses (an SNAT pool, several WAN links): hosts with
+ * the same Call ID to one server, NATed to two addresses and leaving by
+ * two interfaces.  Aliases are scoped per (public address, server), each
+ * call's GRE leaves from its connection's public address, and each call
+ * names the WAN its connection leaves by (what the tc-BPF engine checks
+ * its route against: a fwmark routes after that program); an inbound
+ * segment's interface does not change it.
+ */
+#define PUB2 PG_IP(192, 0, 2, 1)
+static void test_several_pubs(void)
+{
+	struct env e;
+	struct flow f[4];
+	struct call *c;
+	struct call_xlat x;
+	struct tpkt *t;
+	uint16_t alias[4];
+	int i;
+
+	if (env_init(&e, 128) < 0)
+		return;
+	for (i = 0; i < 4; i++) {
+		flow_init(&f[i], INSIDE(i + 1), 40000, SERVER,
+			  (uint16_t)(50000 + i));
+		f[i].pub = i < 2 ? PUB : PUB2;
+		f[i].wan_if = i < 2 ? 3 : 5;
+		alias[i] = setup_call(&e, &f[i], 4660, (uint16_t)(100 + i), 1);
+	}
+	CHECK(alias[0] != alias[1]);
+	CHECK(alias[2] != alias[3]);
+	for (i = 0; i < 4; i++) {
+		c = call_by_alias(&e.g.tab, f[i].pub, SERVER, alias[i]);
+		CHECK(c != NULL);
+		if (!c)
+			continue;
+		CHECK_EQ(INSIDE(i + 1), c->inside);
+		x = call_xlat(c);
+		CHECK_EQ(f[i].pub, x.pub);
+		CHECK_EQ(f[i].wan_if, x.wan_if);
+		t = gre_out(&e, &f[i], (uint16_t)(100 + i));
+		CHECK(accepted(t));
+		CHECK_EQ(f[i].pub, pg_src(t->buf));
+		t = gre_in(&e, &f[i], alias[i]);
+		CHECK(accepted(t));
+		CHECK_EQ(INSIDE(i + 1), pg_dst(t->buf));
+		CHECK_EQ(4660, pg_gre_callid(t->buf));
+	}
+	/* The server's answers come in by another link: the WAN stays. */
+	f[3].wan_if = 3;
+	CHECK(accepted(msg(&e, &f[3], DIR_IN, PPTP_ECHORQ, 0, 0, 0)));
+	c = call_by_alias(&e.g.tab, PUB2, SERVER, alias[3]);
+	CHECK_EQ(5u, c ? call_xlat(c).wan_if : 0);
+	CHECK_EQ(5u, flow_conn(&e, &f[3]) ? flow_conn(&e, &f[3])->wan_if : 0);
+	env_done(&e);
+}
+
 /* No conntrack data in the meta: the public address comes from the hook. */
 static void test_nat_lookup(void)
 {
@@ -647,6 +704,7 @@ static const struct check_case cases[] = {
 	CHECK_CASE(local_keeps_own_id),
 	CHECK_CASE(local_collides_with_guest),
 	CHECK_CASE(local_server),
+	CHECK_CASE(several_pubs),
 };
 
 int main(int argc, char **argv)
