@@ -177,6 +177,15 @@ static void on_event(void *arg, const struct gw_event *e)
 		if (!conn)
 			FAIL("connection broken event without a connection");
 		break;
+	case GWE_CALL_NO_GRE_BACK:
+		/* Said once, of an established call that sent GRE and got
+		 * none back. */
+		if (!c || !conn || c->state != CALL_ESTABLISHED ||
+		    !c->no_gre_back || c->pkts[DIR_IN] ||
+		    c->pkts[DIR_OUT] < GW_GRE_BACK_PKTS)
+			FAIL("no-GRE-back event: call %p conn %p",
+			     (const void *)c, (const void *)conn);
+		break;
 	case GWE_LIMIT_REFUSED:
 		/* Nothing was made for it: only the host and the reason. */
 		if (c || conn || !e->host ||
