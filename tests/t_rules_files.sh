@@ -43,7 +43,8 @@ mangle=$(printf '%s\n' "$lo" | sed -n '/^\*mangle/,/^COMMIT/p')
 filter=$(printf '%s\n' "$lo" | sed -n '/^\*filter/,/^COMMIT/p')
 ok=0
 for w in eth0 eth1; do
-	for r in "-A PPTPGW-OUT -o $w -p tcp --dport 1723" "-A PPTPGW-OUT -o $w -p tcp --sport 1723" \
+	for r in "-A PPTPGW-OUT -o $w -p gre -m u32 --u32 \"0>>22&0x3C@0&0xEF7FFFFF=0x2001880B\"" \
+		 "-A PPTPGW-OUT -o $w -p tcp --dport 1723" "-A PPTPGW-OUT -o $w -p tcp --sport 1723" \
 		 "-A PPTPGW-IN -i $w -p tcp --sport 1723" "-A PPTPGW-IN -i $w -p tcp --dport 1723"; do
 		printf '%s\n' "$mangle" | grep -qx -- "$r -j NFQUEUE --queue-num 1723" || { echo "missing: $r"; ok=1; }
 	done
@@ -55,7 +56,7 @@ done
 printf '%s\n' "$mangle" | grep -qx -- '-I INPUT -j PPTPGW-IN' && printf '%s\n' "$mangle" | grep -qx -- '-I OUTPUT -j PPTPGW-OUT' || ok=1
 first=$(printf '%s\n' "$filter" | grep -m1 -- '^-A PPTPGW-IN ')
 [ "$first" = "-A PPTPGW-IN -p gre -m mark --mark 0x10000000/0x10000000 -j ACCEPT" ] || { echo "filter PPTPGW-IN first: $first"; ok=1; }
-check "this host's own PPTP: control queued in mangle INPUT/OUTPUT per WAN, marked GRE accepted in filter INPUT first" $ok
+check "this host's own PPTP: control queued in mangle INPUT/OUTPUT and its GRE in OUTPUT per WAN, marked GRE accepted in filter INPUT first" $ok
 nolo=$("$pptpgw" --print-rules iptables --wan eth0)
 printf '%s\n' "$nolo" | sed -n '/^\*filter/,/^COMMIT/p' | grep -qx -- '-I INPUT -j PPTPGW-IN'
 check "without the relay too, filter INPUT has our marked-GRE accept" $?

@@ -1,6 +1,7 @@
 #include "io/packetpath.h"
 
 #include <stdlib.h>
+#include <linux/netfilter.h>
 #include <string.h>
 
 #include "clock.h"
@@ -81,6 +82,7 @@ void packetpath_input(void *arg, const struct queue_pkt *qp)
 	if (is_wan(pp, qp->outdev)) {
 		m.dir = DIR_OUT;
 		m.wan_if = qp->outdev;
+		m.local = qp->hook == NF_INET_LOCAL_OUT;
 	} else if (is_wan(pp, qp->indev)) {
 		m.dir = DIR_IN;
 		m.wan_if = qp->indev;

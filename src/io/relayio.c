@@ -506,6 +506,11 @@ struct relay *relayio_relay(struct relayio *io)
 void relayio_set_mark(struct relayio *io, uint32_t mark)
 {
 	io->mark = mark;
+	/* Its GRE too: the queue rules for this host's own GRE pass it by. */
+	if (io->rawfd >= 0 && mark &&
+	    setsockopt(io->rawfd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		log_warn("relay: SO_MARK on the GRE socket: %s",
+			 strerror(errno));
 }
 
 void relayio_set_cfg(struct relayio *io, const struct rl_cfg *cfg)

@@ -33,8 +33,8 @@ struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
 			      uint16_t port, struct alias_space *as,
 			      relayio_id_busy_fn *busy, void *busy_arg);
 
-/* The mark the relay's upstream connections carry (pptpgw's own, which its
- * rules pass by); 0: none. */
+/* The mark the relay's upstream connections and its GRE carry (pptpgw's
+ * own, which its rules pass by); 0: none. */
 void relayio_set_mark(struct relayio *io, uint32_t mark);
 
 /* Tell every peer we are going, close everything and free. */

@@ -87,11 +87,14 @@ static void print_relay_iptables(FILE *f, const struct rules_cfg *c)
  * PPTP of this host itself (a client on the gateway, or a server on it):
  * its control connections are tracked like a guest's, so its Call IDs are
  * known to the alias space and no guest is given one of them.  Its GRE
- * coming in is queued by PPTPGW-PRE with everyone's; what it sends needs
- * no translation (see call_add's take_alias).
+ * coming in is queued by PPTPGW-PRE with everyone's; what it sends is
+ * queued here, counted for its call (GRE of no call passes: the source is
+ * this host's own).  The relay's own sockets carry our mark.
  */
 static void print_local_queue(FILE *f, const char *w, unsigned q)
 {
+	fprintf(f, "-A PPTPGW-OUT -o %s -p gre -m u32 --u32 \"%s\" "
+		"-j NFQUEUE --queue-num %u\n", w, U32_EGRE, q);
 	fprintf(f, "-A PPTPGW-OUT -o %s -p tcp --dport 1723 "
 		"-j NFQUEUE --queue-num %u\n", w, q);
 	fprintf(f, "-A PPTPGW-OUT -o %s -p tcp --sport 1723 "
@@ -228,7 +231,8 @@ static void print_relay_nft(FILE *f, const struct rules_cfg *c,
 }
 
 /* This host's own PPTP: see print_local_queue. */
-static void print_local_nft(FILE *f, const struct rules_cfg *c)
+static void print_local_nft(FILE *f, const struct rules_cfg *c,
+			    const char *egre)
 {
 	int i;
 
@@ -243,9 +247,11 @@ static void print_local_nft(FILE *f, const struct rules_cfg *c)
 		"priority mangle; policy accept;\n");
 	fprintf(f, "\t\tmeta mark & 0x%x == 0x%x return\n", c->mark, c->mark);
 	for (i = 0; i < c->nwan; i++)
-		fprintf(f, "\t\toifname \"%s\" tcp dport 1723 queue num %u\n"
+		fprintf(f, "\t\toifname \"%s\" %s queue num %u\n"
+			"\t\toifname \"%s\" tcp dport 1723 queue num %u\n"
 			"\t\toifname \"%s\" tcp sport 1723 queue num %u\n",
-			c->wan[i], c->queue, c->wan[i], c->queue);
+			c->wan[i], egre, c->queue, c->wan[i], c->queue,
+			c->wan[i], c->queue);
 	fprintf(f, "\t}\n\tchain filter_in_gre {\n\t\ttype filter hook input "
 		"priority filter; policy accept;\n");
 	fprintf(f, "\t\tip protocol gre meta mark & 0x%x == 0x%x accept\n"
@@ -288,7 +294,7 @@ void rules_print_nft(FILE *f, const struct rules_cfg *c)
 		"priority filter; policy accept;\n");
 	fprintf(f, "\t\tip protocol gre meta mark & 0x%x == 0x%x accept\n"
 		"\t}\n", c->mark, c->mark);
-	print_local_nft(f, c);
+	print_local_nft(f, c, egre);
 	if (c->relay)
 		print_relay_nft(f, c, egre);
 	fprintf(f, "}\n");

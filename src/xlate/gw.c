@@ -1145,6 +1145,11 @@ static void gre_input(struct gw *g, struct gw_pkt *p,
 	}
 	if (m->dir == DIR_OUT) {
 		c = call_by_peer(&g->tab, ip->src, ip->dst, gr.call_id);
+		if (!c && m->local) {
+			g->ctr[GC_GRE_OUT_LOCAL_NOCALL]++;
+			emit(g, p, GW_PASS, 0);
+			return;
+		}
 		if (!c || c->state == CALL_REFUSED) {
 			g->ctr[GC_GRE_OUT_NOCALL]++;
 			emit(g, p, GW_DROP, 0);

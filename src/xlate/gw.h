@@ -134,6 +134,10 @@ enum gw_verdict { GW_ACCEPT, GW_DROP, GW_PASS };
 	  "GRE of calls the kernel's maps translate that still came " \
 	  "through the queue (in flight while the entries went in, or " \
 	  "routed by a fwmark, which the tc-BPF program cannot see).") \
+	X(GC_GRE_OUT_LOCAL_NOCALL, "gre_out_local_no_call_passed", NULL, \
+	  NULL, 0, "GRE this host sent for no call it knows (a call begun " \
+	  "before pptpgw, or not PPTP's): passed, its source is this " \
+	  "host's own.") \
 	X(GC_GRE_OUT_NOCALL, "gre_out_no_call_dropped", NULL, NULL, 1, \
 	  "Outbound GRE for no call, dropped: it would leak an inside " \
 	  "address.") \
@@ -230,6 +234,7 @@ struct gw_pkt {
 struct gw_meta {
 	uint8_t dir;          /* DIR_OUT: leaves by the WAN; DIR_IN: came from it */
 	uint8_t has_ct;
+	uint8_t local;        /* sent by this host itself (no input device) */
 	/* The WAN interface it crosses (its ifindex; 0: not known): what a
 	 * control connection leaves by is where its calls' GRE must leave. */
 	uint32_t wan_if;

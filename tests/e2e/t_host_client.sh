@@ -148,6 +148,10 @@ if start_pptpgw; then
 	E2E_CALL_ID=$SAME_ID start_client gw
 	E2E_CALL_ID=$SAME_ID start_client 1
 	if wait_until 40 calls_flowing 2 packets_in 20; then
+		rc=0
+		wait_until 10 calls_flowing 2 packets_out 20 || rc=1
+		ctl calls >&2
+		e2e_result "$label: GRE counted both ways for both calls (the host's own out too)" $rc
 		before=$(call_set)
 		pid=$PPTPGW_PID
 		kill -9 "$pid"

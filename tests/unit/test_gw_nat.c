@@ -596,6 +596,22 @@ static void test_pf_nat_lookup(void)
 	env_done(&e);
 }
 
+/* GRE this host sends itself (OUTPUT) to SERVER with Call ID id. */
+static struct tpkt *local_gre_out(struct env *e, uint16_t id)
+{
+	struct tpkt *t = new_pkt(e);
+	struct gw_meta m;
+
+	t->gp.len = pg_gre(t->buf, sizeof(t->buf), PUB, SERVER, id, 1, 7, 0,
+			   0, NULL, 0);
+	memcpy(t->orig, t->buf, t->gp.len);
+	memset(&m, 0, sizeof(m));
+	m.dir = DIR_OUT;
+	m.local = 1;
+	gw_input(&e->g, &t->gp, &m, e->now);
+	return t;
+}
+
 /*
  * A PPTP client on the gateway itself (issue 11, item 2): its control
  * connection leaves from the public address with no NAT, so its inside end
@@ -629,6 +645,21 @@ static void test_local_keeps_own_id(void)
 	CHECK_EQ(0, e.g.ctr[GC_GRE_IN_NOCALL]);
 	/* A guest's call to the same server cannot be given 777 now. */
 	CHECK_EQ(-1, alias_claim(&e.g.aliases, PUB, SERVER, 63, 777));
+	/* What the host sends (OUTPUT) is counted for its call, untouched;
+	 * its GRE of no call passes unmarked (its source is the host's own),
+	 * where a forwarded one of no call is dropped. */
+	t = local_gre_out(&e, 500);
+	CHECK(accepted(t));
+	CHECK_MEM(t->orig, t->buf, t->gp.len);
+	CHECK_EQ(1, c ? c->pkts[DIR_OUT] : 0);
+	CHECK_EQ(1, e.g.ctr[GC_GRE_OUT]);
+	t = local_gre_out(&e, 999);
+	CHECK(passed(t));
+	CHECK_MEM(t->orig, t->buf, t->gp.len);
+	CHECK_EQ(1, e.g.ctr[GC_GRE_OUT_LOCAL_NOCALL]);
+	t = gre_out(&e, &h, 999);
+	CHECK(dropped(t));
+	CHECK_EQ(1, e.g.ctr[GC_GRE_OUT_NOCALL]);
 	env_done(&e);
 }
 
