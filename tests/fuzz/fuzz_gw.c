@@ -507,6 +507,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&m, 0, sizeof(m));
 		m.dir = (uint8_t)dir;
 		m.has_ct = !(tb & 0x40);
+		/* Now and then sent by the gateway itself (OUTPUT). */
+		m.local = dir == DIR_OUT && (tb & 0x10);
 		m.orig_src = in_addr(fl % NIN);
 		m.orig_dst = out_addr(fl / NIN);
 		m.orig_sport = (uint16_t)(40000 + fl % NIN);
