@@ -382,3 +382,13 @@ per_second_ok() {
 gw_counters_nonzero() {
 	ctl_json stats '[to_entries[] | select(.value != 0 and (.key | startswith("state_") | not)) | "\(.key)=\(.value)"] | join(" ")'
 }
+
+# phase_end LABEL: a phase's last checks (the call table empty within 15 s
+# of the tunnels closing, pptpgw still running), then the network down for
+# the next phase.
+phase_end() {
+	expect "$1: call table empty after the tunnels closed" wait_until 15 calls_empty
+	expect "$1: pptpgw still running" gw_alive
+	topo_down
+	reset_run
+}
