@@ -26,7 +26,7 @@ echo "== all tests"
 # on any report in pptpgw's output, or when pptpgw had to be killed (its
 # leak check never ran).  About 8 minutes.
 echo "== end-to-end tests against pptpgw built with ASan+UBSan"
-asan_e2e='multi_host|hostile|fastpath|relay_one_host|relay_hostile|relay_stray_gre|limits|flood_pending|double_nat|lifecycle|reload|queue_burst|split_coalesced'
+asan_e2e='multi_host|hostile|fastpath|relay_one_host|relay_hostile|relay_stray_gre|limits|flood_pending|double_nat|host_client|lifecycle|reload|queue_burst|split_coalesced'
 (cd "$top/build" &&
 	PPTPGW="$top/build-asan/pptpgw" E2E_SANITIZED=1 \
 	ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1 \
