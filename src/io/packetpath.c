@@ -1,12 +1,13 @@
 #include "io/packetpath.h"
 
 #include <stdlib.h>
-#include <linux/netfilter.h>
 #include <string.h>
+#include <linux/netfilter.h>
 
 #include "clock.h"
 #include "io/relayio.h"
 #include "wire/pkt.h"
+#include "wire/pptp_msg.h"
 
 void packetpath_verdict(struct packetpath *pp, struct gw_pkt *p,
 			enum gw_verdict v)
@@ -66,6 +67,21 @@ static void to_translator(struct packetpath *pp, const struct queue_pkt *qp,
 	gw_input_view(pp->gw, p, v, m, now);
 }
 
+/*
+ * The server's side of one of the relay's own upstream connections: it
+ * comes in by a WAN to this host, as this host's own PPTP clients' does,
+ * but is the relay's (its own side carries our mark and is never queued).
+ */
+static int relay_upstream_segment(struct packetpath *pp,
+				  const struct queue_pkt *qp,
+				  const struct pkt_view *v)
+{
+	return pp->relay && qp->hook == NF_INET_LOCAL_IN &&
+	       v->err == PKT_OK && v->ip.proto == IPPROTO_TCP_ &&
+	       v->tcp_err == PKT_OK && v->tcp.sport == PPTP_PORT &&
+	       relayio_upstream(pp->relay, v->ip.src, v->tcp.dport);
+}
+
 void packetpath_input(void *arg, const struct queue_pkt *qp)
 {
 	struct packetpath *pp = arg;
@@ -94,6 +110,11 @@ void packetpath_input(void *arg, const struct queue_pkt *qp)
 	}
 	now = now_ms();
 	pkt_view_parse(&v, qp->data, qp->len);
+	if (relay_upstream_segment(pp, qp, &v)) {
+		queue_verdict(pp->queue, qp->id, QUEUE_REPEAT,
+			      qp->mark | pp->mark, NULL, 0);
+		return;
+	}
 	if (pp->relay && relayio_gre(pp->relay, &v, now) != RL_GRE_NOT_MINE) {
 		/* The relay took it (or counted it as bad): never forwarded. */
 		queue_verdict(pp->queue, qp->id, QUEUE_DROP, 0, NULL, 0);

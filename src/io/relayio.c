@@ -36,6 +36,9 @@ struct rsock {
 	uint32_t slot;               /* RL_NONE once the relay let go */
 	uint8_t dead;                /* failed; the relay is to be told */
 	uint8_t draining;            /* sent all, shut down, reading to EOF */
+	/* An upstream connection: its server and our port (0: a client's). */
+	uint32_t server;
+	uint16_t lport;
 	uint64_t closing_since;
 	struct rsock *next;          /* in the closing list, once let go */
 };
@@ -250,6 +253,8 @@ static struct rsock *sock_new(struct relayio *io, uint32_t slot, int fd)
 	return s;
 }
 
+static void remember_upstream(struct rsock *s, int fd, uint32_t server);
+
 static int hook_connect(void *arg, uint32_t slot, uint32_t server)
 {
 	struct relayio *io = arg;
@@ -277,6 +282,43 @@ static int hook_connect(void *arg, uint32_t slot, uint32_t server)
 		sock_free(s);
 		return -1;
 	}
+	remember_upstream(s, fd, server);
+	return 0;
+}
+
+/*
+ * The port connect() bound, so that the server's segments to it are known
+ * as the relay's (relayio_upstream): they come in by a WAN like those of
+ * this host's own PPTP clients, which pptpgw queues, but carry no mark.
+ */
+static void remember_upstream(struct rsock *s, int fd, uint32_t server)
+{
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0) {
+		s->server = server;
+		s->lport = ntohs(me.sin_port);
+	}
+}
+
+static int is_upstream(const struct rsock *s, uint32_t server,
+		       uint16_t lport)
+{
+	return s && s->lport == lport && s->server == server;
+}
+
+int relayio_upstream(struct relayio *io, uint32_t server, uint16_t lport)
+{
+	const struct rsock *s;
+	uint32_t slot;
+
+	for (slot = 0; slot < io->rl.cfg.max_conns; slot++)
+		if (is_upstream(io->sock[slot], server, lport))
+			return 1;
+	for (s = io->closing; s; s = s->next)
+		if (is_upstream(s, server, lport))
+			return 1;
 	return 0;
 }
 

@@ -37,6 +37,10 @@ struct relayio *relayio_start(struct event_base *base, const struct rl_cfg *cfg,
  * own, which its rules pass by); 0: none. */
 void relayio_set_mark(struct relayio *io, uint32_t mark);
 
+/* Whether a TCP segment from server:1723 to our port lport is one of the
+ * relay's own upstream connections. */
+int relayio_upstream(struct relayio *io, uint32_t server, uint16_t lport);
+
 /* Tell every peer we are going, close everything and free. */
 void relayio_stop(struct relayio *io);
 
