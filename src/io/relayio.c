@@ -255,6 +255,14 @@ static struct rsock *sock_new(struct relayio *io, uint32_t slot, int fd)
 
 static void remember_upstream(struct rsock *s, int fd, uint32_t server);
 
+/* pptpgw's mark on one of the relay's sockets (0: none). */
+static void set_mark(int fd, uint32_t mark, const char *what)
+{
+	if (mark && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark,
+			       sizeof(mark)) < 0)
+		log_warn("relay: SO_MARK on %s: %s", what, strerror(errno));
+}
+
 static int hook_connect(void *arg, uint32_t slot, uint32_t server)
 {
 	struct relayio *io = arg;
@@ -269,9 +277,7 @@ static int hook_connect(void *arg, uint32_t slot, uint32_t server)
 	}
 	/* pptpgw's mark: its rules leave the relay's own connections alone
 	 * (they are not this host's PPTP clients). */
-	if (io->mark &&
-	    setsockopt(fd, SOL_SOCKET, SO_MARK, &io->mark, sizeof(io->mark)) < 0)
-		log_warn("relay: SO_MARK: %s", strerror(errno));
+	set_mark(fd, io->mark, "an upstream connection");
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(PPTP_PORT);
@@ -549,10 +555,8 @@ void relayio_set_mark(struct relayio *io, uint32_t mark)
 {
 	io->mark = mark;
 	/* Its GRE too: the queue rules for this host's own GRE pass it by. */
-	if (io->rawfd >= 0 && mark &&
-	    setsockopt(io->rawfd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
-		log_warn("relay: SO_MARK on the GRE socket: %s",
-			 strerror(errno));
+	if (io->rawfd >= 0)
+		set_mark(io->rawfd, mark, "the GRE socket");
 }
 
 void relayio_set_cfg(struct relayio *io, const struct rl_cfg *cfg)

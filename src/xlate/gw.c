@@ -512,11 +512,6 @@ static int decide_out(struct msg_ctx *x, unsigned type, const uint8_t *m,
 }
 
 /*
- * The outside peer speaks: aliases it names in the receiver's fields go
- * back to inside IDs.  Its own Call IDs (a PAC's in CDN, say) are never
- * rewritten.
- */
-/*
  * A CDN whose Call ID is not the server's but our alias of one of this
  * connection's calls.  The Linux PPTP helper of an upstream NAT (double
  * NAT) writes the PNS's Call ID into a CDN, which is the PAC's own field:
@@ -537,6 +532,11 @@ static struct call *cdn_rewritten_upstream(struct msg_ctx *x, uint16_t id,
 	return c;
 }
 
+/*
+ * The outside peer speaks: aliases it names in the receiver's fields go
+ * back to inside IDs.  Its own Call IDs (a PAC's in CDN, say) are never
+ * rewritten.
+ */
 static int decide_in(struct msg_ctx *x, unsigned type, const uint8_t *m,
 		     struct cs_rewrite *rw)
 {
